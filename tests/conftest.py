@@ -1,0 +1,66 @@
+"""Fixtures for real servers: a fresh PostgreSQL database per test run, Redis keys
+under a prefix of their own per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.services import (
+    POSTGRES_ADMIN_DSN,
+    REDIS_URL,
+    asyncpg_url,
+    unavailable,
+    unique_name,
+)
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database (no tables) for this test run, dropped after it."""
+    import asyncpg
+
+    try:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=3)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+        unavailable("PostgreSQL", error)
+    name = unique_name("bookly_test")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_ADMIN_DSN.rpartition("/")
+    try:
+        yield asyncpg_url(f"{base}/{name}")
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def redis_url() -> str:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as error:  # noqa: BLE001 - any failure means: not reachable
+        unavailable("Redis", error)
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    import redis.asyncio as aioredis
+
+    prefix = unique_name("bookly-test") + ":"
+    yield prefix
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
