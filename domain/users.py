@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import RuleViolation
@@ -18,7 +18,7 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     ADMIN = "admin"
     USER = "user"
     GUEST = "guest"

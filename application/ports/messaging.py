@@ -20,22 +20,12 @@ class Mailer(Protocol):
         """Deliver one message; raises on failure."""
 
 
+class MailRenderer(Protocol):
+    def render(self, template: str, to: str, context: Mapping[str, Any]) -> EmailMessage:
+        """Raises KeyError for an unknown template."""
+
+
 class TaskQueue(Protocol):
     """Hands work to run later, outside the request. Payloads are plain JSON data."""
 
     async def enqueue(self, task_name: str, payload: Mapping[str, Any]) -> None: ...
-
-
-SEND_EMAIL_TASK = "bookly.send_email"
-
-
-def email_payload(message: EmailMessage) -> dict[str, Any]:
-    return {"to": message.to, "subject": message.subject, "text": message.text,
-            "html": message.html}
-
-
-def email_from_payload(payload: Mapping[str, Any]) -> EmailMessage:
-    return EmailMessage(
-        to=str(payload["to"]), subject=str(payload["subject"]), text=str(payload["text"]),
-        html=None if payload.get("html") is None else str(payload["html"]),
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -27,7 +27,7 @@ class CommonPasswords(Protocol):
     def is_common(self, password: str) -> bool: ...
 
 
-class TokenType(str, Enum):
+class TokenType(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
 
@@ -49,7 +49,7 @@ class TokenCodec(Protocol):
         """Raises InvalidToken for anything but a well-formed, signed, unexpired token."""
 
 
-class LinkPurpose(str, Enum):
+class LinkPurpose(StrEnum):
     VERIFY_EMAIL = "verify-email"
     RESET_PASSWORD = "reset-password"  # noqa: S105 - a purpose name, not a secret
 

@@ -1,0 +1,109 @@
+"""Changing a password, and resetting a forgotten one by mail."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from application.accounts.mail import PASSWORD_RESET, enqueue_mail
+from application.accounts.policy import AuthPolicy
+from application.accounts.registration import check_new_password, link_claim_key
+from application.accounts.sessions import Principal
+from application.ports.clock import Clock
+from application.ports.messaging import TaskQueue
+from application.ports.persistence import UnitOfWorkFactory
+from application.ports.security import CommonPasswords, LinkPurpose, LinkSigner, PasswordHasher
+from application.ports.sessions import TokenStore
+from domain.errors import CurrentPasswordIncorrect, InvalidLink
+from domain.users import normalize_email
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Ties a reset link to the password it replaces: a changed password voids it."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
+
+
+class ChangePassword:
+    def __init__(
+        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
+        store: TokenStore, clock: Clock,
+    ) -> None:
+        self._uow, self._hasher, self._common = uow, hasher, common
+        self._store, self._clock = store, clock
+
+    async def execute(self, principal: Principal, current: str, new: str) -> None:
+        check_new_password(self._common, new, "new_password")
+        async with self._uow() as uow:
+            user = await uow.users.get(principal.user.uid)
+            if user is None or not await self._hasher.verify(user.password_hash, current):
+                raise CurrentPasswordIncorrect()
+            user.change_password_hash(await self._hasher.hash(new), self._clock.now())
+            await uow.users.update(user)
+            await uow.commit()
+        await self._store.revoke_user(user.uid)
+
+
+class RequestPasswordReset:
+    """Mails a one-time link to an active account; answers the same for any email."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, signer: LinkSigner, queue: TaskQueue, policy: AuthPolicy
+    ) -> None:
+        self._uow, self._signer, self._queue, self._policy = uow, signer, queue, policy
+
+    async def execute(self, email: str) -> None:
+        async with self._uow() as uow:
+            user = await uow.users.get_by_email(normalize_email(email))
+        if user is None or not user.is_active:
+            return
+        token = self._signer.sign(LinkPurpose.RESET_PASSWORD, {
+            "uid": str(user.uid), "fp": password_fingerprint(user.password_hash),
+        })
+        await enqueue_mail(self._queue, PASSWORD_RESET, user.email, {
+            "name": user.first_name,
+            "link": self._policy.link(f"/api/v1/auth/password-reset-confirm/{token}"),
+            "minutes": self._policy.reset_link_ttl_seconds // 60,
+        })
+
+
+class ConfirmPasswordReset:
+    """Sets the new password once per link, then ends every session of the account.
+
+    Following the link proves the owner reads that mailbox, so the email counts as
+    verified from then on.
+    """
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, signer: LinkSigner, hasher: PasswordHasher,
+        common: CommonPasswords, store: TokenStore, clock: Clock, policy: AuthPolicy,
+    ) -> None:
+        self._uow, self._signer, self._hasher, self._common = uow, signer, hasher, common
+        self._store, self._clock, self._policy = store, clock, policy
+
+    async def execute(self, token: str, new_password: str) -> None:
+        check_new_password(self._common, new_password, "new_password")
+        ttl = self._policy.reset_link_ttl_seconds
+        payload = self._signer.unsign(LinkPurpose.RESET_PASSWORD, token, ttl)
+        try:
+            uid = uuid.UUID(str(payload["uid"]))
+        except (KeyError, ValueError) as error:
+            raise InvalidLink() from error
+        new_hash = await self._hasher.hash(new_password)
+        async with self._uow() as uow:
+            user = await uow.users.get(uid)
+            if (user is None or not user.is_active
+                    or password_fingerprint(user.password_hash) != payload.get("fp")):
+                raise InvalidLink()
+            expires = self._clock.now() + timedelta(seconds=ttl)
+            if not await self._store.claim_once(
+                link_claim_key(LinkPurpose.RESET_PASSWORD, token), expires
+            ):
+                raise InvalidLink()
+            now = self._clock.now()
+            user.change_password_hash(new_hash, now)
+            if not user.is_verified:
+                user.verify_email(now)
+            await uow.users.update(user)
+            await uow.commit()
+        await self._store.revoke_user(uid)

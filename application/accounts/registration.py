@@ -1,0 +1,140 @@
+"""Signing up and proving the email address."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, enqueue_mail
+from application.accounts.policy import AuthPolicy
+from application.ports.clock import Clock
+from application.ports.messaging import TaskQueue
+from application.ports.persistence import UnitOfWorkFactory
+from application.ports.security import (
+    CommonPasswords,
+    LinkPurpose,
+    LinkSigner,
+    PasswordHasher,
+)
+from application.ports.sessions import TokenStore
+from domain.errors import EmailTaken, InvalidLink, UsernameTaken, WeakPassword
+from domain.users import User, check_name, check_password, check_username, normalize_email
+
+
+@dataclass(frozen=True, slots=True)
+class SignUpCommand:
+    email: str
+    username: str
+    first_name: str
+    last_name: str
+    password: str
+
+
+def check_new_password(common: CommonPasswords, password: str, field: str) -> str:
+    check_password(password, field)
+    if common.is_common(password):
+        raise WeakPassword(field)
+    return password
+
+
+def link_claim_key(purpose: LinkPurpose, token: str) -> str:
+    return f"link:{purpose.value}:{hashlib.sha256(token.encode()).hexdigest()}"
+
+
+class VerificationMails:
+    """Builds and queues the verification mail; shared by signup and resend."""
+
+    def __init__(self, signer: LinkSigner, queue: TaskQueue, policy: AuthPolicy) -> None:
+        self._signer = signer
+        self._queue = queue
+        self._policy = policy
+
+    async def send(self, user: User) -> None:
+        token = self._signer.sign(
+            LinkPurpose.VERIFY_EMAIL, {"uid": str(user.uid), "email": user.email}
+        )
+        await enqueue_mail(self._queue, VERIFY_EMAIL, user.email, {
+            "name": user.first_name,
+            "link": self._policy.link(f"/api/v1/auth/verify/{token}"),
+            "hours": self._policy.verify_link_ttl_seconds // 3600,
+        })
+
+
+class SignUp:
+    """Answers the same whether or not the email is registered; the mail tells the owner."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
+        clock: Clock, queue: TaskQueue, verification: VerificationMails, policy: AuthPolicy,
+    ) -> None:
+        self._uow, self._hasher, self._common = uow, hasher, common
+        self._clock, self._queue = clock, queue
+        self._verification, self._policy = verification, policy
+
+    async def execute(self, command: SignUpCommand) -> None:
+        email = normalize_email(command.email)
+        username = check_username(command.username)
+        first_name = check_name("first_name", command.first_name)
+        last_name = check_name("last_name", command.last_name)
+        check_new_password(self._common, command.password, "password")
+        password_hash = await self._hasher.hash(command.password)  # also for known emails
+        now = self._clock.now()
+        user = User(uuid.uuid4(), email, username, first_name, last_name, password_hash,
+                    created_at=now, updated_at=now)
+        try:
+            async with self._uow() as uow:
+                if await uow.users.get_by_email(email) is not None:
+                    raise EmailTaken()
+                if await uow.users.get_by_username(username) is not None:
+                    raise UsernameTaken()
+                await uow.users.add(user)
+                await uow.commit()
+        except EmailTaken:
+            await enqueue_mail(self._queue, ACCOUNT_EXISTS, email, {
+                "reset_link": self._policy.link("/api/v1/auth/password-reset-request"),
+            })
+            return
+        await self._verification.send(user)
+
+
+class VerifyEmail:
+    def __init__(
+        self, uow: UnitOfWorkFactory, signer: LinkSigner, store: TokenStore, clock: Clock,
+        policy: AuthPolicy,
+    ) -> None:
+        self._uow, self._signer, self._store = uow, signer, store
+        self._clock, self._policy = clock, policy
+
+    async def execute(self, token: str) -> None:
+        ttl = self._policy.verify_link_ttl_seconds
+        payload = self._signer.unsign(LinkPurpose.VERIFY_EMAIL, token, ttl)
+        try:
+            uid = uuid.UUID(str(payload["uid"]))
+        except (KeyError, ValueError) as error:
+            raise InvalidLink() from error
+        async with self._uow() as uow:
+            user = await uow.users.get(uid)
+            if user is None or user.is_verified or user.email != payload.get("email"):
+                raise InvalidLink()
+            expires = self._clock.now() + timedelta(seconds=ttl)
+            if not await self._store.claim_once(
+                link_claim_key(LinkPurpose.VERIFY_EMAIL, token), expires
+            ):
+                raise InvalidLink()
+            user.verify_email(self._clock.now())
+            await uow.users.update(user)
+            await uow.commit()
+
+
+class ResendVerification:
+    def __init__(self, uow: UnitOfWorkFactory, verification: VerificationMails) -> None:
+        self._uow = uow
+        self._verification = verification
+
+    async def execute(self, email: str) -> None:
+        async with self._uow() as uow:
+            user = await uow.users.get_by_email(normalize_email(email))
+        if user is not None and user.is_active and not user.is_verified:
+            await self._verification.send(user)

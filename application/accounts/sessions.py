@@ -1,0 +1,132 @@
+"""Login sessions: issuing token pairs, authenticating, refreshing, logging out."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.accounts.policy import AuthPolicy
+from application.ports.clock import Clock
+from application.ports.persistence import UnitOfWorkFactory
+from application.ports.security import TokenClaims, TokenCodec, TokenType
+from application.ports.sessions import RotationOutcome, TokenStore
+from domain.errors import InvalidToken, RefreshTokenRequired, TokenRevoked
+from domain.users import User
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds the access token lives
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller behind a valid access token."""
+
+    user: User
+    claims: TokenClaims
+
+
+class SessionIssuer:
+    """Opens sessions and mints their tokens; shared by login and refresh."""
+
+    def __init__(
+        self, codec: TokenCodec, store: TokenStore, clock: Clock, policy: AuthPolicy
+    ) -> None:
+        self._codec = codec
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+
+    async def open(self, user: User) -> TokenPair:
+        now = self._clock.now()
+        session_id = uuid.uuid4()
+        refresh_id = secrets.token_urlsafe(16)
+        ends = now + timedelta(seconds=self._policy.refresh_token_ttl_seconds)
+        await self._store.open_session(session_id, user.uid, refresh_id, ends)
+        return self.mint(user.uid, session_id, refresh_id, ends)
+
+    def mint(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, refresh_id: str, session_ends: datetime
+    ) -> TokenPair:
+        now = self._clock.now().replace(microsecond=0)
+        access_ends = min(now + timedelta(seconds=self._policy.access_token_ttl_seconds),
+                          session_ends)
+        access = TokenClaims(user_id, session_id, uuid.uuid4().hex, TokenType.ACCESS,
+                             now, access_ends)
+        refresh = TokenClaims(user_id, session_id, refresh_id, TokenType.REFRESH,
+                              now, session_ends)
+        return TokenPair(
+            access_token=self._codec.encode(access),
+            refresh_token=self._codec.encode(refresh),
+            expires_in=int((access_ends - now).total_seconds()),
+        )
+
+
+class Authenticate:
+    """Access token → the live account behind it."""
+
+    def __init__(self, codec: TokenCodec, store: TokenStore, uow: UnitOfWorkFactory) -> None:
+        self._codec = codec
+        self._store = store
+        self._uow = uow
+
+    async def execute(self, token: str) -> Principal:
+        claims = self._codec.decode(token)
+        if claims.token_type is not TokenType.ACCESS:
+            raise InvalidToken("An access token is required.")
+        if not await self._store.is_live(claims.session_id):
+            raise TokenRevoked()
+        async with self._uow() as uow:
+            user = await uow.users.get(claims.subject)
+        if user is None or not user.is_active:
+            raise TokenRevoked()
+        return Principal(user, claims)
+
+
+class RefreshSession:
+    """Spend a refresh token for a new pair; a spent one coming back ends the session."""
+
+    def __init__(
+        self, codec: TokenCodec, store: TokenStore, uow: UnitOfWorkFactory,
+        issuer: SessionIssuer,
+    ) -> None:
+        self._codec = codec
+        self._store = store
+        self._uow = uow
+        self._issuer = issuer
+
+    async def execute(self, token: str) -> TokenPair:
+        claims = self._codec.decode(token)
+        if claims.token_type is not TokenType.REFRESH:
+            raise RefreshTokenRequired()
+        new_id = secrets.token_urlsafe(16)
+        outcome = await self._store.rotate(claims.session_id, claims.token_id, new_id)
+        if outcome is not RotationOutcome.ROTATED:
+            raise TokenRevoked()
+        async with self._uow() as uow:
+            user = await uow.users.get(claims.subject)
+        if user is None or not user.is_active:
+            await self._store.revoke_session(claims.session_id)
+            raise TokenRevoked()
+        return self._issuer.mint(user.uid, claims.session_id, new_id, claims.expires_at)
+
+
+class LogOut:
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+
+    async def execute(self, principal: Principal) -> None:
+        await self._store.revoke_session(principal.claims.session_id)
+
+
+class LogOutEverywhere:
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+
+    async def execute(self, principal: Principal) -> None:
+        await self._store.revoke_user(principal.user.uid)
