@@ -7,7 +7,6 @@ port providers with doubles (`container.<port>.override(...)`).
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from dependency_injector import containers, providers
@@ -33,10 +32,19 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.zxcvbn.common_passwords import ZxcvbnCommonPasswords
 from application.accounts.login import LogIn
 from application.accounts.mail import SEND_EMAIL_TASK, DeliverMail
-from application.accounts.passwords import ChangePassword, ConfirmPasswordReset, RequestPasswordReset
+from application.accounts.passwords import (
+    ChangePassword,
+    ConfirmPasswordReset,
+    RequestPasswordReset,
+)
 from application.accounts.policy import AuthPolicy
 from application.accounts.profile import CreateAdmin, UpdateProfile
-from application.accounts.registration import ResendVerification, SignUp, VerificationMails, VerifyEmail
+from application.accounts.registration import (
+    ResendVerification,
+    SignUp,
+    VerificationMails,
+    VerifyEmail,
+)
 from application.accounts.sessions import (
     Authenticate,
     LogOut,
@@ -47,41 +55,22 @@ from application.accounts.sessions import (
 from entrypoints.settings import Settings
 
 
-async def _engine(url: str, pool_size: int, timeout: float) -> AsyncIterator[AsyncEngine]:
+def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
     start_mappers()
-    engine = create_engine(url, pool_size=pool_size, connect_timeout=timeout)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
+    return create_engine(url, pool_size=pool_size, connect_timeout=timeout)
 
 
-async def _redis(url: str | None, timeout: float) -> AsyncIterator[Redis | None]:
-    if not url:
-        yield None
-        return
-    client = create_redis(url, timeout=timeout)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-async def _in_process_queue(deliver_mail: DeliverMail) -> AsyncIterator[InProcessTaskQueue]:
-    queue = InProcessTaskQueue({SEND_EMAIL_TASK: deliver_mail.execute})
-    try:
-        yield queue
-    finally:
-        await queue.drain()
+def _redis(url: str | None, timeout: float) -> Redis | None:
+    return create_redis(url, timeout=timeout) if url else None
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
     clock = providers.Singleton(SystemClock)
-    engine = providers.Resource(_engine, config.database_url, config.database_pool_size,
+    engine = providers.Singleton(_engine, config.database_url, config.database_pool_size,
                                 config.dependency_timeout_seconds)
-    redis = providers.Resource(_redis, config.redis_url, config.dependency_timeout_seconds)
+    redis = providers.Singleton(_redis, config.redis_url, config.dependency_timeout_seconds)
     sessions = providers.Singleton(session_factory, engine)
     uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions)
 
@@ -113,7 +102,9 @@ class Container(containers.DeclarativeContainer):
     )
     mail_renderer = providers.Singleton(JinjaMailRenderer)
     deliver_mail = providers.Singleton(DeliverMail, mail_renderer, mailer)
-    task_queue = providers.Resource(_in_process_queue, deliver_mail)
+    task_queue = providers.Singleton(
+        InProcessTaskQueue, providers.Dict({SEND_EMAIL_TASK: deliver_mail.provided.execute})
+    )
 
     policy = providers.Singleton(
         AuthPolicy,
@@ -163,3 +154,14 @@ def build_container(settings: Settings) -> Container:
     container = Container()
     container.config.from_dict(configuration(settings))
     return container
+
+
+async def close_resources(container: Container) -> None:
+    """Finish background work, then close the connections that were opened."""
+    queue = container.task_queue()
+    if isinstance(queue, InProcessTaskQueue):
+        await queue.drain()
+    client = container.redis()
+    if client is not None:
+        await client.aclose()
+    await container.engine().dispose()

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
-SECRET_FILE_NAME = ".bookly-secret"
+SECRET_FILE_NAME = ".bookly-secret"  # noqa: S105 - a file name
 
 
 class Environment(StrEnum):

@@ -1,0 +1,90 @@
+"""`bookly`: the operator's command line, a second entrypoint over the same container."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+from entrypoints.container import build_container, close_resources
+from entrypoints.settings import Settings
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise SystemExit(f"bookly: invalid configuration: {reasons}") from None
+
+
+def migrate(settings: Settings) -> None:
+    from migrations import upgrade_to_head
+
+    upgrade_to_head(settings.database_url)
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = load_settings()
+    if settings.is_sqlite:
+        migrate(settings)  # the embedded default looks after its own schema
+    settings.resolved_secret_key()  # made once here, so every worker shares it
+    uvicorn.run(
+        "entrypoints.http.app:create_app", factory=True, host=args.host, port=args.port,
+        workers=args.workers, proxy_headers=False, access_log=False, log_config=None,
+    )
+
+
+async def _create_admin(email: str, username: str | None, password: str) -> str:
+    container = build_container(load_settings())
+    try:
+        user = await container.create_admin().execute(email, password, username)
+    finally:
+        await close_resources(container)
+    return f"{user.email} is an admin ({user.uid})"
+
+
+def create_admin(args: argparse.Namespace) -> None:
+    if not args.password_stdin:
+        raise SystemExit("bookly: create-admin reads the password from standard input; "
+                         "pass --password-stdin")
+    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    try:
+        print(asyncio.run(_create_admin(args.email, args.username, password)))
+    except DomainError as error:
+        raise SystemExit(f"bookly: {error.detail}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="bookly", description="Bookly book-review service.")
+    commands = root.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve the HTTP API (uvicorn)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1)
+    run.set_defaults(handler=serve)
+    up = commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
+    up.set_defaults(handler=lambda _args: migrate(load_settings()))
+    admin = commands.add_parser("create-admin", help="create a verified admin, or promote "
+                                "an existing account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--username")
+    admin.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input (required)")
+    admin.set_defaults(handler=create_admin)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

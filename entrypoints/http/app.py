@@ -1,0 +1,80 @@
+"""The FastAPI app factory. Tests pass their own settings or container."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+
+from adapters.redis.client import is_unavailable_error as redis_unavailable
+from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
+from domain.errors import DomainError
+from entrypoints.container import Container, build_container, close_resources
+from entrypoints.http.middleware import (
+    BodyLimitMiddleware,
+    HostCheckMiddleware,
+    RequestContextMiddleware,
+)
+from entrypoints.http.problems import (
+    domain_error_handler,
+    http_exception_handler,
+    request_validation_handler,
+)
+from entrypoints.http.routers import auth, operations
+from entrypoints.logging import configure_logging
+from entrypoints.settings import Settings
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """Bookly: sign up, review books, tag them.
+
+Every error is `application/problem+json` with a stable `error_code`.
+Authenticate with **Authorize** (OAuth2 password flow: your email as username)."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    return database_unavailable(error) or redis_unavailable(error)
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+    container = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await close_resources(container)
+
+    app = FastAPI(
+        title="Bookly API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+        redoc_url=f"{API_PREFIX}/redoc",
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.container = container
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
+    app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    app.include_router(auth.router, prefix=API_PREFIX)
+    app.include_router(operations.router)
+
+    # Added innermost first: the request context wraps everything.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        wildcard = "*" in settings.cors_origins
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins,
+            allow_credentials=not wildcard, allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(RequestContextMiddleware, is_unavailable=is_unavailable)
+    return app

@@ -1,0 +1,101 @@
+"""RFC 9457 problem details: the one shape of every error the API returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from domain.errors import DomainError, ErrorKind, RuleViolation, TooManyRequests
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_UNAVAILABLE = "5"
+
+STATUS_BY_KIND = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.BAD_LINK: 400,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+}
+CODE_BY_STATUS = {
+    400: "bad_request", 401: "not_authenticated", 403: "insufficient_permissions",
+    404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+    500: "server_error", 503: "service_unavailable",
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
+
+
+def problem_body(
+    status: int, error_code: str, detail: str, instance: str, request_id: str | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "type": f"urn:bookly:problem:{error_code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "error_code": error_code,
+        "request_id": request_id,
+        **extra,
+    }
+
+
+def problem(
+    request: Request, status: int, error_code: str, detail: str,
+    headers: Mapping[str, str] | None = None, **extra: Any,
+) -> ProblemResponse:
+    body = problem_body(status, error_code, detail, request.url.path,
+                        request.scope.get("state", {}).get("request_id"), **extra)
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def validation_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """loc/msg/type only: never the input, which may be a password."""
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+             "type": str(e.get("type", "value_error"))} for e in errors]
+
+
+async def domain_error_handler(request: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, DomainError)
+    status = STATUS_BY_KIND[error.kind]
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if status == 503:
+        headers["Retry-After"] = RETRY_AFTER_UNAVAILABLE
+    if isinstance(error, RuleViolation):
+        extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail,
+                            "type": error.rule}]
+    return problem(request, status, error.error_code, error.detail, headers, **extra)
+
+
+async def request_validation_handler(request: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, RequestValidationError)
+    return problem(request, 422, "validation_error", "The request is not valid.",
+                   errors=validation_errors(error.errors()))
+
+
+async def http_exception_handler(request: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = CODE_BY_STATUS.get(error.status_code, "http_error")
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 404 and detail == "Not Found":
+        detail = "There is nothing at this address."
+    return problem(request, error.status_code, code, detail, error.headers)

@@ -1,0 +1,53 @@
+"""OpenAPI documentation of the problem+json error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from entrypoints.http.problems import PROBLEM_JSON
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `error_code` is stable and documented."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    error_code: str
+    request_id: str | None
+    errors: list[dict[str, Any]] | None = None  # validation only: [{loc, msg, type}]
+
+
+ERROR_CODES: dict[int, str] = {
+    400: "`invalid_link` (bad, expired or used link), `invalid_host`",
+    401: "`not_authenticated`, `invalid_token`, `token_revoked`, `invalid_credentials`, "
+         "`refresh_token_required`",
+    403: "`insufficient_permissions`, `account_not_verified`, `account_disabled`, "
+         "`invalid_credentials` (wrong current password)",
+    404: "`not_found`, `user_not_found`",
+    405: "`method_not_allowed`",
+    409: "`username_taken`, `last_admin`",
+    413: "`payload_too_large`",
+    422: "`validation_error` (with `errors`)",
+    429: "`too_many_requests` (with `Retry-After`)",
+    500: "`server_error`",
+    503: "`service_unavailable` (with `Retry-After`)",
+}
+
+
+PROBLEM_SCHEMA = Problem.model_json_schema()
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status documented as problem+json."""
+    return {
+        status: {
+            "description": ERROR_CODES[status],
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }

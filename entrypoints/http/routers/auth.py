@@ -1,0 +1,134 @@
+"""/api/v1/auth: accounts and sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from application.accounts.profile import ProfileChanges
+from application.accounts.registration import SignUpCommand
+from application.accounts.sessions import TokenPair
+from entrypoints.http.deps import ContainerDep, PrincipalDep, bearer_token, limit_per_ip
+from entrypoints.http.responses import errors
+from entrypoints.http.schemas import (
+    EmailIn,
+    LoginIn,
+    MessageOut,
+    PasswordChangeIn,
+    PasswordResetIn,
+    ProfileIn,
+    SignUpIn,
+    TokenPairOut,
+    UserOut,
+)
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+LinkToken = Annotated[str, Path(max_length=1024)]
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def token_response(pair: TokenPair, response: Response) -> TokenPairOut:
+    response.headers.update(NO_STORE)
+    return TokenPairOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                        expires_in=pair.expires_in)
+
+
+@router.post("/signup", status_code=202, response_model=MessageOut,
+             dependencies=[limit_per_ip("signup")], responses=errors(409, 422, 429))
+async def signup(body: SignUpIn, container: ContainerDep) -> MessageOut:
+    """Create an account. The answer is the same whether or not the email is registered:
+    a new account gets a verification mail, an existing one a notice."""
+    await container.sign_up().execute(SignUpCommand(**body.model_dump()))
+    return MessageOut(message="Check your inbox to finish signing up.")
+
+
+@router.get("/verify/{token}", response_model=MessageOut, responses=errors(400))
+async def verify_email(token: LinkToken, container: ContainerDep) -> MessageOut:
+    await container.verify_email().execute(token)
+    return MessageOut(message="Your email address is verified.")
+
+
+@router.post("/verify/resend", status_code=202, response_model=MessageOut,
+             dependencies=[limit_per_ip("resend")], responses=errors(422, 429))
+async def resend_verification(body: EmailIn, container: ContainerDep) -> MessageOut:
+    await container.resend_verification().execute(body.email)
+    return MessageOut(message="If the account needs verifying, a new link is on its way.")
+
+
+@router.post("/login", response_model=TokenPairOut, dependencies=[limit_per_ip("login")],
+             responses=errors(401, 403, 422, 429))
+async def login(body: LoginIn, response: Response, container: ContainerDep) -> TokenPairOut:
+    pair = await container.log_in().execute(body.email, body.password)
+    return token_response(pair, response)
+
+
+@router.post("/token", response_model=TokenPairOut, dependencies=[limit_per_ip("login")],
+             responses=errors(401, 403, 422, 429))
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], response: Response,
+    container: ContainerDep,
+) -> TokenPairOut:
+    """OAuth2 password flow for Swagger UI and OAuth2 clients: `username` is the email."""
+    pair = await container.log_in().execute(form.username, form.password)
+    return token_response(pair, response)
+
+
+@router.post("/refresh", response_model=TokenPairOut, responses=errors(401))
+async def refresh(
+    refresh_token: Annotated[str, Depends(bearer_token)], response: Response,
+    container: ContainerDep,
+) -> TokenPairOut:
+    """Send the refresh token as the Bearer token. Each refresh token works once."""
+    pair = await container.refresh_session().execute(refresh_token)
+    return token_response(pair, response)
+
+
+@router.post("/logout", status_code=204, responses=errors(401))
+async def logout(principal: PrincipalDep, container: ContainerDep) -> Response:
+    await container.log_out().execute(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/logout-all", status_code=204, responses=errors(401))
+async def logout_all(principal: PrincipalDep, container: ContainerDep) -> Response:
+    await container.log_out_everywhere().execute(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=UserOut, responses=errors(401))
+async def me(principal: PrincipalDep) -> UserOut:
+    return UserOut.model_validate(principal.user)
+
+
+@router.patch("/me", response_model=UserOut, responses=errors(401, 409, 422))
+async def update_me(body: ProfileIn, principal: PrincipalDep, container: ContainerDep) -> UserOut:
+    changes = ProfileChanges(**body.model_dump(exclude_none=True))
+    return UserOut.model_validate(await container.update_profile().execute(principal, changes))
+
+
+@router.post("/password-change", status_code=204, responses=errors(401, 403, 422))
+async def password_change(
+    body: PasswordChangeIn, principal: PrincipalDep, container: ContainerDep
+) -> Response:
+    await container.change_password().execute(principal, body.current_password,
+                                              body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/password-reset-request", status_code=202, response_model=MessageOut,
+             dependencies=[limit_per_ip("reset")], responses=errors(422, 429))
+async def password_reset_request(body: EmailIn, container: ContainerDep) -> MessageOut:
+    await container.request_password_reset().execute(body.email)
+    return MessageOut(message="If the account exists, a reset link is on its way.")
+
+
+@router.post("/password-reset-confirm/{token}", response_model=MessageOut,
+             responses=errors(400, 422))
+async def password_reset_confirm(
+    token: LinkToken, body: PasswordResetIn, container: ContainerDep
+) -> MessageOut:
+    await container.confirm_password_reset().execute(token, body.new_password)
+    return MessageOut(message="Your password is changed; log in with the new one.")
+
