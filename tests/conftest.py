@@ -3,7 +3,6 @@ under a prefix of their own per test."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -24,7 +23,7 @@ async def postgres_url() -> AsyncIterator[str]:
 
     try:
         admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         unavailable("PostgreSQL", error)
     name = unique_name("bookly_test")
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -43,7 +42,7 @@ async def redis_url() -> str:
     client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
-    except Exception as error:  # noqa: BLE001 - any failure means: not reachable
+    except Exception as error:
         unavailable("Redis", error)
     finally:
         await client.aclose()

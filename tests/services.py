@@ -66,7 +66,7 @@ def private_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         unavailable("redis-server (binary)")
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", workdir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -81,7 +81,7 @@ def private_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
 
 def start_redis_on(port: int, workdir: Path) -> subprocess.Popen[bytes]:
     binary = shutil.which("redis-server") or "redis-server"
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 
 from application.ports.messaging import EmailMessage
 
@@ -15,7 +21,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 class JinjaMailRenderer:
     def __init__(self, folder: Path = TEMPLATES) -> None:
-        self._env = Environment(  # noqa: S701 - autoescape is on for .html below
+        self._env = Environment(
             loader=FileSystemLoader(folder),
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             undefined=StrictUndefined,

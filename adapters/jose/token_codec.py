@@ -1,0 +1,100 @@
+"""Access and refresh tokens as HS256 JWTs (python-jose)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from jose import jws, jwt
+
+from application.ports.clock import Clock
+from application.ports.security import TokenClaims, TokenType
+from domain.errors import InvalidToken
+
+ALGORITHM = "HS256"
+MAX_TOKEN_LENGTH = 4096
+_STRING_CLAIMS = ("sub", "sid", "jti", "typ", "iss", "aud")
+_INT_CLAIMS = ("iat", "exp")
+# jose's own time checks read the wall clock, and its `require_exp` switches its exp
+# check back on; so exp (and nbf) are checked here against the injected clock instead.
+_JOSE_OPTIONS = {
+    "verify_signature": True, "verify_aud": True, "verify_iss": True, "verify_iat": True,
+    "verify_sub": True, "verify_jti": True, "verify_exp": False, "verify_nbf": False,
+    "verify_at_hash": False, "require_aud": True, "require_iat": True, "require_iss": True,
+    "require_sub": True, "require_jti": True, "require_exp": False, "require_nbf": False,
+    "leeway": 0,
+}
+
+
+def _uuid(value: str) -> UUID:
+    parsed = UUID(value)
+    if str(parsed) != value:
+        raise ValueError("not a canonical UUID")
+    return parsed
+
+
+class JoseTokenCodec:
+    """`TokenCodec`: claims sub, sid, jti, typ, iat, exp (integer seconds), iss, aud."""
+
+    def __init__(
+        self, secret_key: str, clock: Clock, issuer: str = "bookly", audience: str = "bookly-api"
+    ) -> None:
+        if not secret_key:
+            raise ValueError("secret_key is empty")
+        self._key = secret_key
+        self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
+
+    def encode(self, claims: TokenClaims) -> str:
+        payload = {
+            "sub": str(claims.subject),
+            "sid": str(claims.session_id),
+            "jti": claims.token_id,
+            "typ": claims.token_type.value,
+            "iat": int(claims.issued_at.timestamp()),
+            "exp": int(claims.expires_at.timestamp()),
+            "iss": self._issuer,
+            "aud": self._audience,
+        }
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM)
+
+    def decode(self, token: str) -> TokenClaims:
+        """Raises InvalidToken for anything but a well-formed, signed, unexpired token."""
+        try:
+            return self._decode(token)
+        except InvalidToken:
+            raise
+        except Exception as error:  # anything a malformed token can raise
+            raise InvalidToken() from error
+
+    def _decode(self, token: str) -> TokenClaims:
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken()
+        header = jws.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken()
+        claims: dict[str, Any] = jwt.decode(
+            token, self._key, algorithms=[ALGORITHM], audience=self._audience,
+            issuer=self._issuer, options=dict(_JOSE_OPTIONS),
+        )
+        for name in _STRING_CLAIMS:
+            if not isinstance(claims.get(name), str):
+                raise InvalidToken()
+        for name in _INT_CLAIMS:
+            value = claims.get(name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidToken()
+        if claims["iss"] != self._issuer or claims["aud"] != self._audience:
+            raise InvalidToken()
+        if not claims["jti"] or self._clock.now().timestamp() >= claims["exp"]:
+            raise InvalidToken()
+        return TokenClaims(
+            subject=_uuid(claims["sub"]),
+            session_id=_uuid(claims["sid"]),
+            token_id=claims["jti"],
+            token_type=TokenType(claims["typ"]),
+            issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )

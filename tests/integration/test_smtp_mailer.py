@@ -1,0 +1,109 @@
+"""SmtpMailer against a local aiosmtpd server."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from email.message import EmailMessage as MimeMessage
+from email.policy import default
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtplib import SMTPException
+
+from adapters.smtp.mailer import SmtpMailer
+from application.ports.messaging import EmailMessage
+from tests.services import free_port
+
+pytestmark = pytest.mark.smtp
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives, or refuses it with `answer`."""
+
+    def __init__(self, answer: str = "250 Message accepted for delivery") -> None:
+        self.answer = answer
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return self.answer
+
+    def messages(self) -> list[MimeMessage]:
+        return [
+            email.message_from_bytes(envelope.content, policy=default)  # type: ignore[misc]
+            for envelope in self.envelopes
+        ]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+MESSAGE = EmailMessage(
+    to="reader@example.com",
+    subject="Verify your email — Bookly",
+    text="Open http://127.0.0.1:8000/api/v1/auth/verify/abc to verify.",
+    html="<p><a href='http://127.0.0.1:8000/api/v1/auth/verify/abc'>Verify</a></p>",
+)
+
+
+async def test_delivers_text_and_html(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    mailer = SmtpMailer("127.0.0.1", port, mail_from="Bookly <no-reply@bookly.test>", timeout=5)
+    await mailer.send(MESSAGE)
+
+    (envelope,) = inbox.envelopes
+    assert envelope.mail_from == "no-reply@bookly.test"
+    assert envelope.rcpt_tos == ["reader@example.com"]
+    (received,) = inbox.messages()
+    assert received["From"] == "Bookly <no-reply@bookly.test>"
+    assert received["To"] == "reader@example.com"
+    assert received["Subject"] == MESSAGE.subject
+    assert received["Date"] and received["Message-ID"].endswith("@bookly.test>")
+    assert received.get_content_type() == "multipart/alternative"
+    text = received.get_body(preferencelist=("plain",))
+    html = received.get_body(preferencelist=("html",))
+    assert text is not None and text.get_content().strip() == MESSAGE.text
+    assert html is not None and html.get_content().strip() == MESSAGE.html
+
+
+async def test_text_only(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    await SmtpMailer("127.0.0.1", port).send(
+        EmailMessage(to="a@example.com", subject="Hi", text="plain only")
+    )
+    (received,) = inbox.messages()
+    assert received.get_content_type() == "text/plain"
+    assert received.get_content().strip() == "plain only"
+    assert received["From"] == "Bookly <no-reply@bookly.local>"
+
+
+async def test_refusal_raises(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    inbox.answer = "554 Transaction failed"
+    with pytest.raises(SMTPException):
+        await SmtpMailer("127.0.0.1", port).send(MESSAGE)
+
+
+async def test_no_server_raises() -> None:
+    with pytest.raises((SMTPException, OSError)):
+        await SmtpMailer("127.0.0.1", free_port(), timeout=2).send(MESSAGE)
+
+
+async def test_header_injection_is_refused(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    with pytest.raises(ValueError):
+        await SmtpMailer("127.0.0.1", port).send(
+            EmailMessage(to="a@example.com", subject="Hi\r\nBcc: x@evil.test", text="t")
+        )
+    assert inbox.envelopes == []

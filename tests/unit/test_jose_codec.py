@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from jose import jwt
+
+from adapters.jose.token_codec import JoseTokenCodec
+from adapters.memory.clock import FixedClock
+from application.ports.security import TokenClaims, TokenType
+from domain.errors import InvalidToken
+
+SECRET = "test-secret-key-0123456789abcdef0123456789"
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def codec(clock: FixedClock) -> JoseTokenCodec:
+    return JoseTokenCodec(SECRET, clock)
+
+
+def make_claims(token_type: TokenType = TokenType.ACCESS) -> TokenClaims:
+    return TokenClaims(
+        subject=uuid4(), session_id=uuid4(), token_id=uuid4().hex, token_type=token_type,
+        issued_at=NOW, expires_at=NOW + timedelta(minutes=15),
+    )
+
+
+def payload(**changes: object) -> dict[str, object]:
+    claims: dict[str, object] = {
+        "sub": str(uuid4()), "sid": str(uuid4()), "jti": "j1", "typ": "access",
+        "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 900,
+        "iss": "bookly", "aud": "bookly-api",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("token_type", list(TokenType))
+def test_round_trip(codec: JoseTokenCodec, token_type: TokenType) -> None:
+    claims = make_claims(token_type)
+    assert codec.decode(codec.encode(claims)) == claims
+
+
+def test_claims_on_the_wire(codec: JoseTokenCodec) -> None:
+    claims = make_claims()
+    raw = jwt.get_unverified_claims(codec.encode(claims))
+    assert raw == {
+        "sub": str(claims.subject), "sid": str(claims.session_id), "jti": claims.token_id,
+        "typ": "access", "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 900,
+        "iss": "bookly", "aud": "bookly-api",
+    }
+    assert jwt.get_unverified_header(codec.encode(claims))["alg"] == "HS256"
+
+
+def test_valid_until_the_second_of_expiry(codec: JoseTokenCodec, clock: FixedClock) -> None:
+    token = codec.encode(make_claims())
+    clock.advance(899.9)
+    codec.decode(token)
+    clock.advance(0.1)
+    with pytest.raises(InvalidToken):
+        codec.decode(token)
+
+
+def test_a_hand_made_token_with_every_claim_is_accepted(codec: JoseTokenCodec) -> None:
+    codec.decode(jwt.encode(payload(), SECRET, algorithm="HS256"))
+
+
+def _forgeries() -> dict[str, str]:
+    good = jwt.encode(payload(), SECRET, algorithm="HS256")
+    header, body, signature = good.split(".")
+    none_header = b64({"alg": "none", "typ": "JWT"})
+    cases = {
+        "alg-none": f"{none_header}.{body}.",
+        "alg-none-with-signature": f"{none_header}.{body}.{signature}",
+        "tampered-payload": f"{header}.{b64(payload(sub=str(uuid4())))}.{signature}",
+        "other-key": jwt.encode(payload(), "another-secret-key-0123456789abcdef", "HS256"),
+        "hs512": jwt.encode(payload(), SECRET, algorithm="HS512"),
+        "rs256-header": f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{body}.{signature}",
+        "hs256-lowercase": f"{b64({'alg': 'hs256', 'typ': 'JWT'})}.{body}.{signature}",
+        "wrong-issuer": jwt.encode(payload(iss="someone-else"), SECRET, "HS256"),
+        "wrong-audience": jwt.encode(payload(aud="another-api"), SECRET, "HS256"),
+        "audience-list": jwt.encode(payload(aud=["bookly-api", "x"]), SECRET, "HS256"),
+        "unknown-type": jwt.encode(payload(typ="id"), SECRET, "HS256"),
+        "sub-not-uuid": jwt.encode(payload(sub="42"), SECRET, "HS256"),
+        "sid-not-uuid": jwt.encode(payload(sid="x"), SECRET, "HS256"),
+        "exp-as-string": jwt.encode(payload(exp="9999999999"), SECRET, "HS256"),
+        "exp-as-float": jwt.encode(payload(exp=9999999999.5), SECRET, "HS256"),
+        "exp-huge": jwt.encode(payload(exp=10**30), SECRET, "HS256"),
+        "iat-bool": jwt.encode(payload(iat=True), SECRET, "HS256"),
+        "jti-empty": jwt.encode(payload(jti=""), SECRET, "HS256"),
+        "garbage": "not.a.token",
+        "two-parts": "abc.def",
+        "bad-base64": "!!!.@@@.###",
+        "payload-not-object": f"{header}.{base64.urlsafe_b64encode(b'[1]').decode()}.{signature}",
+        "empty": "",
+        "huge": f"{header}.{b64(payload(pad='x' * 5000))}.{signature}",
+    }
+    for claim in ("sub", "sid", "jti", "typ", "iat", "exp", "iss", "aud"):
+        cases[f"missing-{claim}"] = jwt.encode(payload(**{claim: None}), SECRET, "HS256")
+    return cases
+
+
+FORGERIES = _forgeries()
+
+
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_forged_or_malformed_tokens_are_invalid(codec: JoseTokenCodec, name: str) -> None:
+    with pytest.raises(InvalidToken):
+        codec.decode(FORGERIES[name])
+
+
+def test_expired_token(codec: JoseTokenCodec, clock: FixedClock) -> None:
+    token = codec.encode(make_claims())
+    clock.advance(3600)
+    with pytest.raises(InvalidToken):
+        codec.decode(token)
+
+
+def test_non_string_input(codec: JoseTokenCodec) -> None:
+    with pytest.raises(InvalidToken):
+        codec.decode(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidToken):
+        codec.decode(b"abc.def.ghi")  # type: ignore[arg-type]
+
+
+def test_oversized_token_is_refused_before_decoding(
+    codec: JoseTokenCodec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded an oversized token")
+
+    monkeypatch.setattr("adapters.jose.token_codec.jwt.decode", must_not_run)
+    monkeypatch.setattr("adapters.jose.token_codec.jws.get_unverified_header", must_not_run)
+    with pytest.raises(InvalidToken):
+        codec.decode("a" * 5000)

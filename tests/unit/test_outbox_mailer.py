@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import email
+from email.policy import default
+from pathlib import Path
+
+import pytest
+
+from adapters.memory.outbox_mailer import FileOutboxMailer
+from adapters.memory.recording_mailer import RecordingMailer
+from application.ports.messaging import EmailMessage
+
+FROM = "Bookly <no-reply@bookly.local>"
+
+
+async def test_writes_one_eml_file_per_message(tmp_path: Path) -> None:
+    folder = tmp_path / "outbox"  # created on first use
+    mailer = FileOutboxMailer(folder, FROM)
+    await mailer.send(EmailMessage(to="a@example.com", subject="First", text="one",
+                                   html="<p>one</p>"))
+    await mailer.send(EmailMessage(to="b@example.com", subject="Second", text="two"))
+
+    files = sorted(folder.iterdir())
+    assert [path.suffix for path in files] == [".eml", ".eml"]  # no temporary files left
+    first, second = (email.message_from_bytes(p.read_bytes(), policy=default) for p in files)
+    assert first["Subject"] == "First" and second["Subject"] == "Second"  # sorted by time
+    assert first["To"] == "a@example.com" and first["From"] == FROM
+    html = first.get_body(preferencelist=("html",))
+    assert html is not None and html.get_content().strip() == "<p>one</p>"
+    assert second.get_content().strip() == "two"
+
+
+async def test_names_are_unique(tmp_path: Path) -> None:
+    mailer = FileOutboxMailer(tmp_path, FROM)
+    for _ in range(20):
+        await mailer.send(EmailMessage(to="a@example.com", subject="s", text="t"))
+    names = [path.name for path in tmp_path.iterdir()]
+    assert len(set(names)) == 20
+    assert all(name.endswith(".eml") and not name.startswith(".") for name in names)
+
+
+async def test_recording_mailer_keeps_messages() -> None:
+    mailer = RecordingMailer()
+    message = EmailMessage(to="a@example.com", subject="s", text="t")
+    await mailer.send(message)
+    assert mailer.sent == [message]
+    assert mailer.sent_to("a@example.com") == [message]
+    assert mailer.sent_to("b@example.com") == []
+
+
+async def test_recording_mailer_can_fail() -> None:
+    mailer = RecordingMailer()
+    mailer.failure = ConnectionError("down")
+    with pytest.raises(ConnectionError):
+        await mailer.send(EmailMessage(to="a@example.com", subject="s", text="t"))
+    assert mailer.sent == []
