@@ -1,0 +1,1 @@
+"""SQLAlchemy (async) adapters: PostgreSQL via asyncpg, SQLite via aiosqlite."""

@@ -1,0 +1,123 @@
+"""Engines and session factories for PostgreSQL (asyncpg) and SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from adapters.sqlalchemy.mapping import start_mappers
+
+# SQLSTATE classes/codes that mean "the server cannot serve us right now".
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03", "57014")
+_UNAVAILABLE_SQLITE_ERRORS = ("SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR")
+
+
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 2.0,
+    statement_timeout: float = 5.0,
+    pool_timeout: float = 3.0,
+) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, statement_timeout, pool_size, pool_timeout)
+    return create_async_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"timeout": connect_timeout, "command_timeout": statement_timeout},
+    )
+
+
+def ensure_database_folder(url: str | URL) -> None:
+    """Create the folder of a SQLite database file; nothing for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not _in_memory(parsed):
+        database = parsed.database or ""
+        if not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _in_memory(url: URL) -> bool:
+    database = url.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or "mode=memory" in database
+    )
+
+
+def _sqlite_engine(
+    url: URL, busy_timeout: float, pool_size: int, pool_timeout: float
+) -> AsyncEngine:
+    in_memory = _in_memory(url)
+    ensure_database_folder(url)
+    # A memory database lives in one shared connection (SQLAlchemy's StaticPool).
+    pooling = {} if in_memory else {
+        "pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout,
+    }
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout}, **pooling)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Also maps the domain classes: call it at start-up, before any entity is created."""
+    start_mappers()
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_unavailable_error(exc_value: BaseException) -> bool:
+    """True when the failure means the database cannot be reached or cannot serve now."""
+    seen: set[int] = set()
+    current: BaseException | None = exc_value
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _is_unavailable_link(current):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
+def _is_unavailable_link(error: BaseException) -> bool:
+    """Judges one link of the cause chain; False lets the caller look further down."""
+    if isinstance(error, OSError | TimeoutError | exc.TimeoutError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if isinstance(error.orig, sqlite3.Error):
+            return False  # the sqlite3 error itself decides
+        return isinstance(error, exc.OperationalError | exc.InterfaceError)
+    if isinstance(error, sqlite3.Error):
+        name = getattr(error, "sqlite_errorname", "") or ""
+        return name.startswith(_UNAVAILABLE_SQLITE_ERRORS) or "unable to open" in str(error)
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)

@@ -1,0 +1,87 @@
+"""Engine set-up, and telling "the database is unavailable" from other failures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from adapters.sqlalchemy.engine import create_engine, is_unavailable_error
+from tests.services import free_port
+
+
+async def failure_of(url: str, sql: str = "SELECT 1", **options: float) -> BaseException:
+    engine = create_engine(url, **options)  # type: ignore[arg-type]
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(sql))
+    except Exception as error:  # the error is what the test looks at
+        return error
+    finally:
+        await engine.dispose()
+    raise AssertionError("no error")
+
+
+async def test_sqlite_file_gets_its_folder_and_pragmas(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'folder' / 'x.db'}")
+    try:
+        async with engine.connect() as connection:
+            pragmas = [
+                (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            ]
+    finally:
+        await engine.dispose()
+    assert pragmas == ["wal", 1, 5000]
+    assert (tmp_path / "new" / "folder" / "x.db").exists()
+
+
+async def test_sqlite_in_memory_works() -> None:
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path: Path) -> None:
+    error = await failure_of(f"sqlite+aiosqlite:///{tmp_path}")  # a folder, not a file
+    assert is_unavailable_error(error)
+
+
+async def test_a_server_that_is_not_listening_is_unavailable_at_once() -> None:
+    started = time.monotonic()
+    error = await failure_of(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none")
+    assert is_unavailable_error(error)
+    assert time.monotonic() - started < 2.5
+
+
+async def test_an_exhausted_pool_errors_instead_of_waiting(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", pool_size=1,
+                           pool_timeout=0.2)
+    try:
+        async with engine.connect(), engine.connect():
+            with pytest.raises(Exception) as caught:  # judged below
+                async with engine.connect():
+                    pass
+    finally:
+        await engine.dispose()
+    assert is_unavailable_error(caught.value)
+
+
+@pytest.mark.postgres
+async def test_a_slow_statement_times_out_as_unavailable(postgres_database_url: str) -> None:
+    error = await failure_of(postgres_database_url, "SELECT pg_sleep(2)", statement_timeout=0.2)
+    assert is_unavailable_error(error)
+
+
+async def test_other_errors_are_not_unavailability(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    assert not is_unavailable_error(await failure_of(url, "SELECT * FROM no_such_table"))
+    assert not is_unavailable_error(await failure_of(url, "SELEC 1"))
+    assert not is_unavailable_error(IntegrityError("INSERT", {}, Exception("duplicate")))
+    assert not is_unavailable_error(ValueError("bad input"))
