@@ -24,11 +24,10 @@ from entrypoints.http.problems import (
     http_exception_handler,
     request_validation_handler,
 )
-from entrypoints.http.routers import auth, operations
+from entrypoints.http.routers import API_PREFIX, auth, operations
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
 
-API_PREFIX = "/api/v1"
 DESCRIPTION = """Bookly: sign up, review books, tag them.
 
 Every error is `application/problem+json` with a stable `error_code`.
@@ -62,7 +61,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
-    app.include_router(auth.router, prefix=API_PREFIX)
+    app.include_router(auth.router)
     app.include_router(operations.router)
 
     # Added innermost first: the request context wraps everything.

@@ -12,6 +12,7 @@ from application.accounts.registration import SignUpCommand
 from application.accounts.sessions import TokenPair
 from entrypoints.http.deps import ContainerDep, PrincipalDep, bearer_token, limit_per_ip
 from entrypoints.http.responses import errors
+from entrypoints.http.routers import API_PREFIX
 from entrypoints.http.schemas import (
     EmailIn,
     LoginIn,
@@ -24,7 +25,7 @@ from entrypoints.http.schemas import (
     UserOut,
 )
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 LinkToken = Annotated[str, Path(max_length=1024)]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
