@@ -11,16 +11,20 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 HEALTH_CHECK_INTERVAL_SECONDS = 10
 
 
-def create_redis(url: str, *, timeout: float = 1.5) -> aioredis.Redis:
+def create_redis(url: str, *, timeout: float = 1.5, max_connections: int = 50) -> aioredis.Redis:
     """A client that fails fast instead of hanging when the server is gone.
 
     Connecting and each command give up after `timeout` seconds, and nothing is
     retried (the caller answers 503 at once rather than after a series of backoffs).
     Idle pooled connections are PINGed before reuse after `HEALTH_CHECK_INTERVAL_SECONDS`,
-    so a restarted server is picked up again without errors.
+    so a restarted server is picked up again without errors. The pool is bounded and
+    blocking: a burst of requests waits (at most `timeout`) for a free connection
+    instead of failing or opening connections without limit.
     """
-    return aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=timeout,
         socket_connect_timeout=timeout,
         socket_timeout=timeout,
         socket_keepalive=True,
@@ -29,6 +33,7 @@ def create_redis(url: str, *, timeout: float = 1.5) -> aioredis.Redis:
         retry=Retry(NoBackoff(), 0),
         decode_responses=False,
     )
+    return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
 
 
 def is_unavailable_error(exc: BaseException) -> bool:
