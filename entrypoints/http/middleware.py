@@ -27,8 +27,6 @@ async def send_problem(
                                    request_id)).encode()
     raw = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    if request_id:
-        raw.append((b"x-request-id", request_id.encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
@@ -68,12 +66,12 @@ class RequestContextMiddleware:
             if self.is_unavailable(error):
                 logger.warning("dependency_unavailable", error=type(error).__name__)
                 status["code"] = 503
-                await send_problem(scope, send, 503, "service_unavailable",
+                await send_problem(scope, send_with_id, 503, "service_unavailable",
                                    "A service this request needs is unavailable; try again "
                                    "shortly.", {"Retry-After": RETRY_AFTER_UNAVAILABLE})
             else:
                 logger.exception("unhandled_error")
-                await send_problem(scope, send, 500, "server_error",
+                await send_problem(scope, send_with_id, 500, "server_error",
                                    "Something went wrong on our side.")
         finally:
             route = scope.get("route")
