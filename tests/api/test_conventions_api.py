@@ -14,7 +14,7 @@ def assert_problem(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert (body["status"], body["error_code"]) == (status, code)
     assert body["request_id"] == response.headers["x-request-id"]
     return body

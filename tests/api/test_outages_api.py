@@ -84,3 +84,26 @@ async def test_two_hundred_concurrent_requests_all_succeed(api):
 
 def test_redis_server_binary_is_there():
     assert subprocess.run(["redis-server", "--version"], capture_output=True).returncode == 0
+
+
+async def test_signup_mail_goes_out_over_smtp_in_production(api_factory):
+    """The production mail path end to end: API → in-process queue → SMTP server."""
+    from aiosmtpd.controller import Controller
+
+    from tests.integration.test_smtp_mailer import Inbox
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        async with api_factory(smtp_host="127.0.0.1", smtp_port=port,
+                               smtp_starttls=False) as api:
+            await api.client.post("/api/v1/auth/signup", json={
+                "email": "ada@example.com", "username": "ada", "first_name": "Ada",
+                "last_name": "Lovelace", "password": PASSWORD})
+            await api.container.task_queue().drain()
+    finally:
+        controller.stop()
+    (message,) = inbox.messages()
+    assert message["To"] == "ada@example.com"
+    assert "/api/v1/auth/verify/" in message.get_body(("plain",)).get_content()
