@@ -127,6 +127,12 @@ class UserNotFound(DomainError):
     default_detail = "No such user."
 
 
+class BookNotFound(DomainError):
+    error_code = "book_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_detail = "No such book."
+
+
 class LastAdmin(DomainError):
     error_code = "last_admin"
     kind = ErrorKind.CONFLICT

@@ -52,6 +52,14 @@ from application.accounts.sessions import (
     RefreshSession,
     SessionIssuer,
 )
+from application.books.catalogue import (
+    AddBook,
+    DeleteBook,
+    GetBook,
+    ListBooks,
+    ListUserBooks,
+    UpdateBook,
+)
 from entrypoints.settings import Settings
 
 
@@ -134,6 +142,13 @@ class Container(containers.DeclarativeContainer):
     confirm_password_reset = providers.Singleton(ConfirmPasswordReset, uow, link_signer, hasher,
                                                  common_passwords, token_store, clock, policy)
     create_admin = providers.Singleton(CreateAdmin, uow, hasher, common_passwords, clock)
+
+    add_book = providers.Singleton(AddBook, uow, clock)
+    get_book = providers.Singleton(GetBook, uow)
+    list_books = providers.Singleton(ListBooks, uow)
+    list_user_books = providers.Singleton(ListUserBooks, uow)
+    update_book = providers.Singleton(UpdateBook, uow, clock)
+    delete_book = providers.Singleton(DeleteBook, uow)
 
 
 def configuration(settings: Settings) -> dict[str, object]:

@@ -1,23 +1,25 @@
-"""In-memory unit of work: a dict of users, copied on enter, swapped in on commit."""
+"""In-memory unit of work: each unit works on a private copy; commit applies the rows it
+changed, like row-level writes in a database."""
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Iterable
 from typing import Self
 from uuid import UUID
 
+from adapters.memory.books import MemoryBookRepository
+from adapters.memory.rows import StagedRows
+from domain.books import Book
 from domain.errors import EmailTaken, UsernameTaken
 from domain.users import User
 
 
 class MemoryUserRepository:
-    def __init__(self, rows: dict[UUID, User]) -> None:
+    def __init__(self, rows: StagedRows[User]) -> None:
         self._rows = rows
-        self.touched: set[UUID] = set()
 
     async def add(self, user: User) -> None:
-        self._rows[user.uid] = user
-        self.touched.add(user.uid)
+        self._rows.put(user.uid, user)
 
     async def get(self, uid: UUID) -> User | None:
         return self._rows.get(uid)
@@ -30,8 +32,7 @@ class MemoryUserRepository:
         return next((u for u in self._rows.values() if u.username.lower() == wanted), None)
 
     async def update(self, user: User) -> None:
-        self._rows[user.uid] = user
-        self.touched.add(user.uid)
+        self._rows.put(user.uid, user)
 
 
 class MemoryDatabase:
@@ -39,6 +40,7 @@ class MemoryDatabase:
 
     def __init__(self) -> None:
         self.users: dict[UUID, User] = {}
+        self.books: dict[UUID, Book] = {}
         self.commits = 0
 
     def unit_of_work(self) -> MemoryUnitOfWork:
@@ -50,27 +52,34 @@ class MemoryUnitOfWork:
         self._database = database
 
     async def __aenter__(self) -> Self:
-        self.users = MemoryUserRepository(copy.deepcopy(self._database.users))
+        self._users = StagedRows(self._database.users)
+        self._books = StagedRows(self._database.books)
+        self.users = MemoryUserRepository(self._users)
+        self.books = MemoryBookRepository(self._books)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.users.touched.clear()
+        return None
 
     async def commit(self) -> None:
-        """Apply only the rows this unit touched, like row-level writes in a database."""
-        merged = dict(self._database.users)
-        for uid in self.users.touched:
-            merged[uid] = copy.deepcopy(await self.users.get(uid))  # type: ignore[assignment]
-        _check_unique(merged.values())
-        self._database.users = merged
-        self.users.touched.clear()
+        users = self._users.merged_into(self._database.users)
+        _check_unique(users.values())
+        books = self._books.merged_into(self._database.books)
+        removed_users = set(self._database.users) - set(users)
+        self._database.users = users
+        self._database.books = {uid: b for uid, b in books.items()
+                                if b.owner_uid not in removed_users}
+        self._users = StagedRows(self._database.users)
+        self._books = StagedRows(self._database.books)
+        self.users = MemoryUserRepository(self._users)
+        self.books = MemoryBookRepository(self._books)
         self._database.commits += 1
 
 
-def _check_unique(users: object) -> None:
+def _check_unique(users: Iterable[User]) -> None:
     emails: set[str] = set()
     usernames: set[str] = set()
-    for user in users:  # type: ignore[attr-defined]
+    for user in users:
         if user.email in emails:
             raise EmailTaken()
         if user.username.lower() in usernames:

@@ -6,16 +6,20 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
     func,
 )
 
 from adapters.sqlalchemy.column_types import StringEnum, UtcDateTime
+from domain.books import AUTHOR_MAX_LENGTH, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, Role
 
 NAMING_CONVENTION = {
@@ -73,3 +77,34 @@ link_claims = Table(
     Column("key", String(255), primary_key=True),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
+
+# Books. `title_key` and `author_key` hold the case-folded title and author (kept by the
+# repository), so matching and sorting are the same on PostgreSQL and SQLite, whose
+# lower() knows only ASCII.
+books = Table(
+    "books",
+    metadata,
+    Column("uid", Uuid, primary_key=True),
+    Column("owner_uid", Uuid, ForeignKey("users.uid", ondelete="CASCADE"), nullable=False),
+    Column("title", String(TITLE_MAX_LENGTH), nullable=False),
+    Column("title_key", Text, nullable=False),
+    Column("author", String(AUTHOR_MAX_LENGTH), nullable=False),
+    Column("author_key", Text, nullable=False),
+    Column("publisher", String(PUBLISHER_MAX_LENGTH), nullable=False),
+    Column("published_date", Date, nullable=False),
+    Column("page_count", Integer, nullable=False),
+    Column("language", String(35), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("page_count > 0", name="page_count_positive"),
+)
+Index("ix_books_created_at_uid", books.c.created_at, books.c.uid)
+Index("ix_books_owner_uid_created_at", books.c.owner_uid, books.c.created_at, books.c.uid)
+Index("ix_books_title_key_uid", books.c.title_key, books.c.uid)
+Index("ix_books_author_key", books.c.author_key)
+Index("ix_books_language_created_at", books.c.language, books.c.created_at)
+# Substring search (`q`): trigram indexes on PostgreSQL (plain ones on SQLite).
+Index("ix_books_title_key_trgm", books.c.title_key, postgresql_using="gin",
+      postgresql_ops={"title_key": "gin_trgm_ops"})
+Index("ix_books_author_key_trgm", books.c.author_key, postgresql_using="gin",
+      postgresql_ops={"author_key": "gin_trgm_ops"})

@@ -8,7 +8,9 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sqlalchemy.books import SqlBookRepository
 from adapters.sqlalchemy.users import SqlUserRepository, user_conflict
+from application.ports.books import BookRepository
 from application.ports.persistence import UserRepository
 
 
@@ -20,6 +22,7 @@ class SqlUnitOfWork:
     """
 
     users: UserRepository
+    books: BookRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -36,6 +39,7 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already active")
         self._session = self._session_factory()
         self.users = SqlUserRepository(self._session)
+        self.books = SqlBookRepository(self._session)
         return self
 
     async def __aexit__(

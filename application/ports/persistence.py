@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Protocol, Self
 from uuid import UUID
 
+from application.ports.books import BookRepository
 from domain.users import User
 
 
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""
 
     users: UserRepository
+    books: BookRepository
 
     async def __aenter__(self) -> Self: ...
 

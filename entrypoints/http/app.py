@@ -24,7 +24,7 @@ from entrypoints.http.problems import (
     http_exception_handler,
     request_validation_handler,
 )
-from entrypoints.http.routers import API_PREFIX, auth, operations
+from entrypoints.http.routers import API_PREFIX, auth, books, operations, users
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
 
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.include_router(auth.router)
+    app.include_router(books.router)
+    app.include_router(users.router)
     app.include_router(operations.router)
 
     # Added innermost first: the request context wraps everything.

@@ -28,7 +28,7 @@ ERROR_CODES: dict[int, str] = {
          "`refresh_token_required`",
     403: "`insufficient_permissions`, `account_not_verified`, `account_disabled`, "
          "`invalid_credentials` (wrong current password)",
-    404: "`not_found`, `user_not_found`",
+    404: "`not_found`, `user_not_found`, `book_not_found`",
     405: "`method_not_allowed`",
     409: "`username_taken`, `last_admin`",
     413: "`payload_too_large`",

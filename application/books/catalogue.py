@@ -1,0 +1,103 @@
+"""Adding, reading, listing, changing and removing books."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from application.accounts.sessions import Principal
+from application.books.permissions import require_content_writer, require_owner_or_admin
+from application.ports.books import BookQuery, Page
+from application.ports.clock import Clock
+from application.ports.persistence import UnitOfWorkFactory
+from domain.books import EDITABLE_FIELDS, Book, BookDetails
+from domain.errors import BookNotFound, RuleViolation, UserNotFound
+
+
+class AddBook:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, principal: Principal, details: BookDetails) -> Book:
+        require_content_writer(principal.user)
+        book = Book.create(uuid.uuid4(), principal.user.uid, details, self._clock.now())
+        async with self._uow() as uow:
+            await uow.books.add(book)
+            await uow.commit()
+        return book
+
+
+class GetBook:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, uid: uuid.UUID) -> Book:
+        async with self._uow() as uow:
+            book = await uow.books.get(uid)
+        if book is None:
+            raise BookNotFound()
+        return book
+
+
+class ListBooks:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, query: BookQuery) -> Page[Book]:
+        async with self._uow() as uow:
+            return await uow.books.search(query)
+
+
+class ListUserBooks:
+    """A user's books, newest first; 404 for a user who does not exist."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, user_uid: uuid.UUID, query: BookQuery) -> Page[Book]:
+        async with self._uow() as uow:
+            if await uow.users.get(user_uid) is None:
+                raise UserNotFound()
+            return await uow.books.search(dataclasses.replace(query, owner_uid=user_uid))
+
+
+class UpdateBook:
+    """Only the fields sent change; the result is checked as a whole."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(
+        self, principal: Principal, uid: uuid.UUID, changes: Mapping[str, Any]
+    ) -> Book:
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise RuleViolation(sorted(unknown)[0], "This field cannot be changed.")
+        async with self._uow() as uow:
+            book = await uow.books.get(uid)
+            if book is None:
+                raise BookNotFound()
+            require_owner_or_admin(principal.user, book.owner_uid)
+            if changes:
+                book.revise(dataclasses.replace(book.details(), **changes), self._clock.now())
+                await uow.books.update(book)
+                await uow.commit()
+        return book
+
+
+class DeleteBook:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, principal: Principal, uid: uuid.UUID) -> None:
+        async with self._uow() as uow:
+            book = await uow.books.get(uid)
+            if book is None:
+                raise BookNotFound()
+            require_owner_or_admin(principal.user, book.owner_uid)
+            await uow.books.delete(book)
+            await uow.commit()
