@@ -133,6 +133,30 @@ class BookNotFound(DomainError):
     default_detail = "No such book."
 
 
+class ReviewNotFound(DomainError):
+    error_code = "review_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_detail = "No such review."
+
+
+class ReviewExists(DomainError):
+    error_code = "review_exists"
+    kind = ErrorKind.CONFLICT
+    default_detail = "You have already reviewed this book; change that review instead."
+
+
+class TagNotFound(DomainError):
+    error_code = "tag_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_detail = "No such tag."
+
+
+class TagExists(DomainError):
+    error_code = "tag_exists"
+    kind = ErrorKind.CONFLICT
+    default_detail = "A tag with this name already exists."
+
+
 class LastAdmin(DomainError):
     error_code = "last_admin"
     kind = ErrorKind.CONFLICT

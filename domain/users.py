@@ -95,6 +95,16 @@ class User:
     def touch(self, now: datetime) -> None:
         self.updated_at = now
 
+    def change_access(
+        self, now: datetime, role: Role | None = None, is_active: bool | None = None
+    ) -> None:
+        """An admin's (or operator's) change of role and active flag; None keeps a value."""
+        if role is not None:
+            self.role = Role(role)
+        if is_active is not None:
+            self.is_active = bool(is_active)
+        self.touch(now)
+
     def verify_email(self, now: datetime) -> None:
         self.is_verified = True
         self.touch(now)

@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.celery.client import create_celery
+from adapters.celery.task_queue import CeleryTaskQueue
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
 from adapters.jinja.renderer import JinjaMailRenderer
 from adapters.jose.token_codec import JoseTokenCodec
@@ -27,6 +29,7 @@ from adapters.redis.token_store import RedisTokenStore
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
+from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.token_store import SqlTokenStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.zxcvbn.common_passwords import ZxcvbnCommonPasswords
@@ -52,6 +55,7 @@ from application.accounts.sessions import (
     RefreshSession,
     SessionIssuer,
 )
+from application.books.bulk import ExportBooks, ImportBooks
 from application.books.catalogue import (
     AddBook,
     DeleteBook,
@@ -60,6 +64,24 @@ from application.books.catalogue import (
     ListUserBooks,
     UpdateBook,
 )
+from application.books.reviews import (
+    DeleteReview,
+    EditReview,
+    GetReview,
+    ListReviews,
+    ReviewBook,
+)
+from application.books.tags import ManageTags, TagBook
+from application.outbox.relay import OutboxRelay, RelayPolicy
+from application.outbox.retry import RetryPolicy
+from application.users.administration import (
+    ChangeUser,
+    FindUserByEmail,
+    GetUser,
+    ListUsers,
+)
+from entrypoints.background import in_process_mail_handler
+from entrypoints.logging import current_request_id
 from entrypoints.settings import Settings
 
 
@@ -80,7 +102,8 @@ class Container(containers.DeclarativeContainer):
                                 config.dependency_timeout_seconds)
     redis = providers.Singleton(_redis, config.redis_url, config.dependency_timeout_seconds)
     sessions = providers.Singleton(session_factory, engine)
-    uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions)
+    uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions,
+                              request_id=current_request_id)
 
     token_store = providers.Selector(
         config.token_store,
@@ -109,10 +132,33 @@ class Container(containers.DeclarativeContainer):
         outbox=providers.Singleton(FileOutboxMailer, config.mail_outbox_dir, config.mail_from),
     )
     mail_renderer = providers.Singleton(JinjaMailRenderer)
-    deliver_mail = providers.Singleton(DeliverMail, mail_renderer, mailer)
-    task_queue = providers.Singleton(
-        InProcessTaskQueue, providers.Dict({SEND_EMAIL_TASK: deliver_mail.provided.execute})
+    # Background work: jobs wait in the outbox; the relay hands them to the task queue,
+    # in-process (the embedded default) or Celery's broker (BOOKLY_BROKER_URL).
+    outbox = providers.Singleton(SqlOutboxStore, sessions, clock)
+    retry_policy = providers.Singleton(RetryPolicy, config.mail_max_attempts,
+                                       config.mail_retry_base_seconds,
+                                       config.mail_retry_max_seconds)
+    deliver_mail = providers.Singleton(DeliverMail, outbox, mail_renderer, mailer, retry_policy,
+                                       config.task_lease_seconds)
+    celery_app = providers.Singleton(
+        create_celery, config.broker_url, connect_timeout=config.dependency_timeout_seconds,
+        visibility_timeout=config.broker_visibility_timeout_seconds,
     )
+    task_queue = providers.Selector(
+        config.task_queue,
+        in_process=providers.Singleton(InProcessTaskQueue, providers.Dict({
+            SEND_EMAIL_TASK: providers.Singleton(in_process_mail_handler, deliver_mail,
+                                                 config.task_soft_time_limit_seconds)})),
+        celery=providers.Singleton(CeleryTaskQueue, celery_app,
+                                   config.dependency_timeout_seconds),
+    )
+    relay_policy = providers.Singleton(
+        RelayPolicy, poll_seconds=config.outbox_poll_seconds,
+        max_backoff_seconds=config.relay_max_backoff_seconds,
+        redispatch_after_seconds=config.outbox_redispatch_after_seconds,
+        retention_seconds=config.outbox_retention_seconds,
+    )
+    outbox_relay = providers.Singleton(OutboxRelay, outbox, task_queue, clock, relay_policy)
 
     policy = providers.Singleton(
         AuthPolicy,
@@ -123,9 +169,9 @@ class Container(containers.DeclarativeContainer):
         reset_link_ttl_seconds=config.reset_link_ttl_seconds,
     )
     issuer = providers.Singleton(SessionIssuer, token_codec, token_store, clock, policy)
-    verification_mails = providers.Singleton(VerificationMails, link_signer, task_queue, policy)
+    verification_mails = providers.Singleton(VerificationMails, link_signer, policy)
 
-    sign_up = providers.Singleton(SignUp, uow, hasher, common_passwords, clock, task_queue,
+    sign_up = providers.Singleton(SignUp, uow, hasher, common_passwords, clock,
                                   verification_mails, policy)
     verify_email = providers.Singleton(VerifyEmail, uow, link_signer, token_store, clock, policy)
     resend_verification = providers.Singleton(ResendVerification, uow, verification_mails)
@@ -137,11 +183,14 @@ class Container(containers.DeclarativeContainer):
     update_profile = providers.Singleton(UpdateProfile, uow, clock)
     change_password = providers.Singleton(ChangePassword, uow, hasher, common_passwords,
                                           token_store, clock)
-    request_password_reset = providers.Singleton(RequestPasswordReset, uow, link_signer,
-                                                 task_queue, policy)
+    request_password_reset = providers.Singleton(RequestPasswordReset, uow, link_signer, policy)
     confirm_password_reset = providers.Singleton(ConfirmPasswordReset, uow, link_signer, hasher,
                                                  common_passwords, token_store, clock, policy)
     create_admin = providers.Singleton(CreateAdmin, uow, hasher, common_passwords, clock)
+    list_users = providers.Singleton(ListUsers, uow)
+    get_user = providers.Singleton(GetUser, uow)
+    find_user_by_email = providers.Singleton(FindUserByEmail, uow)
+    change_user = providers.Singleton(ChangeUser, uow, token_store, clock)
 
     add_book = providers.Singleton(AddBook, uow, clock)
     get_book = providers.Singleton(GetBook, uow)
@@ -149,6 +198,15 @@ class Container(containers.DeclarativeContainer):
     list_user_books = providers.Singleton(ListUserBooks, uow)
     update_book = providers.Singleton(UpdateBook, uow, clock)
     delete_book = providers.Singleton(DeleteBook, uow)
+    import_books = providers.Singleton(ImportBooks, uow, clock)
+    export_books = providers.Singleton(ExportBooks, uow)
+    review_book = providers.Singleton(ReviewBook, uow, clock)
+    edit_review = providers.Singleton(EditReview, uow, clock)
+    delete_review = providers.Singleton(DeleteReview, uow)
+    get_review = providers.Singleton(GetReview, uow)
+    list_reviews = providers.Singleton(ListReviews, uow)
+    manage_tags = providers.Singleton(ManageTags, uow, clock)
+    tag_book = providers.Singleton(TagBook, uow, clock)
 
 
 def configuration(settings: Settings) -> dict[str, object]:
@@ -161,6 +219,10 @@ def configuration(settings: Settings) -> dict[str, object]:
         rate_limiter="redis" if settings.redis_url else "memory",
         mailer="smtp" if settings.smtp_host else "outbox",
         smtp_starttls=settings.smtp_starttls,
+        task_queue="celery" if settings.broker_url else "in_process",
+        task_lease_seconds=settings.task_lease_seconds,
+        relay_max_backoff_seconds=min(10.0, settings.outbox_poll_seconds * 10),
+        outbox_retention_seconds=settings.outbox_retention_days * 86_400,
     )
     return values
 
@@ -171,11 +233,21 @@ def build_container(settings: Settings) -> Container:
     return container
 
 
+def start_background(container: Container) -> None:
+    """The embedded default relays its outbox in this process (call it inside the running
+    event loop); with a broker, the Celery worker runs the relay instead."""
+    if container.config.task_queue() == "in_process":
+        container.outbox_relay().start()
+
+
 async def close_resources(container: Container) -> None:
-    """Finish background work, then close the connections that were opened."""
+    """Stop the relay and let running jobs finish (jobs not yet run wait in the outbox
+    for the next start), then close the connections that were opened."""
+    await container.outbox_relay().stop()
     queue = container.task_queue()
-    if isinstance(queue, InProcessTaskQueue):
-        await queue.drain()
+    await queue.drain()
+    if isinstance(queue, CeleryTaskQueue):
+        queue.close()
     client = container.redis()
     if client is not None:
         await client.aclose()

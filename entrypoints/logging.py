@@ -39,3 +39,9 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(logging.INFO)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served here (bound by the HTTP middleware), if any."""
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return str(value) if value else None

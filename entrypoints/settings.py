@@ -61,6 +61,20 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
     database_pool_size: int = Field(default=10, ge=1)
     dependency_timeout_seconds: float = Field(default=1.5, gt=0)
+    # Background work: the mail outbox and its relay, mail retries, the Celery worker, Flower.
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)  # the relay's look at due jobs
+    outbox_redispatch_after_seconds: float = Field(default=900.0, gt=0)  # lost in the broker
+    outbox_retention_days: int = Field(default=14, ge=1)  # finished jobs are then deleted
+    mail_max_attempts: int = Field(default=8, ge=1)
+    mail_retry_base_seconds: float = Field(default=10.0, ge=0)  # backoff: base * 2**n, jittered
+    mail_retry_max_seconds: float = Field(default=600.0, ge=0)
+    task_soft_time_limit_seconds: float = Field(default=30.0, gt=0)
+    task_time_limit_seconds: float = Field(default=45.0, gt=0)
+    broker_visibility_timeout_seconds: int = Field(default=3600, gt=0)
+    worker_concurrency: int = Field(default=2, ge=1)
+    flower_port: int = Field(default=5555, gt=0, lt=65536)
+    flower_user: str | None = None
+    flower_password: str | None = Field(default=None, repr=False)
 
     _split_lists = field_validator("cors_origins", "allowed_hosts", mode="before")(
         classmethod(lambda cls, value: _split_csv(value))
@@ -69,6 +83,24 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _background_limits(self) -> Self:
+        if self.task_soft_time_limit_seconds >= self.task_time_limit_seconds:
+            raise ValueError("BOOKLY_TASK_SOFT_TIME_LIMIT_SECONDS must be below "
+                             "BOOKLY_TASK_TIME_LIMIT_SECONDS")
+        if self.mail_retry_max_seconds < self.mail_retry_base_seconds:
+            raise ValueError("BOOKLY_MAIL_RETRY_MAX_SECONDS must be at least "
+                             "BOOKLY_MAIL_RETRY_BASE_SECONDS")
+        if self.outbox_redispatch_after_seconds <= self.task_lease_seconds:
+            raise ValueError("BOOKLY_OUTBOX_REDISPATCH_AFTER_SECONDS must exceed the task "
+                             "time limit by a quarter")
+        return self
+
+    @property
+    def task_lease_seconds(self) -> float:
+        """How long an attempt holds its job: past the hard time limit it cannot be running."""
+        return self.task_time_limit_seconds * 1.25
 
     @model_validator(mode="after")
     def _strict_in_production(self) -> Self:

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
 
-SERVICES = {"api", "migrate", "postgres", "redis"}
-LONG_RUNNING = {"api", "postgres", "redis"}
+SERVICES = {"api", "migrate", "postgres", "redis", "worker", "flower"}
+LONG_RUNNING = {"api", "postgres", "redis", "worker", "flower"}
 BOOKLY_VARIABLE = re.compile(r"\bBOOKLY_[A-Z0-9_]+")
 SECRET_NAME = re.compile(r"SECRET_KEY|PASSWORD")
 INTERPOLATION = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-?+])[^}]*)?\}")
@@ -86,7 +86,7 @@ def test_env_example_shows_every_setting() -> None:
     assert setting_fields() - named == set()
 
 
-@pytest.mark.parametrize("name", ["api", "migrate"])
+@pytest.mark.parametrize("name", ["api", "migrate", "worker", "flower"])
 def test_commands_are_bookly_subcommands(services: dict[str, dict[str, Any]], name: str) -> None:
     command = services[name]["command"]
     argv = command.split() if isinstance(command, str) else [str(part) for part in command]
@@ -135,3 +135,14 @@ def test_env_example_holds_no_real_secret() -> None:
         name, value = line.split("=", 1)
         if SECRET_NAME.search(name):
             assert value.strip() == "" or "change-me" in value, f"{name} has a real-looking value"
+
+
+def test_the_worker_and_flower_share_the_broker_of_the_api(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    brokers = {name: environment_of(services[name]).get("BOOKLY_BROKER_URL")
+               for name in ("api", "worker", "flower")}
+    assert len(set(brokers.values())) == 1 and brokers["api"].startswith("redis://redis:6379")
+    flower = environment_of(services["flower"])
+    assert flower["BOOKLY_ENV"] == "production" and flower["BOOKLY_FLOWER_USER"]
+    assert INTERPOLATION.fullmatch(flower["BOOKLY_FLOWER_PASSWORD"])  # basic auth, no literal

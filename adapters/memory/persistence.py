@@ -1,21 +1,28 @@
 """In-memory unit of work: each unit works on a private copy; commit applies the rows it
-changed, like row-level writes in a database."""
+changed, like row-level writes in a database, then the database's rules: uniqueness and
+ON DELETE CASCADE."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from adapters.memory.books import MemoryBookRepository
+from adapters.memory.clock import SystemClock
+from adapters.memory.outbox import MemoryOutboxRepository
+from adapters.memory.reviews import MemoryReviewRepository, MemoryTagRepository
 from adapters.memory.rows import StagedRows
-from domain.books import Book
-from domain.errors import EmailTaken, UsernameTaken
+from application.ports.books import Page
+from application.ports.clock import Clock
+from application.ports.users import UserQuery, user_search_key
+from domain.errors import EmailTaken, ReviewExists, TagExists, UsernameTaken
 from domain.users import User
+
+TABLES = ("users", "books", "reviews", "tags", "book_tags", "ratings", "outbox_jobs")
 
 
 class MemoryUserRepository:
-    def __init__(self, rows: StagedRows[User]) -> None:
+    def __init__(self, rows: StagedRows[UUID, User]) -> None:
         self._rows = rows
 
     async def add(self, user: User) -> None:
@@ -34,14 +41,40 @@ class MemoryUserRepository:
     async def update(self, user: User) -> None:
         self._rows.put(user.uid, user)
 
+    async def search(self, query: UserQuery) -> Page[User]:
+        found = sorted((u for u in self._rows.values() if _user_matches(u, query)),
+                       key=lambda u: (u.created_at, u.uid))
+        return Page(found[query.offset:query.offset + query.limit], len(found),
+                    query.limit, query.offset)
+
+    async def lock_active_admins(self) -> set[UUID]:
+        """Nothing to lock: memory units of work never wait on I/O, so a use case's check
+        and its commit run without another unit of work in between."""
+        return {u.uid for u in self._rows.values() if u.is_admin}
+
+
+def _user_matches(user: User, query: UserQuery) -> bool:
+    if query.text is not None:
+        needle = user_search_key(query.text)
+        if needle not in user.email and needle not in user.username.lower():
+            return False
+    return ((query.role is None or user.role is query.role)
+            and (query.is_verified is None or user.is_verified is query.is_verified)
+            and (query.is_active is None or user.is_active is query.is_active))
+
 
 class MemoryDatabase:
     """The committed state shared by every unit of work made from it."""
 
     def __init__(self) -> None:
-        self.users: dict[UUID, User] = {}
-        self.books: dict[UUID, Book] = {}
+        self.tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
         self.commits = 0
+        self.clock: Clock = SystemClock()  # stamps outbox jobs; tests may set a FixedClock
+
+    def __getattr__(self, name: str) -> dict[Any, Any]:
+        if name in TABLES:
+            return self.__dict__["tables"][name]
+        raise AttributeError(name)
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)
@@ -52,37 +85,49 @@ class MemoryUnitOfWork:
         self._database = database
 
     async def __aenter__(self) -> Self:
-        self._users = StagedRows(self._database.users)
-        self._books = StagedRows(self._database.books)
-        self.users = MemoryUserRepository(self._users)
-        self.books = MemoryBookRepository(self._books)
+        self._stage()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
 
+    def _stage(self) -> None:
+        staged = {name: StagedRows(rows) for name, rows in self._database.tables.items()}
+        self._staged = staged
+        self.users = MemoryUserRepository(staged["users"])
+        self.books = MemoryBookRepository(staged["books"], staged["reviews"], staged["tags"],
+                                          staged["book_tags"], staged["ratings"])
+        self.reviews = MemoryReviewRepository(staged["reviews"])
+        self.tags = MemoryTagRepository(staged["tags"], staged["book_tags"])
+        self.outbox = MemoryOutboxRepository(staged["outbox_jobs"], self._database.clock)
+
     async def commit(self) -> None:
-        users = self._users.merged_into(self._database.users)
-        _check_unique(users.values())
-        books = self._books.merged_into(self._database.books)
-        removed_users = set(self._database.users) - set(users)
-        self._database.users = users
-        self._database.books = {uid: b for uid, b in books.items()
-                                if b.owner_uid not in removed_users}
-        self._users = StagedRows(self._database.users)
-        self._books = StagedRows(self._database.books)
-        self.users = MemoryUserRepository(self._users)
-        self.books = MemoryBookRepository(self._books)
+        merged = {name: self._staged[name].merged_into(self._database.tables[name])
+                  for name in TABLES}
+        _cascade(merged)
+        _check_unique(merged)
+        self._database.tables = merged
         self._database.commits += 1
+        self._stage()
 
 
-def _check_unique(users: Iterable[User]) -> None:
-    emails: set[str] = set()
-    usernames: set[str] = set()
-    for user in users:
-        if user.email in emails:
-            raise EmailTaken()
-        if user.username.lower() in usernames:
-            raise UsernameTaken()
-        emails.add(user.email)
-        usernames.add(user.username.lower())
+def _cascade(tables: dict[str, dict[Any, Any]]) -> None:
+    users, books, tags = tables["users"], tables["books"], tables["tags"]
+    tables["books"] = books = {k: b for k, b in books.items() if b.owner_uid in users}
+    tables["reviews"] = {k: r for k, r in tables["reviews"].items()
+                         if r.book_uid in books and r.user_uid in users}
+    tables["book_tags"] = {k: v for k, v in tables["book_tags"].items()
+                           if k[0] in books and k[1] in tags}
+    tables["ratings"] = {k: v for k, v in tables["ratings"].items() if k in books}
+
+
+def _check_unique(tables: dict[str, dict[Any, Any]]) -> None:
+    def unique(rows: Any, key: Any, error: type[Exception]) -> None:
+        keys = [key(row) for row in rows]
+        if len(keys) != len(set(keys)):
+            raise error()
+
+    unique(tables["users"].values(), lambda u: u.email, EmailTaken)
+    unique(tables["users"].values(), lambda u: u.username.lower(), UsernameTaken)
+    unique(tables["reviews"].values(), lambda r: (r.book_uid, r.user_uid), ReviewExists)
+    unique(tables["tags"].values(), lambda t: t.key, TagExists)

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
-from uuid import UUID
 
+K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 
-class StagedRows(Generic[T]):
-    def __init__(self, committed: dict[UUID, T]) -> None:
+class StagedRows(Generic[K, T]):
+    def __init__(self, committed: dict[K, T]) -> None:
         self._rows = copy.deepcopy(committed)
-        self.touched: set[UUID] = set()
-        self.removed: set[UUID] = set()
+        self.touched: set[K] = set()
+        self.removed: set[K] = set()
 
-    def get(self, uid: UUID) -> T | None:
+    def get(self, uid: K) -> T | None:
         return self._rows.get(uid)
 
-    def put(self, uid: UUID, row: T) -> None:
+    def put(self, uid: K, row: T) -> None:
         self._rows[uid] = row
         self.touched.add(uid)
         self.removed.discard(uid)
 
-    def remove(self, uid: UUID) -> None:
+    def remove(self, uid: K) -> None:
         self._rows.pop(uid, None)
         self.removed.add(uid)
         self.touched.discard(uid)
@@ -32,7 +32,10 @@ class StagedRows(Generic[T]):
     def values(self) -> Iterator[T]:
         return iter(list(self._rows.values()))
 
-    def merged_into(self, committed: dict[UUID, T]) -> dict[UUID, T]:
+    def row_keys(self) -> Iterator[K]:
+        return iter(list(self._rows))
+
+    def merged_into(self, committed: dict[K, T]) -> dict[K, T]:
         """The committed rows with this unit's changes applied, row by row."""
         merged = dict(committed)
         for uid in self.touched:

@@ -2,16 +2,58 @@
 
 from __future__ import annotations
 
-from aiosmtplib import SMTPRecipientRefused, SMTPRecipientsRefused, send
+from aiosmtplib import (
+    SMTPException,
+    SMTPRecipientRefused,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    send,
+)
 
 from adapters.smtp.message import build_mime_message
-from application.ports.messaging import EmailMessage
+from application.ports.messaging import (
+    EmailMessage,
+    MailDeliveryError,
+    PermanentMailError,
+    TransientMailError,
+)
+
+
+class SmtpTransientError(TransientMailError, SMTPException):
+    """Unreachable, timed out or 4xx; still an `SMTPException` for SMTP-aware callers."""
+
+    def __init__(self, message: str) -> None:
+        SMTPException.__init__(self, message)
+
+
+class SmtpPermanentError(PermanentMailError, SMTPException):
+    """5xx: refused for good; still an `SMTPException` for SMTP-aware callers."""
+
+    def __init__(self, message: str) -> None:
+        SMTPException.__init__(self, message)
+
+
+def classify(error: BaseException) -> MailDeliveryError:
+    """5xx replies are permanent; 4xx replies, timeouts and connection trouble are not."""
+    if isinstance(error, SMTPRecipientsRefused):
+        codes = [refusal.code for refusal in error.recipients]
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+    elif isinstance(error, SMTPResponseException):
+        permanent = 500 <= error.code < 600
+    else:  # SMTPConnectError, SMTPTimeoutError, SMTPServerDisconnected, OSError, ...
+        permanent = False
+    kind = SmtpPermanentError if permanent else SmtpTransientError
+    return kind(f"{type(error).__name__}: {error}")
 
 
 class SmtpMailer:
     """`Mailer` over SMTP: one connection per message (mail is sent from background
     work, rarely). `starttls` upgrades a plain connection and requires the server to
-    offer it; `use_tls` speaks TLS from the start (port 465). Raises on any failure."""
+    offer it; `use_tls` speaks TLS from the start (port 465).
+
+    Raises SmtpPermanentError (5xx) or SmtpTransientError (anything worth retrying);
+    ValueError for a message that cannot be written (a header with a line break).
+    """
 
     def __init__(
         self,
@@ -37,18 +79,21 @@ class SmtpMailer:
 
     async def send(self, message: EmailMessage) -> None:
         mime = build_mime_message(message, self._mail_from)
-        refused, _ = await send(
-            mime,
-            hostname=self._host,
-            port=self._port,
-            username=self._username,
-            password=self._password,
-            start_tls=self._starttls,
-            use_tls=self._use_tls,
-            timeout=self._timeout,
-        )
+        try:
+            refused, _ = await send(
+                mime,
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                start_tls=self._starttls,
+                use_tls=self._use_tls,
+                timeout=self._timeout,
+            )
+        except (SMTPException, OSError, TimeoutError) as error:
+            raise classify(error) from error
         if refused:
-            raise SMTPRecipientsRefused([
+            raise classify(SMTPRecipientsRefused([
                 SMTPRecipientRefused(answer.code, answer.message, recipient)
                 for recipient, answer in refused.items()
-            ])
+            ]))

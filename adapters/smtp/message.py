@@ -28,8 +28,11 @@ def build_mime_message(
     mime["To"] = message.to
     mime["Subject"] = message.subject
     mime["Date"] = format_datetime(now or datetime.now(UTC))
-    # An explicit domain: make_msgid would otherwise look up this host's FQDN.
-    mime["Message-ID"] = make_msgid(domain=_domain_of(mail_from))
+    # An explicit domain: make_msgid would otherwise look up this host's FQDN. A message
+    # with an idempotency key keeps one Message-ID however often it is sent.
+    domain = _domain_of(mail_from)
+    key = message.idempotency_key
+    mime["Message-ID"] = f"<{key}@{domain}>" if key else make_msgid(domain=domain)
     mime.set_content(message.text)
     if message.html is not None:
         mime.add_alternative(message.html, subtype="html")

@@ -1,17 +1,47 @@
-"""Books in SQL, with SQLAlchemy Core: one statement per page and one for its total."""
+"""Books in SQL, with SQLAlchemy Core.
+
+A page is three statements whatever its size: the books (with their figures), their
+total, and the tags of the books on the page. A book's detail is three: the book, its
+tags, its newest reviews."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sqlalchemy.tables import books
-from application.ports.books import BookQuery, BookSort, Page
+from adapters.sqlalchemy.reviews import NEWEST, REVIEW_COLUMNS, TAG_COLUMNS, to_review, to_tag
+from adapters.sqlalchemy.tables import book_tags, books, reviews, tags
+from application.ports.books import (
+    NEWEST_REVIEWS,
+    BookDetail,
+    BookQuery,
+    BookSort,
+    BookView,
+    Page,
+)
 from domain.books import Book
+from domain.tags import Tag, tag_key
 
 COLUMNS = ("uid", "owner_uid", "title", "author", "publisher", "published_date", "page_count",
            "language", "created_at", "updated_at")
@@ -20,7 +50,14 @@ ORDER = {
     BookSort.OLDEST: (books.c.created_at.asc(), books.c.uid.asc()),
     BookSort.TITLE: (books.c.title_key.asc(), books.c.uid.asc()),
     BookSort.TITLE_DESC: (books.c.title_key.desc(), books.c.uid.desc()),
+    BookSort.RATING: (books.c.average_rating.asc().nulls_last(), books.c.uid.asc()),
+    BookSort.RATING_DESC: (books.c.average_rating.desc().nulls_last(), books.c.uid.desc()),
 }
+# Rows per multi-row INSERT of `add_many`: 12 parameters each, well under the limits of
+# PostgreSQL (32,767 per statement) and SQLite (32,766).
+BOOKS_PER_INSERT = 1000
+VIEW_COLUMNS = [books.c[name] for name in COLUMNS] + [books.c.review_count,
+                                                      books.c.average_rating]
 
 
 def search_key(text: str) -> str:
@@ -55,6 +92,10 @@ def conditions(query: BookQuery) -> list[ColumnElement[bool]]:
         found.append(books.c.language == query.language.lower())
     if query.owner_uid is not None:
         found.append(books.c.owner_uid == query.owner_uid)
+    if query.tag is not None:
+        found.append(exists().where(
+            book_tags.c.book_uid == books.c.uid, book_tags.c.tag_uid == tags.c.uid,
+            tags.c.name_key == tag_key(query.tag)))
     return found
 
 
@@ -79,13 +120,85 @@ class SqlBookRepository:
     async def delete(self, book: Book) -> None:
         await self._session.execute(delete(books).where(books.c.uid == book.uid))
 
-    async def search(self, query: BookQuery) -> Page[Book]:
+    async def add_many(self, new_books: Sequence[Book]) -> int:
+        """INSERT ... ON CONFLICT (uid) DO NOTHING RETURNING uid, given many rows at once:
+        SQLAlchemy's "insertmanyvalues" sends them as multi-row INSERTs of
+        BOOKS_PER_INSERT rows, from one compiled statement; the uids that come back are
+        the books added."""
+        dialect = self._session.bind.dialect.name
+        insert_books = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(books)
+        statement = (insert_books.on_conflict_do_nothing(index_elements=["uid"])
+                     .returning(books.c.uid)
+                     .execution_options(insertmanyvalues_page_size=BOOKS_PER_INSERT))
+        added = 0
+        for start in range(0, len(new_books), BOOKS_PER_INSERT):
+            chunk = [book_values(book) for book in new_books[start:start + BOOKS_PER_INSERT]]
+            added += len((await self._session.execute(statement, chunk)).all())
+        return added
+
+    async def scan(self, after: tuple[datetime, UUID] | None, limit: int,
+                   owner_uid: UUID | None = None) -> list[Book]:
+        query = select(*[books.c[name] for name in COLUMNS])
+        if owner_uid is not None:
+            query = query.where(books.c.owner_uid == owner_uid)
+        if after is not None:
+            position = tuple_(bindparam(None, after[0], type_=books.c.created_at.type),
+                              bindparam(None, after[1], type_=books.c.uid.type))
+            query = query.where(tuple_(books.c.created_at, books.c.uid) > position)
+        rows = (await self._session.execute(
+            query.order_by(books.c.created_at, books.c.uid).limit(limit))).mappings().all()
+        return [to_book(row) for row in rows]
+
+    async def search(self, query: BookQuery) -> Page[BookView]:
         where = conditions(query)
         rows = (await self._session.execute(
-            select(*[books.c[name] for name in COLUMNS]).where(*where)
+            select(*VIEW_COLUMNS).where(*where)
             .order_by(*ORDER[query.sort]).limit(query.limit).offset(query.offset)
         )).mappings().all()
         total = (await self._session.execute(
             select(func.count()).select_from(books).where(*where)
         )).scalar_one()
-        return Page([to_book(row) for row in rows], total, query.limit, query.offset)
+        tags_of = await self._tags_of([row["uid"] for row in rows])
+        return Page([to_view(row, tags_of.get(row["uid"], [])) for row in rows], total,
+                    query.limit, query.offset)
+
+    async def detail(self, uid: UUID) -> BookDetail | None:
+        row = (await self._session.execute(
+            select(*VIEW_COLUMNS).where(books.c.uid == uid))).mappings().first()
+        if row is None:
+            return None
+        tags_of = await self._tags_of([uid])
+        newest = (await self._session.execute(
+            select(*REVIEW_COLUMNS).where(reviews.c.book_uid == uid)
+            .order_by(*NEWEST).limit(NEWEST_REVIEWS))).mappings().all()
+        return BookDetail(to_view(row, tags_of.get(uid, [])), [to_review(r) for r in newest])
+
+    async def lock(self, uid: UUID) -> bool:
+        """A no-op UPDATE: takes the row lock (PostgreSQL) or the write lock (SQLite) first."""
+        result = await self._session.execute(
+            update(books).where(books.c.uid == uid).values(review_count=books.c.review_count))
+        return bool(result.rowcount)
+
+    async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> None:
+        count = books.c.review_count + count_delta
+        total = books.c.rating_sum + sum_delta
+        await self._session.execute(update(books).where(books.c.uid == uid).values(
+            review_count=count, rating_sum=total,
+            average_rating=case((count > 0, cast(total, Float) / count), else_=None)))
+
+    async def _tags_of(self, book_uids: list[UUID]) -> dict[UUID, list[Tag]]:
+        if not book_uids:
+            return {}
+        rows = (await self._session.execute(
+            select(book_tags.c.book_uid, *TAG_COLUMNS)
+            .join(tags, tags.c.uid == book_tags.c.tag_uid)
+            .where(book_tags.c.book_uid.in_(book_uids))
+            .order_by(tags.c.name_key, tags.c.uid))).mappings().all()
+        found: dict[UUID, list[Tag]] = {}
+        for row in rows:
+            found.setdefault(row["book_uid"], []).append(to_tag(row))
+        return found
+
+
+def to_view(row: RowMapping, book_tags_: list[Tag]) -> BookView:
+    return BookView(to_book(row), book_tags_, row["review_count"], row["average_rating"])

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 
 from adapters.sqlalchemy.column_types import StringEnum, UtcDateTime
+from application.ports.outbox import JobStatus
 from domain.books import AUTHOR_MAX_LENGTH, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
+from domain.tags import TAG_NAME_MAX_LENGTH
 from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, Role
 
 NAMING_CONVENTION = {
@@ -96,6 +103,10 @@ books = Table(
     Column("language", String(35), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Reviews in figures, kept by the review use cases under the book's row lock.
+    Column("review_count", Integer, nullable=False, server_default="0"),
+    Column("rating_sum", Integer, nullable=False, server_default="0"),
+    Column("average_rating", Float, nullable=True),
     CheckConstraint("page_count > 0", name="page_count_positive"),
 )
 Index("ix_books_created_at_uid", books.c.created_at, books.c.uid)
@@ -108,3 +119,67 @@ Index("ix_books_title_key_trgm", books.c.title_key, postgresql_using="gin",
       postgresql_ops={"title_key": "gin_trgm_ops"})
 Index("ix_books_author_key_trgm", books.c.author_key, postgresql_using="gin",
       postgresql_ops={"author_key": "gin_trgm_ops"})
+Index("ix_books_average_rating_uid", books.c.average_rating, books.c.uid)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("uid", Uuid, primary_key=True),
+    Column("book_uid", Uuid, ForeignKey("books.uid", ondelete="CASCADE"), nullable=False),
+    Column("user_uid", Uuid, ForeignKey("users.uid", ondelete="CASCADE"), nullable=False),
+    Column("rating", SmallInteger, nullable=False),
+    Column("review_text", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    UniqueConstraint("user_uid", "book_uid"),  # one review per user per book
+)
+Index("ix_reviews_book_uid_created_at", reviews.c.book_uid, reviews.c.created_at,
+      reviews.c.uid)
+Index("ix_reviews_user_uid_created_at", reviews.c.user_uid, reviews.c.created_at,
+      reviews.c.uid)
+Index("ix_reviews_created_at_uid", reviews.c.created_at, reviews.c.uid)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("uid", Uuid, primary_key=True),
+    Column("name", String(TAG_NAME_MAX_LENGTH), nullable=False),
+    Column("name_key", String(4 * TAG_NAME_MAX_LENGTH), nullable=False),  # case-folded name
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ix_tags_name_key", tags.c.name_key, unique=True)
+
+book_tags = Table(
+    "book_tags",
+    metadata,
+    Column("book_uid", Uuid, ForeignKey("books.uid", ondelete="CASCADE"), primary_key=True),
+    Column("tag_uid", Uuid, ForeignKey("tags.uid", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_book_tags_tag_uid_book_uid", book_tags.c.tag_uid, book_tags.c.book_uid)
+
+# The transactional outbox: jobs written with the change that causes them (see
+# application/ports/outbox.py). The relay's query reads only unfinished jobs by
+# `available_at`, so its index leaves out the sent and failed ones that pile up.
+OUTBOX_UNFINISHED = "status <> 'sent' AND status <> 'failed'"
+outbox_jobs = Table(
+    "outbox_jobs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("task_name", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("request_id", String(128)),
+    Column("status", StringEnum(JobStatus, length=16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("dispatched_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    CheckConstraint(
+        "status IN ('pending', 'dispatched', 'sending', 'sent', 'failed')", name="status"
+    ),
+)
+Index("ix_outbox_jobs_due", outbox_jobs.c.available_at,
+      postgresql_where=text(OUTBOX_UNFINISHED), sqlite_where=text(OUTBOX_UNFINISHED))
+Index("ix_outbox_jobs_finished_at", outbox_jobs.c.finished_at)

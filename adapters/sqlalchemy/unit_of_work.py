@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -9,9 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.books import SqlBookRepository
+from adapters.sqlalchemy.outbox import SqlOutboxRepository, no_request_id
+from adapters.sqlalchemy.reviews import SqlReviewRepository, SqlTagRepository
 from adapters.sqlalchemy.users import SqlUserRepository, user_conflict
 from application.ports.books import BookRepository
+from application.ports.outbox import OutboxRepository
 from application.ports.persistence import UserRepository
+from application.ports.reviews import ReviewRepository, TagRepository
 
 
 class SqlUnitOfWork:
@@ -23,9 +28,16 @@ class SqlUnitOfWork:
 
     users: UserRepository
     books: BookRepository
+    reviews: ReviewRepository
+    tags: TagRepository
+    outbox: OutboxRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession],
+        request_id: Callable[[], str | None] = no_request_id,
+    ) -> None:
         self._session_factory = session_factory
+        self._request_id = request_id  # stamped on outbox jobs, for the logs
         self._session: AsyncSession | None = None
 
     @property
@@ -40,6 +52,9 @@ class SqlUnitOfWork:
         self._session = self._session_factory()
         self.users = SqlUserRepository(self._session)
         self.books = SqlBookRepository(self._session)
+        self.reviews = SqlReviewRepository(self._session)
+        self.tags = SqlTagRepository(self._session)
+        self.outbox = SqlOutboxRepository(self._session, self._request_id)
         return self
 
     async def __aexit__(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.tables import USERS_EMAIL_INDEX, USERS_USERNAME_INDEX, users
+from application.ports.books import Page
+from application.ports.users import UserQuery, user_search_key
 from domain.errors import DomainError, EmailTaken, UsernameTaken
-from domain.users import User
+from domain.users import Role, User
 
 
 class SqlUserRepository:
@@ -34,9 +36,51 @@ class SqlUserRepository:
     async def update(self, user: User) -> None:
         self._session.add(user)  # already tracked when loaded here; changes flush at commit
 
+    async def search(self, query: UserQuery) -> Page[User]:
+        where = _conditions(query)
+        found = (await self._session.execute(
+            select(User).where(*where).order_by(users.c.created_at, users.c.uid)
+            .limit(query.limit).offset(query.offset)
+        )).scalars().all()
+        total = (await self._session.execute(
+            select(func.count()).select_from(users).where(*where)
+        )).scalar_one()
+        return Page(list(found), total, query.limit, query.offset)
+
+    async def lock_active_admins(self) -> set[UUID]:
+        active_admins = (users.c.role == Role.ADMIN) & (users.c.is_active == true())
+        if self._session.bind.dialect.name == "sqlite":
+            # No row locks in SQLite: a write that changes nothing takes the database's
+            # write lock now, so the caller's reads and writes run without another writer.
+            await self._session.execute(
+                update(users).where(active_admins).values(role=users.c.role))
+        # PostgreSQL: the rows, locked in uid order (no deadlock between two callers). A
+        # caller that waited re-reads them, so a row demoted meanwhile is left out.
+        found = await self._session.execute(
+            select(users.c.uid).where(active_admins).order_by(users.c.uid).with_for_update())
+        return set(found.scalars())
+
     async def _one_where(self, condition: ColumnElement[bool]) -> User | None:
         result = await self._session.execute(select(User).where(condition))
         return result.scalars().first()
+
+
+def _conditions(query: UserQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.text is not None:
+        escaped = user_search_key(query.text)
+        for special in ("\\", "%", "_"):
+            escaped = escaped.replace(special, "\\" + special)
+        pattern = f"%{escaped}%"
+        found.append(users.c.email.like(pattern, escape="\\")
+                     | func.lower(users.c.username).like(pattern, escape="\\"))
+    if query.role is not None:
+        found.append(users.c.role == query.role)
+    if query.is_verified is not None:
+        found.append(users.c.is_verified == query.is_verified)
+    if query.is_active is not None:
+        found.append(users.c.is_active == query.is_active)
+    return found
 
 
 def user_conflict(error: IntegrityError) -> DomainError | None:

@@ -6,12 +6,11 @@ import hashlib
 import uuid
 from datetime import timedelta
 
-from application.accounts.mail import PASSWORD_RESET, enqueue_mail
+from application.accounts.mail import PASSWORD_RESET, stage_mail
 from application.accounts.policy import AuthPolicy
 from application.accounts.registration import check_new_password, link_claim_key
 from application.accounts.sessions import Principal
 from application.ports.clock import Clock
-from application.ports.messaging import TaskQueue
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.security import CommonPasswords, LinkPurpose, LinkSigner, PasswordHasher
 from application.ports.sessions import TokenStore
@@ -47,24 +46,23 @@ class ChangePassword:
 class RequestPasswordReset:
     """Mails a one-time link to an active account; answers the same for any email."""
 
-    def __init__(
-        self, uow: UnitOfWorkFactory, signer: LinkSigner, queue: TaskQueue, policy: AuthPolicy
-    ) -> None:
-        self._uow, self._signer, self._queue, self._policy = uow, signer, queue, policy
+    def __init__(self, uow: UnitOfWorkFactory, signer: LinkSigner, policy: AuthPolicy) -> None:
+        self._uow, self._signer, self._policy = uow, signer, policy
 
     async def execute(self, email: str) -> None:
         async with self._uow() as uow:
             user = await uow.users.get_by_email(normalize_email(email))
-        if user is None or not user.is_active:
-            return
-        token = self._signer.sign(LinkPurpose.RESET_PASSWORD, {
-            "uid": str(user.uid), "fp": password_fingerprint(user.password_hash),
-        })
-        await enqueue_mail(self._queue, PASSWORD_RESET, user.email, {
-            "name": user.first_name,
-            "link": self._policy.link(f"/api/v1/auth/password-reset-confirm/{token}"),
-            "minutes": self._policy.reset_link_ttl_seconds // 60,
-        })
+            if user is None or not user.is_active:
+                return
+            token = self._signer.sign(LinkPurpose.RESET_PASSWORD, {
+                "uid": str(user.uid), "fp": password_fingerprint(user.password_hash),
+            })
+            await stage_mail(uow.outbox, PASSWORD_RESET, user.email, {
+                "name": user.first_name,
+                "link": self._policy.link(f"/api/v1/auth/password-reset-confirm/{token}"),
+                "minutes": self._policy.reset_link_ttl_seconds // 60,
+            })
+            await uow.commit()
 
 
 class ConfirmPasswordReset:

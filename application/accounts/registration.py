@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, enqueue_mail
+from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, stage_mail
 from application.accounts.policy import AuthPolicy
 from application.ports.clock import Clock
-from application.ports.messaging import TaskQueue
+from application.ports.outbox import OutboxRepository
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.security import (
     CommonPasswords,
@@ -44,18 +44,17 @@ def link_claim_key(purpose: LinkPurpose, token: str) -> str:
 
 
 class VerificationMails:
-    """Builds and queues the verification mail; shared by signup and resend."""
+    """Builds the verification mail and writes it to an outbox; shared by signup and resend."""
 
-    def __init__(self, signer: LinkSigner, queue: TaskQueue, policy: AuthPolicy) -> None:
+    def __init__(self, signer: LinkSigner, policy: AuthPolicy) -> None:
         self._signer = signer
-        self._queue = queue
         self._policy = policy
 
-    async def send(self, user: User) -> None:
+    async def stage(self, outbox: OutboxRepository, user: User) -> None:
         token = self._signer.sign(
             LinkPurpose.VERIFY_EMAIL, {"uid": str(user.uid), "email": user.email}
         )
-        await enqueue_mail(self._queue, VERIFY_EMAIL, user.email, {
+        await stage_mail(outbox, VERIFY_EMAIL, user.email, {
             "name": user.first_name,
             "link": self._policy.link(f"/api/v1/auth/verify/{token}"),
             "hours": self._policy.verify_link_ttl_seconds // 3600,
@@ -63,14 +62,18 @@ class VerificationMails:
 
 
 class SignUp:
-    """Answers the same whether or not the email is registered; the mail tells the owner."""
+    """Answers the same whether or not the email is registered; the mail tells the owner.
+
+    The new account and its verification mail are committed together, so there is never
+    an account without its mail, nor a mail for an account that was not created.
+    """
 
     def __init__(
         self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-        clock: Clock, queue: TaskQueue, verification: VerificationMails, policy: AuthPolicy,
+        clock: Clock, verification: VerificationMails, policy: AuthPolicy,
     ) -> None:
         self._uow, self._hasher, self._common = uow, hasher, common
-        self._clock, self._queue = clock, queue
+        self._clock = clock
         self._verification, self._policy = verification, policy
 
     async def execute(self, command: SignUpCommand) -> None:
@@ -90,13 +93,14 @@ class SignUp:
                 if await uow.users.get_by_username(username) is not None:
                     raise UsernameTaken()
                 await uow.users.add(user)
+                await self._verification.stage(uow.outbox, user)
                 await uow.commit()
         except EmailTaken:
-            await enqueue_mail(self._queue, ACCOUNT_EXISTS, email, {
-                "reset_link": self._policy.link("/api/v1/auth/password-reset-request"),
-            })
-            return
-        await self._verification.send(user)
+            async with self._uow() as uow:
+                await stage_mail(uow.outbox, ACCOUNT_EXISTS, email, {
+                    "reset_link": self._policy.link("/api/v1/auth/password-reset-request"),
+                })
+                await uow.commit()
 
 
 class VerifyEmail:
@@ -136,5 +140,6 @@ class ResendVerification:
     async def execute(self, email: str) -> None:
         async with self._uow() as uow:
             user = await uow.users.get_by_email(normalize_email(email))
-        if user is not None and user.is_active and not user.is_verified:
-            await self._verification.send(user)
+            if user is not None and user.is_active and not user.is_verified:
+                await self._verification.stage(uow.outbox, user)
+                await uow.commit()

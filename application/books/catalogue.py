@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from application.accounts.sessions import Principal
 from application.books.permissions import require_content_writer, require_owner_or_admin
-from application.ports.books import BookQuery, Page
+from application.books.tags import ensure_tags
+from application.ports.books import BookDetail, BookQuery, BookView, Page
 from application.ports.clock import Clock
-from application.ports.persistence import UnitOfWorkFactory
+from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from domain.books import EDITABLE_FIELDS, Book, BookDetails
 from domain.errors import BookNotFound, RuleViolation, UserNotFound
 
@@ -21,32 +22,37 @@ class AddBook:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, principal: Principal, details: BookDetails) -> Book:
+    async def execute(self, principal: Principal, details: BookDetails,
+                      tags: Sequence[str] = ()) -> BookView:
         require_content_writer(principal.user)
         book = Book.create(uuid.uuid4(), principal.user.uid, details, self._clock.now())
         async with self._uow() as uow:
             await uow.books.add(book)
+            if tags:
+                found = await ensure_tags(uow, tags, self._clock)
+                await uow.tags.attach(book.uid, [tag.uid for tag in found])
             await uow.commit()
-        return book
+            return await _view(uow, book.uid)
 
 
 class GetBook:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def execute(self, uid: uuid.UUID) -> Book:
+    async def execute(self, uid: uuid.UUID) -> BookDetail:
+        """The book with its tags, figures and newest reviews, in a fixed few queries."""
         async with self._uow() as uow:
-            book = await uow.books.get(uid)
-        if book is None:
+            detail = await uow.books.detail(uid)
+        if detail is None:
             raise BookNotFound()
-        return book
+        return detail
 
 
 class ListBooks:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def execute(self, query: BookQuery) -> Page[Book]:
+    async def execute(self, query: BookQuery) -> Page[BookView]:
         async with self._uow() as uow:
             return await uow.books.search(query)
 
@@ -57,7 +63,7 @@ class ListUserBooks:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def execute(self, user_uid: uuid.UUID, query: BookQuery) -> Page[Book]:
+    async def execute(self, user_uid: uuid.UUID, query: BookQuery) -> Page[BookView]:
         async with self._uow() as uow:
             if await uow.users.get(user_uid) is None:
                 raise UserNotFound()
@@ -73,7 +79,7 @@ class UpdateBook:
 
     async def execute(
         self, principal: Principal, uid: uuid.UUID, changes: Mapping[str, Any]
-    ) -> Book:
+    ) -> BookView:
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise RuleViolation(sorted(unknown)[0], "This field cannot be changed.")
@@ -86,7 +92,14 @@ class UpdateBook:
                 book.revise(dataclasses.replace(book.details(), **changes), self._clock.now())
                 await uow.books.update(book)
                 await uow.commit()
-        return book
+            return await _view(uow, uid)
+
+
+async def _view(uow: UnitOfWork, uid: uuid.UUID) -> BookView:
+    detail = await uow.books.detail(uid)
+    if detail is None:
+        raise BookNotFound()
+    return detail.view
 
 
 class DeleteBook:

@@ -13,11 +13,30 @@ class EmailMessage:
     subject: str
     text: str
     html: str | None = None
+    # The same key gives the same Message-ID, so a mail sent twice can be recognised.
+    idempotency_key: str | None = None
+
+
+class MailDeliveryError(Exception):
+    """A mailer could not deliver a message; `permanent` says whether trying again may help."""
+
+    permanent: bool = False
+
+
+class TransientMailError(MailDeliveryError):
+    """The server is unreachable, timed out or answered 4xx: try again later."""
+
+
+class PermanentMailError(MailDeliveryError):
+    """The server refused the message for good (5xx): trying again will not help."""
+
+    permanent = True
 
 
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None:
-        """Deliver one message; raises on failure."""
+        """Deliver one message; raises on failure (a MailDeliveryError when it can tell
+        whether the failure is transient or permanent)."""
 
 
 class MailRenderer(Protocol):
@@ -28,4 +47,14 @@ class MailRenderer(Protocol):
 class TaskQueue(Protocol):
     """Hands work to run later, outside the request. Payloads are plain JSON data."""
 
-    async def enqueue(self, task_name: str, payload: Mapping[str, Any]) -> None: ...
+    async def enqueue(
+        self, task_name: str, payload: Mapping[str, Any], task_id: str | None = None
+    ) -> None:
+        """Raises when the queue cannot take the task now (a broker down, say).
+
+        `task_id` names the task on the queue; the outbox passes the job id, so a job
+        handed over twice is recognisable as one.
+        """
+
+    async def drain(self) -> None:
+        """Wait for the tasks this process runs itself (none for a remote queue)."""

@@ -6,7 +6,10 @@ from collections.abc import Callable
 from typing import Protocol, Self
 from uuid import UUID
 
-from application.ports.books import BookRepository
+from application.ports.books import BookRepository, Page
+from application.ports.outbox import OutboxRepository
+from application.ports.reviews import ReviewRepository, TagRepository
+from application.ports.users import UserQuery
 from domain.users import User
 
 
@@ -24,12 +27,26 @@ class UserRepository(Protocol):
     async def update(self, user: User) -> None:
         """Stage the changed fields of a user loaded from this repository."""
 
+    async def search(self, query: UserQuery) -> Page[User]:
+        """One page in a stable order (see UserQuery) and the total that match."""
+
+    async def lock_active_admins(self) -> set[UUID]:
+        """The uids of every active admin, held until the unit of work ends.
+
+        Call it first in the unit of work. Every change of a role or an active flag takes
+        it, so such changes queue up behind each other and the last-admin check sees the
+        committed state (PostgreSQL: the admins' rows, SELECT ... FOR UPDATE; SQLite: the
+        database's write lock)."""
+
 
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""
 
     users: UserRepository
     books: BookRepository
+    reviews: ReviewRepository
+    tags: TagRepository
+    outbox: OutboxRepository  # jobs committed with the change that causes them
 
     async def __aenter__(self) -> Self: ...
 

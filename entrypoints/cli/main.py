@@ -7,19 +7,11 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 from domain.errors import DomainError
-from entrypoints.container import build_container, close_resources
+from entrypoints.cli import books, users
+from entrypoints.cli.runtime import load_settings
+from entrypoints.container import Container, build_container, close_resources
 from entrypoints.settings import Settings
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as error:
-        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
-        raise SystemExit(f"bookly: invalid configuration: {reasons}") from None
 
 
 def migrate(settings: Settings) -> None:
@@ -61,6 +53,24 @@ def create_admin(args: argparse.Namespace) -> None:
         raise SystemExit(f"bookly: {error.detail}") from None
 
 
+def worker(args: argparse.Namespace) -> None:
+    from entrypoints.worker.commands import run_worker
+
+    try:
+        run_worker(load_settings(), args.concurrency, args.hostname, args.loglevel)
+    except ValueError as error:
+        raise SystemExit(f"bookly: {error}") from None
+
+
+def flower(args: argparse.Namespace) -> None:
+    from entrypoints.worker.commands import run_flower
+
+    try:
+        run_flower(load_settings(), args.port, args.address)
+    except ValueError as error:
+        raise SystemExit(f"bookly: {error}") from None
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="bookly", description="Bookly book-review service.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -78,11 +88,24 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input (required)")
     admin.set_defaults(handler=create_admin)
+    work = commands.add_parser("worker", help="run a Celery worker (needs BOOKLY_BROKER_URL)")
+    work.add_argument("--concurrency", type=int, help="processes (BOOKLY_WORKER_CONCURRENCY)")
+    work.add_argument("--hostname", help="the worker's node name, e.g. mail@%%h")
+    work.add_argument("--loglevel", default="INFO")
+    work.set_defaults(handler=worker)
+    watch = commands.add_parser("flower", help="run Flower on the same broker")
+    watch.add_argument("--port", type=int, help="default BOOKLY_FLOWER_PORT (5555)")
+    watch.add_argument("--address", default="127.0.0.1")
+    watch.set_defaults(handler=flower)
+    users.register(commands)
+    books.register(commands)
     return root
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, container: Container | None = None) -> None:
+    """Operator commands (`users ...`, `books ...`) run on `container` when one is given
+    (tests inject theirs); otherwise each builds one from the settings and closes it."""
+    args = parser().parse_args(argv, namespace=argparse.Namespace(container=container))
     args.handler(args)
 
 

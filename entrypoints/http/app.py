@@ -13,7 +13,12 @@ from starlette.middleware.cors import CORSMiddleware
 from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from domain.errors import DomainError
-from entrypoints.container import Container, build_container, close_resources
+from entrypoints.container import (
+    Container,
+    build_container,
+    close_resources,
+    start_background,
+)
 from entrypoints.http.middleware import (
     BodyLimitMiddleware,
     HostCheckMiddleware,
@@ -24,7 +29,7 @@ from entrypoints.http.problems import (
     http_exception_handler,
     request_validation_handler,
 )
-from entrypoints.http.routers import API_PREFIX, auth, books, operations, users
+from entrypoints.http.routers import API_PREFIX, auth, books, operations, reviews, tags, users
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
 
@@ -45,6 +50,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        start_background(container)
         try:
             yield
         finally:
@@ -64,6 +70,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(auth.router)
     app.include_router(books.router)
     app.include_router(users.router)
+    app.include_router(reviews.router)
+    app.include_router(tags.router)
     app.include_router(operations.router)
 
     # Added innermost first: the request context wraps everything.

@@ -8,7 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from application.ports.books import BookDetail, BookView
 from domain.books import AUTHOR_MAX_LENGTH, PAGE_COUNT_MAX, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
+from domain.reviews import RATING_MAX, RATING_MIN, REVIEW_TEXT_MAX_LENGTH
+from domain.tags import TAG_NAME_MAX_LENGTH
 
 T = TypeVar("T")
 Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH)]
@@ -22,8 +25,14 @@ BOOK_EXAMPLE = {"title": "The Left Hand of Darkness", "author": "Ursula K. Le Gu
                 "language": "en"}
 
 
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_LENGTH)]
+Rating = Annotated[int, Field(ge=RATING_MIN, le=RATING_MAX, strict=True)]
+ReviewText = Annotated[str, StringConstraints(min_length=1, max_length=REVIEW_TEXT_MAX_LENGTH)]
+
+
 class BookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BOOK_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{**BOOK_EXAMPLE, "tags": ["science fiction"]}]})
 
     title: Title
     author: Author
@@ -31,6 +40,7 @@ class BookIn(BaseModel):
     published_date: date
     page_count: PageCount
     language: Language
+    tags: Annotated[list[TagName], Field(max_length=20)] = []
 
 
 class BookPatch(BaseModel):
@@ -48,17 +58,56 @@ class BookPatch(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, value in data.items():
-                if value is None:
-                    raise ValueError(f"'{name}' cannot be null; leave it out to keep it")
-        return data
+        return _refuse_nulls(data)
+
+
+def _refuse_nulls(data: Any) -> Any:
+    if isinstance(data, dict):
+        for name, value in data.items():
+            if value is None:
+                raise ValueError(f"'{name}' cannot be null; leave it out to keep it")
+    return data
 
 
 class TagOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     uid: UUID
     name: str
     created_at: datetime
+
+
+class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "poetry"}]})
+
+    name: TagName
+
+
+class TagNamesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"tags": [{"name": "classics"}, {"name": "poetry"}]}]})
+
+    tags: Annotated[list[TagIn], Field(min_length=1, max_length=20)]
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"rating": 5, "review_text": "A world that stays with you."}]})
+
+    rating: Rating
+    review_text: ReviewText
+
+
+class ReviewPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rating": 4}]})
+
+    rating: Rating | None = None
+    review_text: ReviewText | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        return _refuse_nulls(data)
 
 
 class BookOut(BaseModel):
@@ -80,6 +129,8 @@ class BookOut(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     uid: UUID
     book_uid: UUID
     user_uid: UUID
@@ -98,3 +149,20 @@ class PageOut(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def book_out(view: BookView) -> BookOut:
+    book = view.book
+    return BookOut(
+        uid=book.uid, title=book.title, author=book.author, publisher=book.publisher,
+        published_date=book.published_date, page_count=book.page_count,
+        language=book.language, owner_uid=book.owner_uid,
+        tags=[TagOut.model_validate(tag) for tag in view.tags],
+        review_count=view.review_count, average_rating=view.average_rating,
+        created_at=book.created_at, updated_at=book.updated_at,
+    )
+
+
+def book_detail_out(detail: BookDetail) -> BookDetailOut:
+    return BookDetailOut(**book_out(detail.view).model_dump(),
+                         reviews=[ReviewOut.model_validate(r) for r in detail.newest_reviews])

@@ -28,9 +28,10 @@ ERROR_CODES: dict[int, str] = {
          "`refresh_token_required`",
     403: "`insufficient_permissions`, `account_not_verified`, `account_disabled`, "
          "`invalid_credentials` (wrong current password)",
-    404: "`not_found`, `user_not_found`, `book_not_found`",
+    404: "`not_found`, `user_not_found`, `book_not_found`, `review_not_found`, "
+         "`tag_not_found`",
     405: "`method_not_allowed`",
-    409: "`username_taken`, `last_admin`",
+    409: "`username_taken`, `last_admin`, `review_exists`, `tag_exists`",
     413: "`payload_too_large`",
     422: "`validation_error` (with `errors`)",
     429: "`too_many_requests` (with `Retry-After`)",

@@ -44,7 +44,7 @@ class Api:
     settings: Settings
 
     async def mails(self) -> list[email.message.EmailMessage]:
-        await self.container.task_queue().drain()
+        await self.container.outbox_relay().drain()  # relay the outbox, run its jobs
         folder = Path(self.settings.mail_outbox_dir)
         files = sorted(folder.glob("*.eml")) if folder.exists() else []
         return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)

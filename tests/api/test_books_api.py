@@ -160,7 +160,7 @@ async def test_statements_per_list_page_do_not_grow_with_its_size(api):
             counts.append(len(executed))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert counts[0] == counts[1] == counts[2] <= 2
+    assert counts[0] == counts[1] == counts[2] <= 3  # books, total, their tags
 
 
 async def test_percent_and_underscore_are_literal(api):

@@ -101,7 +101,7 @@ async def test_signup_mail_goes_out_over_smtp_in_production(api_factory):
             await api.client.post("/api/v1/auth/signup", json={
                 "email": "ada@example.com", "username": "ada", "first_name": "Ada",
                 "last_name": "Lovelace", "password": PASSWORD})
-            await api.container.task_queue().drain()
+            await api.container.outbox_relay().drain()
     finally:
         controller.stop()
     (message,) = inbox.messages()

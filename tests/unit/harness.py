@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from dependency_injector import providers
 
 from adapters.memory.clock import FixedClock
+from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.persistence import MemoryDatabase
 from adapters.memory.rate_limiter import MemoryRateLimiter
+from adapters.memory.recording_mailer import RecordingMailer
 from adapters.memory.security import (
     MemoryLinkSigner,
     MemoryTokenCodec,
@@ -30,9 +32,12 @@ class Harness:
     queue: RecordingTaskQueue
     hasher: PlainPasswordHasher
     store: MemoryTokenStore
+    mailer: RecordingMailer
 
     def mails(self, template: str | None = None) -> list[dict]:
-        jobs = self.queue.named(SEND_EMAIL_TASK)
+        """The payloads of the mail jobs committed to the outbox, oldest first."""
+        jobs = [job.payload for job in self.database.outbox_jobs.values()
+                if job.task_name == SEND_EMAIL_TASK]
         return [job for job in jobs if template is None or job["template"] == template]
 
     def last_link_token(self, template: str) -> str:
@@ -42,7 +47,9 @@ class Harness:
 def build_harness() -> Harness:
     clock = FixedClock()
     database = MemoryDatabase()
+    database.clock = clock
     queue = RecordingTaskQueue()
+    mailer = RecordingMailer()
     hasher = PlainPasswordHasher()
     store = MemoryTokenStore(clock)
     container = Container()
@@ -57,6 +64,8 @@ def build_harness() -> Harness:
         "token_codec": MemoryTokenCodec(clock),
         "link_signer": MemoryLinkSigner(clock),
         "task_queue": queue,
+        "outbox": MemoryOutboxStore(database, clock),
+        "mailer": mailer,
     }.items():
         getattr(container, name).override(providers.Object(double))
-    return Harness(container, clock, database, queue, hasher, store)
+    return Harness(container, clock, database, queue, hasher, store, mailer)

@@ -43,7 +43,7 @@ async def people(harness):
 
 async def test_verified_users_and_admins_add_books_they_own(harness, people):
     for who in ("owner", "admin"):
-        book = await harness.container.add_book().execute(people[who], DETAILS)
+        book = (await harness.container.add_book().execute(people[who], DETAILS)).book
         assert book.owner_uid == people[who].user.uid
         assert book.created_at == book.updated_at == harness.clock.now()
 
@@ -58,10 +58,10 @@ async def test_guests_and_unverified_users_only_read(harness, people, who, error
 
 @pytest.mark.parametrize("who", ["owner", "admin"])
 async def test_owner_and_admin_change_and_delete(harness, people, who):
-    book = await harness.container.add_book().execute(people["owner"], DETAILS)
+    book = (await harness.container.add_book().execute(people["owner"], DETAILS)).book
     harness.clock.advance(60)
-    changed = await harness.container.update_book().execute(people[who], book.uid,
-                                                             {"title": "Dune Messiah"})
+    changed = (await harness.container.update_book().execute(people[who], book.uid,
+                                                              {"title": "Dune Messiah"})).book
     assert (changed.title, changed.author, changed.page_count) == ("Dune Messiah",
                                                                    "Frank Herbert", 412)
     assert changed.updated_at > changed.created_at == book.created_at
@@ -72,7 +72,7 @@ async def test_owner_and_admin_change_and_delete(harness, people, who):
 
 @pytest.mark.parametrize("who", ["other", "guest", "unverified"])
 async def test_nobody_else_changes_or_deletes(harness, people, who):
-    book = await harness.container.add_book().execute(people["owner"], DETAILS)
+    book = (await harness.container.add_book().execute(people["owner"], DETAILS)).book
     with pytest.raises((InsufficientPermissions, AccountNotVerified)):
         await harness.container.update_book().execute(people[who], book.uid, {"title": "Mine"})
     with pytest.raises((InsufficientPermissions, AccountNotVerified)):
@@ -81,14 +81,14 @@ async def test_nobody_else_changes_or_deletes(harness, people, who):
 
 
 async def test_a_demoted_owner_loses_write_access(harness, people):
-    book = await harness.container.add_book().execute(people["owner"], DETAILS)
+    book = (await harness.container.add_book().execute(people["owner"], DETAILS)).book
     people["owner"].user.role = Role.GUEST
     with pytest.raises(InsufficientPermissions):
         await harness.container.update_book().execute(people["owner"], book.uid, {"title": "x"})
 
 
 async def test_an_update_is_checked_as_a_whole(harness, people):
-    book = await harness.container.add_book().execute(people["owner"], DETAILS)
+    book = (await harness.container.add_book().execute(people["owner"], DETAILS)).book
     update = harness.container.update_book()
     for changes in ({"page_count": 0}, {"title": "   "}, {"language": "english!"},
                     {"uid": uuid.uuid4()}):
@@ -114,7 +114,7 @@ async def test_search_filters_combine_and_order_is_stable(harness, people):
         await add(who, dataclasses.replace(DETAILS, title=title, author=author,
                                            language=language))
     search = harness.container.list_books().execute
-    titles = lambda page: [b.title for b in page.items]  # noqa: E731
+    titles = lambda page: [v.book.title for v in page.items]  # noqa: E731
     assert titles(await search(BookQuery(text="DUNE"))) == [
         "Dune 100%_done", "Children of Dune", "Dune"]
     assert titles(await search(BookQuery(text="%_"))) == ["Dune 100%_done"]

@@ -7,9 +7,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from application.ports.books import BookQuery, BookSort, Page
-from domain.books import Book, BookDetails
-from entrypoints.http.book_schemas import BookDetailOut, BookIn, BookOut, BookPatch, PageOut
+from application.ports.books import BookQuery, BookSort, BookView, Page
+from domain.books import BookDetails
+from domain.reviews import Review
+from entrypoints.http.book_schemas import (
+    BookDetailOut,
+    BookIn,
+    BookOut,
+    BookPatch,
+    PageOut,
+    ReviewIn,
+    ReviewOut,
+    TagNamesIn,
+    book_detail_out,
+    book_out,
+)
 from entrypoints.http.deps import ContainerDep, PrincipalDep
 from entrypoints.http.responses import errors
 from entrypoints.http.routers import API_PREFIX
@@ -25,21 +37,37 @@ async def book_query(
                                         description="The author's whole name")] = None,
     language: Annotated[str | None, Query(max_length=35)] = None,
     owner_uid: UUID | None = None,
+    tag: Annotated[str | None, Query(max_length=40, description="A tag's name")] = None,
     sort: BookSort = BookSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> BookQuery:
     """Case-insensitive filters that combine with AND; a stable order (ties by uid)."""
-    return BookQuery(text=q, author=author, language=language, owner_uid=owner_uid,
+    return BookQuery(text=q, author=author, language=language, owner_uid=owner_uid, tag=tag,
                      sort=sort, limit=limit, offset=offset)
+
+
+async def paging(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> tuple[int, int]:
+    return limit, offset
+
+
+PagingDep = Annotated[tuple[int, int], Depends(paging)]
 
 
 QueryDep = Annotated[BookQuery, Depends(book_query)]
 
 
-def page_out(page: Page[Book]) -> PageOut[BookOut]:
-    return PageOut[BookOut](items=[BookOut.model_validate(b) for b in page.items],
+def page_out(page: Page[BookView]) -> PageOut[BookOut]:
+    return PageOut[BookOut](items=[book_out(view) for view in page.items],
                             total=page.total, limit=page.limit, offset=page.offset)
+
+
+def reviews_out(page: Page[Review]) -> PageOut[ReviewOut]:
+    return PageOut[ReviewOut](items=[ReviewOut.model_validate(r) for r in page.items],
+                              total=page.total, limit=page.limit, offset=page.offset)
 
 
 @router.get("", response_model=PageOut[BookOut], responses=errors(422))
@@ -51,15 +79,18 @@ async def list_books(query: QueryDep, container: ContainerDep) -> PageOut[BookOu
 async def add_book(
     body: BookIn, principal: PrincipalDep, container: ContainerDep, response: Response
 ) -> BookOut:
-    """Verified users and admins add books; the caller owns what they add."""
-    book = await container.add_book().execute(principal, BookDetails(**body.model_dump()))
-    response.headers["Location"] = f"{router.prefix}/{book.uid}"
-    return BookOut.model_validate(book)
+    """Verified users and admins add books; the caller owns what they add. Unknown tag
+    names become tags."""
+    fields = body.model_dump(exclude={"tags"})
+    view = await container.add_book().execute(principal, BookDetails(**fields), body.tags)
+    response.headers["Location"] = f"{router.prefix}/{view.book.uid}"
+    return book_out(view)
 
 
 @router.get("/{uid}", response_model=BookDetailOut, responses=errors(404, 422))
 async def get_book(uid: UUID, container: ContainerDep) -> BookDetailOut:
-    return BookDetailOut.model_validate(await container.get_book().execute(uid))
+    """With its tags, its reviews in figures and its newest reviews (at most 10)."""
+    return book_detail_out(await container.get_book().execute(uid))
 
 
 @router.patch("/{uid}", response_model=BookOut, responses=errors(401, 403, 404, 422))
@@ -68,10 +99,44 @@ async def update_book(
 ) -> BookOut:
     """The owner or an admin changes any subset of the fields."""
     changes = body.model_dump(exclude_unset=True)
-    return BookOut.model_validate(await container.update_book().execute(principal, uid, changes))
+    return book_out(await container.update_book().execute(principal, uid, changes))
 
 
 @router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
 async def delete_book(uid: UUID, principal: PrincipalDep, container: ContainerDep) -> Response:
     await container.delete_book().execute(principal, uid)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut], responses=errors(404, 422))
+async def book_reviews(uid: UUID, paging: PagingDep, container: ContainerDep
+                       ) -> PageOut[ReviewOut]:
+    """Newest first."""
+    return reviews_out(await container.list_reviews().for_book(uid, *paging))
+
+
+@router.post("/{uid}/reviews", status_code=201, response_model=ReviewOut,
+             responses=errors(401, 403, 404, 409, 422))
+async def review_book(uid: UUID, body: ReviewIn, principal: PrincipalDep,
+                      container: ContainerDep, response: Response) -> ReviewOut:
+    """One review per user per book (409 `review_exists`); change it with PATCH."""
+    review = await container.review_book().execute(principal, uid, body.rating,
+                                                   body.review_text)
+    response.headers["Location"] = f"{API_PREFIX}/reviews/{review.uid}"
+    return ReviewOut.model_validate(review)
+
+
+@router.post("/{uid}/tags", response_model=BookOut, responses=errors(401, 403, 404, 422))
+async def tag_book(uid: UUID, body: TagNamesIn, principal: PrincipalDep,
+                   container: ContainerDep) -> BookOut:
+    """The owner or an admin tags a book; unknown names become tags; attaching twice is
+    harmless."""
+    names = [tag.name for tag in body.tags]
+    return book_out(await container.tag_book().attach(principal, uid, names))
+
+
+@router.delete("/{uid}/tags/{tag_uid}", status_code=204, responses=errors(401, 403, 404, 422))
+async def untag_book(uid: UUID, tag_uid: UUID, principal: PrincipalDep,
+                     container: ContainerDep) -> Response:
+    await container.tag_book().detach(principal, uid, tag_uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

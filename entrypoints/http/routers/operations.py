@@ -30,6 +30,10 @@ async def _redis(container: Any) -> None:
     await container.redis().ping()
 
 
+async def _broker(container: Any) -> None:
+    await container.task_queue().ping()
+
+
 @router.get("/ready", responses=errors(503))
 async def ready(request: Request, container: ContainerDep) -> Any:
     """200 when every configured dependency answers; 503 naming the first that does not."""
@@ -37,6 +41,8 @@ async def ready(request: Request, container: ContainerDep) -> Any:
     checks = {"database": _database}
     if settings.redis_url:
         checks["redis"] = _redis
+    if settings.broker_url:
+        checks["broker"] = _broker
     for name, check in checks.items():
         try:
             await asyncio.wait_for(check(container), settings.dependency_timeout_seconds)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from entrypoints.http.book_schemas import BookOut, PageOut
-from entrypoints.http.deps import ContainerDep
+from application.ports.users import UserQuery
+from application.users.administration import UserChanges
+from entrypoints.http.book_schemas import BookOut, PageOut, ReviewOut
+from entrypoints.http.deps import ContainerDep, PrincipalDep
 from entrypoints.http.responses import errors
 from entrypoints.http.routers import API_PREFIX
-from entrypoints.http.routers.books import QueryDep, page_out
+from entrypoints.http.routers.books import PagingDep, QueryDep, page_out, reviews_out
+from entrypoints.http.schemas import UserOut
+from entrypoints.http.user_schemas import UserPatch, user_query
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
@@ -19,3 +24,39 @@ router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 async def user_books(uid: UUID, query: QueryDep, container: ContainerDep) -> PageOut[BookOut]:
     """Anyone may list a user's books (the `owner_uid` filter is fixed to that user)."""
     return page_out(await container.list_user_books().execute(uid, query))
+
+
+@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut], responses=errors(404, 422))
+async def user_reviews(uid: UUID, paging: PagingDep, container: ContainerDep
+                       ) -> PageOut[ReviewOut]:
+    """Anyone may list a user's reviews, newest first."""
+    return reviews_out(await container.list_reviews().for_user(uid, *paging))
+
+
+@router.get("", response_model=PageOut[UserOut], responses=errors(401, 403, 422))
+async def list_users(
+    query: Annotated[UserQuery, Depends(user_query)], principal: PrincipalDep,
+    container: ContainerDep,
+) -> PageOut[UserOut]:
+    """Admins only. Filters `role`, `is_verified`, `is_active` and `q` combine with AND;
+    the oldest account comes first (ties by uid)."""
+    page = await container.list_users().execute(principal, query)
+    return PageOut[UserOut](items=[UserOut.model_validate(u) for u in page.items],
+                            total=page.total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{uid}", response_model=UserOut, responses=errors(401, 403, 404, 422))
+async def get_user(uid: UUID, principal: PrincipalDep, container: ContainerDep) -> UserOut:
+    """Admins read any account; other users only their own (403 for anyone else's)."""
+    return UserOut.model_validate(await container.get_user().execute(principal, uid))
+
+
+@router.patch("/{uid}", response_model=UserOut, responses=errors(401, 403, 404, 409, 422))
+async def change_user(
+    uid: UUID, body: UserPatch, principal: PrincipalDep, container: ContainerDep
+) -> UserOut:
+    """Admins only. The new role or active flag counts from the account's next request;
+    deactivating also ends every session. 409 `last_admin` when no active admin would be
+    left."""
+    changes = UserChanges(**body.model_dump(exclude_unset=True))
+    return UserOut.model_validate(await container.change_user().execute(principal, uid, changes))

@@ -1,0 +1,91 @@
+"""Reviews and tags in dicts, with the SQL adapters' orders and rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from adapters.memory.rows import StagedRows
+from application.ports.books import Page
+from domain.reviews import Review
+from domain.tags import Tag, tag_key
+
+Link = tuple[UUID, UUID]  # (book_uid, tag_uid)
+
+
+def newest_first(reviews: list[Review]) -> list[Review]:
+    return sorted(reviews, key=lambda r: (r.created_at, r.uid), reverse=True)
+
+
+class MemoryReviewRepository:
+    def __init__(self, rows: StagedRows[UUID, Review]) -> None:
+        self._rows = rows
+
+    async def add(self, review: Review) -> None:
+        self._rows.put(review.uid, review)
+
+    async def get(self, uid: UUID) -> Review | None:
+        return self._rows.get(uid)
+
+    async def find(self, book_uid: UUID, user_uid: UUID) -> Review | None:
+        return next((r for r in self._rows.values()
+                     if r.book_uid == book_uid and r.user_uid == user_uid), None)
+
+    async def update(self, review: Review) -> None:
+        self._rows.put(review.uid, review)
+
+    async def delete(self, review: Review) -> None:
+        self._rows.remove(review.uid)
+
+    async def page(self, limit: int, offset: int, book_uid: UUID | None = None,
+                   user_uid: UUID | None = None) -> Page[Review]:
+        found = newest_first([r for r in self._rows.values()
+                              if (book_uid is None or r.book_uid == book_uid)
+                              and (user_uid is None or r.user_uid == user_uid)])
+        return Page(found[offset:offset + limit], len(found), limit, offset)
+
+
+class MemoryTagRepository:
+    def __init__(self, rows: StagedRows[UUID, Tag], links: StagedRows[Link, int]) -> None:
+        self._rows = rows
+        self._links = links
+
+    async def add(self, tag: Tag) -> None:
+        self._rows.put(tag.uid, tag)
+
+    async def get(self, uid: UUID) -> Tag | None:
+        return self._rows.get(uid)
+
+    async def update(self, tag: Tag) -> None:
+        self._rows.put(tag.uid, tag)
+
+    async def delete(self, tag: Tag) -> None:
+        self._rows.remove(tag.uid)
+        for link in self._links.row_keys():
+            if link[1] == tag.uid:
+                self._links.remove(link)
+
+    async def page(self, limit: int, offset: int) -> Page[Tag]:
+        found = sorted(self._rows.values(), key=lambda t: (t.key, t.uid))
+        return Page(found[offset:offset + limit], len(found), limit, offset)
+
+    async def ensure(self, names: Sequence[str], new_tags: Sequence[Tag]) -> list[Tag]:
+        by_key = {tag.key: tag for tag in self._rows.values()}
+        found = []
+        for name, fresh in zip(names, new_tags, strict=True):
+            tag = by_key.get(tag_key(name))
+            if tag is None:
+                tag = by_key[fresh.key] = fresh
+                self._rows.put(fresh.uid, fresh)
+            found.append(tag)
+        return found
+
+    async def attach(self, book_uid: UUID, tag_uids: Sequence[UUID]) -> None:
+        for tag_uid in tag_uids:
+            self._links.put((book_uid, tag_uid), 1)
+
+    async def detach(self, book_uid: UUID, tag_uid: UUID) -> bool:
+        if self._links.get((book_uid, tag_uid)) is None:
+            return False
+        self._links.remove((book_uid, tag_uid))
+        return True

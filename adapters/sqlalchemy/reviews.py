@@ -1,0 +1,135 @@
+"""Reviews and tags in SQL (Core)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sqlalchemy.tables import book_tags, reviews, tags
+from application.ports.books import Page
+from domain.errors import ReviewExists, TagExists
+from domain.reviews import Review
+from domain.tags import Tag, tag_key
+
+REVIEW_COLUMNS = [reviews.c[name] for name in (
+    "uid", "book_uid", "user_uid", "rating", "review_text", "created_at", "updated_at")]
+NEWEST = (reviews.c.created_at.desc(), reviews.c.uid.desc())
+TAG_COLUMNS = (tags.c.uid, tags.c.name, tags.c.created_at)
+
+
+def to_review(row: RowMapping) -> Review:
+    return Review(**{column.name: row[column.name] for column in REVIEW_COLUMNS})
+
+
+def to_tag(row: RowMapping) -> Tag:
+    return Tag(row["uid"], row["name"], row["created_at"])
+
+
+def upsert_ignoring(session: AsyncSession, table, index_elements: list[str]):
+    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+class SqlReviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, review: Review) -> None:
+        values = {column.name: getattr(review, column.name) for column in REVIEW_COLUMNS}
+        try:
+            await self._session.execute(insert(reviews).values(values))
+        except IntegrityError as error:  # the unit of work ends with this error
+            raise ReviewExists() from error
+
+    async def get(self, uid: UUID) -> Review | None:
+        row = (await self._session.execute(
+            select(*REVIEW_COLUMNS).where(reviews.c.uid == uid))).mappings().first()
+        return None if row is None else to_review(row)
+
+    async def find(self, book_uid: UUID, user_uid: UUID) -> Review | None:
+        row = (await self._session.execute(select(*REVIEW_COLUMNS).where(
+            reviews.c.book_uid == book_uid, reviews.c.user_uid == user_uid))).mappings().first()
+        return None if row is None else to_review(row)
+
+    async def update(self, review: Review) -> None:
+        await self._session.execute(update(reviews).where(reviews.c.uid == review.uid).values(
+            rating=review.rating, review_text=review.review_text, updated_at=review.updated_at))
+
+    async def delete(self, review: Review) -> None:
+        await self._session.execute(delete(reviews).where(reviews.c.uid == review.uid))
+
+    async def page(self, limit: int, offset: int, book_uid: UUID | None = None,
+                   user_uid: UUID | None = None) -> Page[Review]:
+        where = []
+        if book_uid is not None:
+            where.append(reviews.c.book_uid == book_uid)
+        if user_uid is not None:
+            where.append(reviews.c.user_uid == user_uid)
+        rows = (await self._session.execute(select(*REVIEW_COLUMNS).where(*where)
+                .order_by(*NEWEST).limit(limit).offset(offset))).mappings().all()
+        total = (await self._session.execute(
+            select(func.count()).select_from(reviews).where(*where))).scalar_one()
+        return Page([to_review(row) for row in rows], total, limit, offset)
+
+
+class SqlTagRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _write(self, statement) -> None:
+        try:
+            await self._session.execute(statement)
+        except IntegrityError as error:  # the unit of work ends with this error
+            raise TagExists() from error
+
+    async def add(self, tag: Tag) -> None:
+        await self._write(insert(tags).values(uid=tag.uid, name=tag.name, name_key=tag.key,
+                                              created_at=tag.created_at))
+
+    async def get(self, uid: UUID) -> Tag | None:
+        row = (await self._session.execute(
+            select(*TAG_COLUMNS).where(tags.c.uid == uid))).mappings().first()
+        return None if row is None else to_tag(row)
+
+    async def update(self, tag: Tag) -> None:
+        await self._write(update(tags).where(tags.c.uid == tag.uid).values(
+            name=tag.name, name_key=tag.key))
+
+    async def delete(self, tag: Tag) -> None:
+        await self._session.execute(delete(tags).where(tags.c.uid == tag.uid))
+
+    async def page(self, limit: int, offset: int) -> Page[Tag]:
+        rows = (await self._session.execute(select(*TAG_COLUMNS).order_by(
+            tags.c.name_key, tags.c.uid).limit(limit).offset(offset))).mappings().all()
+        total = (await self._session.execute(select(func.count()).select_from(tags))).scalar_one()
+        return Page([to_tag(row) for row in rows], total, limit, offset)
+
+    async def ensure(self, names: Sequence[str], new_tags: Sequence[Tag]) -> list[Tag]:
+        keys = [tag_key(name) for name in names]
+        if not keys:
+            return []
+        await self._session.execute(upsert_ignoring(self._session, tags, ["name_key"]), [
+            {"uid": t.uid, "name": t.name, "name_key": t.key, "created_at": t.created_at}
+            for t in new_tags])
+        rows = (await self._session.execute(select(*TAG_COLUMNS, tags.c.name_key)
+                                            .where(tags.c.name_key.in_(keys)))).mappings().all()
+        by_key = {row["name_key"]: to_tag(row) for row in rows}
+        return [by_key[key] for key in keys]
+
+    async def attach(self, book_uid: UUID, tag_uids: Sequence[UUID]) -> None:
+        if tag_uids:
+            await self._session.execute(
+                upsert_ignoring(self._session, book_tags, ["book_uid", "tag_uid"]),
+                [{"book_uid": book_uid, "tag_uid": uid} for uid in tag_uids])
+
+    async def detach(self, book_uid: UUID, tag_uid: UUID) -> bool:
+        result = await self._session.execute(delete(book_tags).where(
+            book_tags.c.book_uid == book_uid, book_tags.c.tag_uid == tag_uid))
+        return bool(result.rowcount)

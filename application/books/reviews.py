@@ -1,0 +1,125 @@
+"""Reviewing books: one review per user per book; the book's figures move with them."""
+
+from __future__ import annotations
+
+import uuid
+
+from application.accounts.sessions import Principal
+from application.books.permissions import require_content_writer
+from application.ports.books import Page
+from application.ports.clock import Clock
+from application.ports.persistence import UnitOfWorkFactory
+from domain.errors import (
+    BookNotFound,
+    InsufficientPermissions,
+    ReviewExists,
+    ReviewNotFound,
+    UserNotFound,
+)
+from domain.reviews import Review
+
+
+class ReviewBook:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, principal: Principal, book_uid: uuid.UUID, rating: int,
+                      text: str) -> Review:
+        require_content_writer(principal.user)
+        review = Review.write(uuid.uuid4(), book_uid, principal.user.uid, rating, text,
+                              self._clock.now())
+        async with self._uow() as uow:
+            if not await uow.books.lock(book_uid):
+                raise BookNotFound()
+            if await uow.reviews.find(book_uid, principal.user.uid) is not None:
+                raise ReviewExists()
+            await uow.reviews.add(review)
+            await uow.books.adjust_ratings(book_uid, 1, review.rating)
+            await uow.commit()
+        return review
+
+
+class EditReview:
+    """Only its author changes a review."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, principal: Principal, uid: uuid.UUID, rating: int | None = None,
+                      text: str | None = None) -> Review:
+        require_content_writer(principal.user)
+        async with self._uow() as uow:
+            review = await uow.reviews.get(uid)
+            if review is None or not await uow.books.lock(review.book_uid):
+                raise ReviewNotFound()
+            review = await uow.reviews.get(uid)  # read again under the book's lock
+            if review is None:
+                raise ReviewNotFound()
+            if review.user_uid != principal.user.uid:
+                raise InsufficientPermissions()
+            moved = review.revise(self._clock.now(), rating, text)
+            await uow.reviews.update(review)
+            await uow.books.adjust_ratings(review.book_uid, 0, moved)
+            await uow.commit()
+        return review
+
+
+class DeleteReview:
+    """Its author or an admin removes a review."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, principal: Principal, uid: uuid.UUID) -> None:
+        require_content_writer(principal.user)
+        async with self._uow() as uow:
+            review = await uow.reviews.get(uid)
+            if review is None or not await uow.books.lock(review.book_uid):
+                raise ReviewNotFound()
+            review = await uow.reviews.get(uid)
+            if review is None:
+                raise ReviewNotFound()
+            if not (principal.user.is_admin or review.user_uid == principal.user.uid):
+                raise InsufficientPermissions()
+            await uow.reviews.delete(review)
+            await uow.books.adjust_ratings(review.book_uid, -1, -review.rating)
+            await uow.commit()
+
+
+class GetReview:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, uid: uuid.UUID) -> Review:
+        async with self._uow() as uow:
+            review = await uow.reviews.get(uid)
+        if review is None:
+            raise ReviewNotFound()
+        return review
+
+
+class ListReviews:
+    """A book's reviews, a user's reviews (anyone), or all reviews (admins only)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def for_book(self, book_uid: uuid.UUID, limit: int, offset: int) -> Page[Review]:
+        async with self._uow() as uow:
+            if await uow.books.get(book_uid) is None:
+                raise BookNotFound()
+            return await uow.reviews.page(limit, offset, book_uid=book_uid)
+
+    async def for_user(self, user_uid: uuid.UUID, limit: int, offset: int) -> Page[Review]:
+        async with self._uow() as uow:
+            if await uow.users.get(user_uid) is None:
+                raise UserNotFound()
+            return await uow.reviews.page(limit, offset, user_uid=user_uid)
+
+    async def all(self, principal: Principal, limit: int, offset: int) -> Page[Review]:
+        if not principal.user.is_admin:
+            raise InsufficientPermissions()
+        async with self._uow() as uow:
+            return await uow.reviews.page(limit, offset)

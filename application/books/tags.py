@@ -1,0 +1,102 @@
+"""Tags: admins curate the list; owners and admins put tags on books."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from application.accounts.sessions import Principal
+from application.books.permissions import require_owner_or_admin
+from application.ports.books import BookView, Page
+from application.ports.clock import Clock
+from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from domain.errors import BookNotFound, InsufficientPermissions, RuleViolation, TagNotFound
+from domain.tags import Tag, clean_tag_name, tag_key
+
+MAX_TAGS_PER_REQUEST = 20
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.user.is_admin:
+        raise InsufficientPermissions()
+
+
+async def ensure_tags(uow: UnitOfWork, names: Sequence[str], clock: Clock) -> list[Tag]:
+    """The tags named (unknown names become tags), once each, in the order first named."""
+    unique: dict[str, str] = {}
+    for name in names:
+        unique.setdefault(tag_key(name), clean_tag_name(name))
+    if len(unique) > MAX_TAGS_PER_REQUEST:
+        raise RuleViolation("tags", f"At most {MAX_TAGS_PER_REQUEST} tags at a time.")
+    now = clock.now()
+    fresh = [Tag(uuid.uuid4(), name, now) for name in unique.values()]
+    return await uow.tags.ensure(list(unique.values()), fresh)
+
+
+class ManageTags:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def create(self, principal: Principal, name: str) -> Tag:
+        require_admin(principal)
+        tag = Tag(uuid.uuid4(), clean_tag_name(name), self._clock.now())
+        async with self._uow() as uow:
+            await uow.tags.add(tag)
+            await uow.commit()
+        return tag
+
+    async def rename(self, principal: Principal, uid: uuid.UUID, name: str) -> Tag:
+        require_admin(principal)
+        async with self._uow() as uow:
+            tag = await uow.tags.get(uid)
+            if tag is None:
+                raise TagNotFound()
+            tag.rename(name)
+            await uow.tags.update(tag)
+            await uow.commit()
+        return tag
+
+    async def delete(self, principal: Principal, uid: uuid.UUID) -> None:
+        require_admin(principal)
+        async with self._uow() as uow:
+            tag = await uow.tags.get(uid)
+            if tag is None:
+                raise TagNotFound()
+            await uow.tags.delete(tag)
+            await uow.commit()
+
+    async def list(self, limit: int, offset: int) -> Page[Tag]:
+        async with self._uow() as uow:
+            return await uow.tags.page(limit, offset)
+
+
+class TagBook:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def attach(self, principal: Principal, book_uid: uuid.UUID,
+                     names: Sequence[str]) -> BookView:
+        async with self._uow() as uow:
+            book = await uow.books.get(book_uid)
+            if book is None:
+                raise BookNotFound()
+            require_owner_or_admin(principal.user, book.owner_uid)
+            tags = await ensure_tags(uow, names, self._clock)
+            await uow.tags.attach(book_uid, [tag.uid for tag in tags])
+            await uow.commit()
+            detail = await uow.books.detail(book_uid)
+        assert detail is not None
+        return detail.view
+
+    async def detach(self, principal: Principal, book_uid: uuid.UUID,
+                     tag_uid: uuid.UUID) -> None:
+        async with self._uow() as uow:
+            book = await uow.books.get(book_uid)
+            if book is None:
+                raise BookNotFound()
+            require_owner_or_admin(principal.user, book.owner_uid)
+            if not await uow.tags.detach(book_uid, tag_uid):
+                raise TagNotFound("This book does not have this tag.")
+            await uow.commit()

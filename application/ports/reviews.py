@@ -1,0 +1,54 @@
+"""Reviews and tags as the use cases reach them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+from application.ports.books import Page
+from domain.reviews import Review
+from domain.tags import Tag
+
+
+class ReviewRepository(Protocol):
+    async def add(self, review: Review) -> None:
+        """Raises ReviewExists if the user has reviewed the book (at add or at commit)."""
+
+    async def get(self, uid: UUID) -> Review | None: ...
+
+    async def find(self, book_uid: UUID, user_uid: UUID) -> Review | None: ...
+
+    async def update(self, review: Review) -> None: ...
+
+    async def delete(self, review: Review) -> None: ...
+
+    async def page(self, limit: int, offset: int, book_uid: UUID | None = None,
+                   user_uid: UUID | None = None) -> Page[Review]:
+        """Newest first (ties by uid)."""
+
+
+class TagRepository(Protocol):
+    async def add(self, tag: Tag) -> None:
+        """Raises TagExists when the name is taken, in any case (at add or at commit)."""
+
+    async def get(self, uid: UUID) -> Tag | None: ...
+
+    async def update(self, tag: Tag) -> None:
+        """Raises TagExists when the new name is taken."""
+
+    async def delete(self, tag: Tag) -> None:
+        """Also takes the tag off every book."""
+
+    async def page(self, limit: int, offset: int) -> Page[Tag]:
+        """By name (case-insensitive), ties by uid."""
+
+    async def ensure(self, names: Sequence[str], new_tags: Sequence[Tag]) -> list[Tag]:
+        """The tags with these names, one per name; `new_tags` (same order) are stored for
+        the names that have none. Safe when two requests create the same name at once."""
+
+    async def attach(self, book_uid: UUID, tag_uids: Sequence[UUID]) -> None:
+        """Attaching a tag a book already has changes nothing."""
+
+    async def detach(self, book_uid: UUID, tag_uid: UUID) -> bool:
+        """False if the book did not have the tag."""

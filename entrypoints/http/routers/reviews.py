@@ -1,0 +1,44 @@
+"""/api/v1/reviews: single reviews, and every review for admins."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from entrypoints.http.book_schemas import PageOut, ReviewOut, ReviewPatch
+from entrypoints.http.deps import ContainerDep, PrincipalDep
+from entrypoints.http.responses import errors
+from entrypoints.http.routers import API_PREFIX
+from entrypoints.http.routers.books import PagingDep, reviews_out
+
+router = APIRouter(prefix=f"{API_PREFIX}/reviews", tags=["reviews"])
+
+
+@router.get("", response_model=PageOut[ReviewOut], responses=errors(401, 403, 422))
+async def all_reviews(paging: PagingDep, principal: PrincipalDep, container: ContainerDep
+                      ) -> PageOut[ReviewOut]:
+    """Admins only; newest first."""
+    return reviews_out(await container.list_reviews().all(principal, *paging))
+
+
+@router.get("/{uid}", response_model=ReviewOut, responses=errors(404, 422))
+async def get_review(uid: UUID, container: ContainerDep) -> ReviewOut:
+    return ReviewOut.model_validate(await container.get_review().execute(uid))
+
+
+@router.patch("/{uid}", response_model=ReviewOut, responses=errors(401, 403, 404, 422))
+async def edit_review(uid: UUID, body: ReviewPatch, principal: PrincipalDep,
+                      container: ContainerDep) -> ReviewOut:
+    """Its author only; the fields sent change."""
+    review = await container.edit_review().execute(principal, uid, body.rating,
+                                                   body.review_text)
+    return ReviewOut.model_validate(review)
+
+
+@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
+async def delete_review(uid: UUID, principal: PrincipalDep, container: ContainerDep
+                        ) -> Response:
+    """Its author or an admin."""
+    await container.delete_review().execute(principal, uid)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

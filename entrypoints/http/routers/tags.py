@@ -1,0 +1,51 @@
+"""/api/v1/tags: the tag list, curated by admins."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from domain.tags import Tag
+from entrypoints.http.book_schemas import PageOut, TagIn, TagOut
+from entrypoints.http.deps import ContainerDep, PrincipalDep
+from entrypoints.http.responses import errors
+from entrypoints.http.routers import API_PREFIX
+from entrypoints.http.routers.books import PagingDep
+
+router = APIRouter(prefix=f"{API_PREFIX}/tags", tags=["tags"])
+
+
+def tag_out(tag: Tag) -> TagOut:
+    return TagOut.model_validate(tag)
+
+
+@router.get("", response_model=PageOut[TagOut], responses=errors(422))
+async def list_tags(paging: PagingDep, container: ContainerDep) -> PageOut[TagOut]:
+    """By name, case-insensitively."""
+    page = await container.manage_tags().list(*paging)
+    return PageOut[TagOut](items=[tag_out(t) for t in page.items], total=page.total,
+                           limit=page.limit, offset=page.offset)
+
+
+@router.post("", status_code=201, response_model=TagOut,
+             responses=errors(401, 403, 409, 422))
+async def create_tag(body: TagIn, principal: PrincipalDep, container: ContainerDep,
+                     response: Response) -> TagOut:
+    """Admins only; names are unique without regard to case (409 `tag_exists`)."""
+    tag = await container.manage_tags().create(principal, body.name)
+    response.headers["Location"] = f"{router.prefix}/{tag.uid}"
+    return tag_out(tag)
+
+
+@router.patch("/{uid}", response_model=TagOut, responses=errors(401, 403, 404, 409, 422))
+async def rename_tag(uid: UUID, body: TagIn, principal: PrincipalDep,
+                     container: ContainerDep) -> TagOut:
+    return tag_out(await container.manage_tags().rename(principal, uid, body.name))
+
+
+@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
+async def delete_tag(uid: UUID, principal: PrincipalDep, container: ContainerDep) -> Response:
+    """Admins only; the tag comes off every book."""
+    await container.manage_tags().delete(principal, uid)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,48 @@
+"""Request bodies and query parameters of the admins' user routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, StrictBool, model_validator
+
+from application.ports.users import UserQuery
+from domain.users import Role
+
+MAX_OFFSET = 1_000_000_000
+
+
+class UserPatch(BaseModel):
+    """Either or both; `null` is not a value. Deactivating ends every session of the
+    account; neither change may leave the service without an active admin."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"role": "guest"}, {"is_active": False}, {"role": "admin", "is_active": True}]})
+
+    role: Role | None = None
+    is_active: StrictBool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if value is None:
+                    raise ValueError(f"'{name}' cannot be null; leave it out to keep it")
+        return data
+
+
+async def user_query(
+    role: Role | None = None,
+    is_verified: bool | None = None,
+    is_active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=254, description=(
+        "Substring of the email or username, case-insensitive; `%` and `_` are literal"
+    ))] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> UserQuery:
+    """Filters combine with AND; oldest account first (ties by uid)."""
+    return UserQuery(role=role, is_verified=is_verified, is_active=is_active, text=q,
+                     limit=limit, offset=offset)

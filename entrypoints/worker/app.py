@@ -1,0 +1,63 @@
+"""The Celery app of `bookly worker` and `bookly flower`, built from Settings."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from celery import Celery, signals
+from celery.exceptions import CPendingDeprecationWarning
+
+from adapters.celery.client import create_celery
+from application.outbox.retry import RetryPolicy
+from entrypoints.logging import configure_logging
+from entrypoints.settings import Settings
+from entrypoints.worker.relay import relay_step
+from entrypoints.worker.runtime import Runtime
+from entrypoints.worker.tasks import register_tasks
+
+
+def broker_app(settings: Settings, **conf: Any) -> Celery:
+    if not settings.broker_url:
+        raise ValueError("set BOOKLY_BROKER_URL (e.g. redis://localhost:6379/1) to run workers")
+    return create_celery(
+        settings.broker_url, connect_timeout=settings.dependency_timeout_seconds,
+        visibility_timeout=settings.broker_visibility_timeout_seconds, **conf)
+
+
+def create_worker_app(settings: Settings) -> Celery:
+    """Late acknowledgement (a task whose worker dies is delivered again), one message
+    prefetched per process, time limits, JSON only, task events on for Flower."""
+    app = broker_app(
+        settings,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.task_soft_time_limit_seconds,
+        task_time_limit=settings.task_time_limit_seconds,
+        worker_concurrency=settings.worker_concurrency,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        worker_hijack_root_logger=False,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+    )
+    # Kept off on purpose (Celery warns it will default to on): a task that keeps running
+    # through a broker outage finishes and records its mail as sent; cancelled, it might
+    # have to send again.
+    warnings.filterwarnings("ignore", category=CPendingDeprecationWarning,
+                            message=r"(?s).*worker_cancel_long_running_tasks_on_connection_loss")
+    runtime = Runtime(settings)
+    retry = RetryPolicy(settings.mail_max_attempts, settings.mail_retry_base_seconds,
+                        settings.mail_retry_max_seconds)
+    register_tasks(app, runtime, retry)
+    app.steps["worker"].add(relay_step(settings))
+
+    @signals.setup_logging.connect(weak=False, dispatch_uid="bookly-worker-logging")
+    def _logging(**_: Any) -> None:
+        configure_logging(settings)  # one format for the API and the worker
+
+    @signals.worker_process_shutdown.connect(weak=False, dispatch_uid="bookly-worker-close")
+    def _close(**_: Any) -> None:
+        runtime.close()
+
+    return app
