@@ -216,3 +216,24 @@ async def test_tag_filter_and_rating_sort_agree_with_brute_force(api):
                          key=uuid.UUID, reverse=descending)
         assert page["total"] == len(tagged)
         assert [b["uid"] for b in page["items"]] == rated + unrated
+
+
+async def test_deleting_a_book_leaves_no_orphans(api):
+    owner, _ = await writer(api)
+    reader, reader_uid = await writer(api, "bob@example.com", "bob")
+    book = await book_of(api, owner, tags=["kept"])
+    review = (await api.client.post(f"{BOOKS}/{book['uid']}/reviews",
+                                     json={"rating": 4, "review_text": "gone soon"},
+                                     headers=bearer(reader))).json()
+    assert (await api.client.delete(f"{BOOKS}/{book['uid']}",
+                                    headers=bearer(owner))).status_code == 204
+    assert (await api.client.get(f"/api/v1/reviews/{review['uid']}")).status_code == 404
+    assert (await api.client.get(f"/api/v1/users/{reader_uid}/reviews")).json()["total"] == 0
+    assert [t["name"] for t in (await api.client.get("/api/v1/tags")).json()["items"]] == ["kept"]
+    async with api.container.engine().connect() as connection:
+        from sqlalchemy import func, select
+
+        from adapters.sqlalchemy.tables import book_tags, reviews
+        for table in (reviews, book_tags):
+            count = await connection.scalar(select(func.count()).select_from(table))
+            assert count == 0
