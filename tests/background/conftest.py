@@ -289,13 +289,9 @@ class Processes:
         return process
 
     def stop_all(self) -> None:
-        """SIGTERM to every group at once (workers shut down in parallel), then SIGKILL
-        whatever is left."""
+        """SIGKILL every process group: quick, and nothing a test started survives it."""
         for process in self.started:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.popen.pid, signal.SIGTERM)
-        for process in self.started:
-            process.kill(signal.SIGTERM, grace=5.0)
+            process.kill(signal.SIGKILL)
 
 
 @pytest.fixture

@@ -170,8 +170,9 @@ async def test_a_5xx_fails_the_job_for_good_in_logs_and_in_flower(
         async def task_states() -> dict[str, str] | None:
             tasks = (await flower.get("/api/tasks", auth=auth)).json()
             states = {task_id: task["state"] for task_id, task in tasks.items()}
-            wanted = {str(failed_job["id"]), str(sent_job["id"])}
-            return states if wanted <= set(states) and "STARTED" not in states.values() else None
+            wanted = [str(failed_job["id"]), str(sent_job["id"])]
+            final = all(states.get(task_id) in ("SUCCESS", "FAILURE") for task_id in wanted)
+            return states if final else None
 
         states = await eventually(task_states, timeout=20, interval=0.2,
                                   what="Flower listing the tasks")

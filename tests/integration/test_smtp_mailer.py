@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtplib import SMTPException
 
 from adapters.smtp.mailer import SmtpMailer
-from application.ports.messaging import EmailMessage
+from application.ports.messaging import EmailMessage, MailDeliveryError, TransientMailError
 from tests.services import free_port
 
 pytestmark = pytest.mark.smtp
@@ -107,3 +107,34 @@ async def test_header_injection_is_refused(smtp_server: tuple[Inbox, int]) -> No
             EmailMessage(to="a@example.com", subject="Hi\r\nBcc: x@evil.test", text="t")
         )
     assert inbox.envelopes == []
+
+
+@pytest.mark.parametrize(("answer", "permanent"), [
+    ("451 4.3.0 Try again later", False),
+    ("421 4.7.0 Too busy", False),
+    ("550 5.1.1 No such mailbox", True),
+    ("554 5.7.1 Rejected", True),
+])
+async def test_refusals_say_whether_trying_again_may_help(
+    smtp_server: tuple[Inbox, int], answer: str, permanent: bool
+) -> None:
+    inbox, port = smtp_server
+    inbox.answer = answer
+    with pytest.raises(MailDeliveryError) as raised:
+        await SmtpMailer("127.0.0.1", port).send(MESSAGE)
+    assert raised.value.permanent is permanent
+    assert answer.split()[0] in str(raised.value)
+
+
+async def test_an_unreachable_server_is_a_transient_failure() -> None:
+    with pytest.raises(TransientMailError):
+        await SmtpMailer("127.0.0.1", free_port(), timeout=2).send(MESSAGE)
+
+
+async def test_an_idempotency_key_fixes_the_message_id(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    keyed = EmailMessage(to="a@example.com", subject="Hi", text="t", idempotency_key="job-1")
+    mailer = SmtpMailer("127.0.0.1", port, mail_from="Bookly <no-reply@bookly.test>")
+    await mailer.send(keyed)
+    await mailer.send(keyed)
+    assert [m["Message-ID"] for m in inbox.messages()] == ["<job-1@bookly.test>"] * 2

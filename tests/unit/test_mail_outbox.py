@@ -195,3 +195,28 @@ def test_backoff_grows_with_jitter_and_a_cap(attempts):
     assert policy.delay(attempts, 0.999) < step
     assert step / 2 <= policy.delay(attempts) < step
     assert policy.longest_wait() <= 7 * 600
+
+
+def test_settings_keep_the_time_limits_and_the_lease_consistent():
+    from pydantic import ValidationError
+
+    from entrypoints.settings import Settings
+
+    with pytest.raises(ValidationError, match="SOFT_TIME_LIMIT"):
+        Settings(_env_file=None, task_soft_time_limit_seconds=50, task_time_limit_seconds=45)
+    with pytest.raises(ValidationError, match="REDISPATCH"):
+        Settings(_env_file=None, task_time_limit_seconds=800)
+    assert Settings(_env_file=None).task_lease_seconds == 45 * 1.25
+
+
+def test_flower_needs_basic_auth_in_production():
+    from entrypoints.settings import Settings
+    from entrypoints.worker.commands import flower_credentials
+
+    production = {"env": "production", "secret_key": "s" * 40,
+                  "database_url": "postgresql+asyncpg://u@h/db"}
+    with pytest.raises(SystemExit, match="BOOKLY_FLOWER_PASSWORD"):
+        flower_credentials(Settings(_env_file=None, **production))
+    assert flower_credentials(Settings(_env_file=None, **production, flower_user="ops",
+                                       flower_password="pw")) == "ops:pw"
+    assert flower_credentials(Settings(_env_file=None)) is None  # development: open
