@@ -130,19 +130,26 @@ def configuration(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+async def _empty(database_url: str) -> None:
+    from adapters.sqlalchemy.engine import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        await truncate_all(engine)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def api_factory(base_settings: dict, configuration: str) -> AsyncIterator:
     """`async with api_factory(**setting_overrides) as api:`; may be entered again to
-    restart the service on the same data."""
+    restart the service on the same data. The shared PostgreSQL test database is emptied
+    before and after each test."""
+    if configuration == "production":
+        await _empty(str(base_settings["database_url"]))
     yield lambda **overrides: running(Settings(_env_file=None, **{**base_settings, **overrides}))
     if configuration == "production":
-        from adapters.sqlalchemy.engine import create_engine
-
-        engine = create_engine(str(base_settings["database_url"]))
-        try:
-            await truncate_all(engine)
-        finally:
-            await engine.dispose()
+        await _empty(str(base_settings["database_url"]))
 
 
 @pytest.fixture

@@ -23,12 +23,19 @@ from adapters.sqlalchemy.tables import books
 from adapters.sqlalchemy.token_store import SqlTokenStore
 from application.books.bulk import RECORD_FIELDS
 from domain.users import Role
-from tests.integration.sql_fixtures import make_user
+from tests.integration.sql_fixtures import make_user, truncate_all
 
 SECRET = "cli-tests-secret-key-0123456789abcdefghijkl"
 GOOD = [["Dune", "Frank Herbert", "Chilton", "1965-08-01", "412", "en"],
         ["Emma, a novel", "Jane Austen", 'John "Murray"', "1815-12-23", "474", "en"],
         ["Ünïcode", "Ä Author", "P", "2000-02-29", "1", "pt-br"]]
+
+
+@pytest.fixture(autouse=True)
+async def leave_the_database_empty(sql_engine):
+    """The API suite shares this run's PostgreSQL database and expects it empty."""
+    yield
+    await truncate_all(sql_engine)
 
 
 def csv_text(rows: list[list[str]]) -> str:

@@ -19,9 +19,16 @@ from application.users.administration import ChangeUser, UserChanges
 from domain.books import Book
 from domain.errors import LastAdmin
 from domain.users import Role
-from tests.integration.sql_fixtures import make_user
+from tests.integration.sql_fixtures import make_user, truncate_all
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+async def leave_the_database_empty(sql_engine):
+    """The API suite shares this run's PostgreSQL database and expects it empty."""
+    yield
+    await truncate_all(sql_engine)
 
 
 async def store_users(uow_factory, *users) -> None:
