@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     ip_rate_window_seconds: int = Field(default=60, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = []
     allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1"]
+    trusted_proxies: Annotated[list[str], NoDecode] = []  # IPs/CIDRs allowed to set X-Forwarded-For
+    hsts_seconds: int = Field(default=31_536_000, ge=0)  # sent in production only
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19_456, ge=8)
@@ -76,7 +78,8 @@ class Settings(BaseSettings):
     flower_user: str | None = None
     flower_password: str | None = Field(default=None, repr=False)
 
-    _split_lists = field_validator("cors_origins", "allowed_hosts", mode="before")(
+    _split_lists = field_validator("cors_origins", "allowed_hosts", "trusted_proxies",
+                                   mode="before")(
         classmethod(lambda cls, value: _split_csv(value))
     )
 

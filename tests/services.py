@@ -6,6 +6,7 @@ with it (as in CI) they fail instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -88,3 +89,45 @@ def start_redis_on(port: int, workdir: Path) -> subprocess.Popen[bytes]:
     )
     wait_for_port(port)
     return process
+
+
+def postgres_binaries() -> Path | None:
+    """Debian keeps PostgreSQL's own initdb and pg_ctl in a versioned folder, off PATH."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return found[-1].parent if found else None
+
+
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster on a free port, run as the `postgres` OS user, for
+    tests that stop and start the database server (never the machine's own)."""
+
+    def __init__(self, folder: Path) -> None:
+        binaries = postgres_binaries()
+        if binaries is None or shutil.which("runuser") is None:
+            unavailable("PostgreSQL's initdb/pg_ctl")
+        self.bin, self.folder, self.port = binaries, folder, free_port()
+        self.data = folder / "data"
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.chown(folder, "postgres", "postgres")
+        self._as_postgres("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                          "--no-sync", "-E", "UTF8")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, tool: str, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / tool), *args],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "30",
+                          "-l", str(self.folder / "log"), "start")
+
+    def stop(self) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def stop_quietly(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()

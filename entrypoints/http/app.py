@@ -30,8 +30,9 @@ from entrypoints.http.problems import (
     request_validation_handler,
 )
 from entrypoints.http.routers import API_PREFIX, auth, books, operations, reviews, tags, users
+from entrypoints.http.security import ClientAddress, SecurityHeadersMiddleware
 from entrypoints.logging import configure_logging
-from entrypoints.settings import Settings
+from entrypoints.settings import Environment, Settings
 
 DESCRIPTION = """Bookly: sign up, review books, tag them.
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
+    app.state.client_address = ClientAddress(settings.trusted_proxies)
     app.state.container = container
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
@@ -86,4 +88,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         )
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestContextMiddleware, is_unavailable=is_unavailable)
+    app.add_middleware(  # outermost: every response, problems included
+        SecurityHeadersMiddleware, docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
+        hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,
+    )
     return app

@@ -44,7 +44,9 @@ async def current_principal(
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The socket's peer, or the forwarded client when the peer is a trusted proxy."""
+    peer = request.client.host if request.client else None
+    return request.app.state.client_address.of(peer, request.headers.get("x-forwarded-for"))
 
 
 def limit_per_ip(bucket: str):
