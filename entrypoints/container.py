@@ -86,8 +86,10 @@ from entrypoints.settings import Settings
 
 
 def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
+    """Connecting and waiting for a pooled connection both give up after `timeout`, so a
+    database that is down or saturated is a quick 503, never a hang."""
     start_mappers()
-    return create_engine(url, pool_size=pool_size, connect_timeout=timeout)
+    return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout)
 
 
 def _redis(url: str | None, timeout: float) -> Redis | None:
