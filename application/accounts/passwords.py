@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import timedelta
 
 from application.accounts.mail import PASSWORD_RESET, stage_mail
 from application.accounts.policy import AuthPolicy
-from application.accounts.registration import check_new_password, link_claim_key
+from application.accounts.registration import check_new_password, link_claim_key, read_link
 from application.accounts.sessions import Principal
 from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWorkFactory
@@ -82,11 +81,7 @@ class ConfirmPasswordReset:
     async def execute(self, token: str, new_password: str) -> None:
         check_new_password(self._common, new_password, "new_password")
         ttl = self._policy.reset_link_ttl_seconds
-        payload = self._signer.unsign(LinkPurpose.RESET_PASSWORD, token, ttl)
-        try:
-            uid = uuid.UUID(str(payload["uid"]))
-        except (KeyError, ValueError) as error:
-            raise InvalidLink() from error
+        uid, payload = read_link(self._signer, LinkPurpose.RESET_PASSWORD, token, ttl)
         new_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:
             user = await uow.users.get(uid)

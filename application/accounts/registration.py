@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, stage_mail
 from application.accounts.policy import AuthPolicy
@@ -37,6 +38,17 @@ def check_new_password(common: CommonPasswords, password: str, field: str) -> st
     if common.is_common(password):
         raise WeakPassword(field)
     return password
+
+
+def read_link(
+    signer: LinkSigner, purpose: LinkPurpose, token: str, max_age_seconds: int
+) -> tuple[uuid.UUID, dict[str, Any]]:
+    """The account a signed link names, and the rest of its payload; InvalidLink if bad."""
+    payload = signer.unsign(purpose, token, max_age_seconds)
+    try:
+        return uuid.UUID(str(payload["uid"])), payload
+    except (KeyError, ValueError) as error:
+        raise InvalidLink() from error
 
 
 def link_claim_key(purpose: LinkPurpose, token: str) -> str:
@@ -113,11 +125,7 @@ class VerifyEmail:
 
     async def execute(self, token: str) -> None:
         ttl = self._policy.verify_link_ttl_seconds
-        payload = self._signer.unsign(LinkPurpose.VERIFY_EMAIL, token, ttl)
-        try:
-            uid = uuid.UUID(str(payload["uid"]))
-        except (KeyError, ValueError) as error:
-            raise InvalidLink() from error
+        uid, payload = read_link(self._signer, LinkPurpose.VERIFY_EMAIL, token, ttl)
         async with self._uow() as uow:
             user = await uow.users.get(uid)
             if user is None or user.is_verified or user.email != payload.get("email"):
