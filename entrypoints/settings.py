@@ -77,11 +77,25 @@ class Settings(BaseSettings):
     flower_port: int = Field(default=5555, gt=0, lt=65536)
     flower_user: str | None = None
     flower_password: str | None = Field(default=None, repr=False)
+    # GET /metrics (Prometheus): unset → on outside production, in production only with a token.
+    metrics_enabled: bool | None = None
+    metrics_token: str | None = Field(default=None, repr=False)  # then scrapes need this Bearer
 
     _split_lists = field_validator("cors_origins", "allowed_hosts", "trusted_proxies",
                                    mode="before")(
         classmethod(lambda cls, value: _split_csv(value))
     )
+
+    @field_validator("metrics_enabled", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def metrics_exposed(self) -> bool:
+        if self.metrics_enabled is not None:
+            return self.metrics_enabled
+        return self.env is not Environment.PRODUCTION or self.metrics_token is not None
 
     @property
     def is_sqlite(self) -> bool:

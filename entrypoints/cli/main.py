@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from domain.errors import DomainError
 from entrypoints.cli import books, users
+from entrypoints.cli.metrics_folder import shared_metrics_folder
 from entrypoints.cli.runtime import load_settings
 from entrypoints.container import Container, build_container, close_resources
 from entrypoints.settings import Settings
@@ -27,10 +28,11 @@ def serve(args: argparse.Namespace) -> None:
     if settings.is_sqlite:
         migrate(settings)  # the embedded default looks after its own schema
     settings.resolved_secret_key()  # made once here, so every worker shares it
-    uvicorn.run(
-        "entrypoints.http.app:create_app", factory=True, host=args.host, port=args.port,
-        workers=args.workers, proxy_headers=False, access_log=False, log_config=None,
-    )
+    with shared_metrics_folder(args.workers, settings.metrics_exposed):
+        uvicorn.run(
+            "entrypoints.http.app:create_app", factory=True, host=args.host, port=args.port,
+            workers=args.workers, proxy_headers=False, access_log=False, log_config=None,
+        )
 
 
 async def _create_admin(email: str, username: str | None, password: str) -> str:

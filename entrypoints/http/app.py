@@ -19,6 +19,8 @@ from entrypoints.container import (
     close_resources,
     start_background,
 )
+from entrypoints.http.docs import add_docs
+from entrypoints.http.metrics import add_metrics
 from entrypoints.http.middleware import (
     BodyLimitMiddleware,
     HostCheckMiddleware,
@@ -59,8 +61,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     app = FastAPI(
         title="Bookly API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
-        redoc_url=f"{API_PREFIX}/redoc",
+        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
+        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(reviews.router)
     app.include_router(tags.router)
     app.include_router(operations.router)
+    add_docs(app, docs_url=f"{API_PREFIX}/docs", redoc_url=f"{API_PREFIX}/redoc")  # no CDN
 
     # Added innermost first: the request context wraps everything.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         )
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestContextMiddleware, is_unavailable=is_unavailable)
+    if settings.metrics_exposed:  # /metrics, and the middleware that counts every request
+        add_metrics(app, lambda: container.engine().pool, settings.metrics_token)
     app.add_middleware(  # outermost: every response, problems included
         SecurityHeadersMiddleware, docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
         hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,

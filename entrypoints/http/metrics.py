@@ -1,0 +1,164 @@
+"""Prometheus metrics at GET /metrics: requests by method, route template and status,
+their latency, requests in flight, and the database connection pool.
+
+One process (`bookly serve`, one worker): the samples live in this app's own registry
+and the pool is read at scrape time. Several uvicorn workers: `bookly serve --workers N`
+points prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR) at a shared
+folder; each worker writes its samples there and the worker that answers a scrape adds
+them up. Pool gauges are then summed over the live workers, each as of its latest
+request or scrape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http.problems import problem
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "<unmatched>"  # no route: never the raw path, which may carry tokens
+LABELS = ("method", "route", "status")
+SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
+    "bookly_db_pool_size": ("Connections the pool keeps open.", lambda p: p.size()),
+    "bookly_db_pool_checked_out": ("Connections in use by requests.", lambda p: p.checkedout()),
+    "bookly_db_pool_checked_in": ("Idle connections in the pool.", lambda p: p.checkedin()),
+    "bookly_db_pool_overflow": ("Connections open beyond the pool size.",
+                                lambda p: max(0, p.overflow())),
+}
+
+
+def multiprocess_folder() -> str | None:
+    """prometheus_client's own switch (it reads the variable itself, at import)."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class Metrics:
+    def __init__(self, pool: Callable[[], Any]) -> None:
+        self.pool = pool  # -> the engine's pool, read when asked
+        self.shared = multiprocess_folder() is not None
+        self.requests = Counter("bookly_http_requests", "HTTP requests answered.", LABELS,
+                                registry=None)
+        self.latency = Histogram("bookly_http_request_duration_seconds",
+                                 "Time to answer an HTTP request.", LABELS, buckets=SECONDS,
+                                 registry=None)
+        self.in_flight = Gauge("bookly_http_requests_in_flight", "HTTP requests being served.",
+                               registry=None, multiprocess_mode="livesum")
+        self.pool_gauges = {name: Gauge(name, text, registry=None, multiprocess_mode="livesum")
+                            for name, (text, _) in POOL.items()} if self.shared else {}
+        self.registry = CollectorRegistry()
+        if not self.shared:
+            for collector in (self.requests, self.latency, self.in_flight, self):
+                self.registry.register(collector)
+            for extra in (ProcessCollector, PlatformCollector, GCCollector):
+                extra(registry=self.registry)
+
+    def readings(self) -> dict[str, float]:
+        pool = self.pool()
+        if not hasattr(pool, "checkedout"):  # e.g. the single connection of :memory:
+            return {}
+        return {name: float(read(pool)) for name, (_, read) in POOL.items()}
+
+    def collect(self) -> Any:  # the pool, read at scrape time (one process)
+        for name, value in self.readings().items():
+            family = GaugeMetricFamily(name, POOL[name][0])
+            family.add_metric([], value)
+            yield family
+
+    def note_pool(self) -> None:  # several workers: this worker's share of the pool gauges
+        for name, value in self.readings().items():
+            self.pool_gauges[name].set(value)
+
+    def exposition(self) -> bytes:
+        if not self.shared:
+            return generate_latest(self.registry)
+        self.note_pool()
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+
+
+class MetricsMiddleware:
+    """Pure ASGI: counts and times every HTTP request by its route template. Put it outside
+    the request-context middleware, so that it sees the status that was really sent."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self.metrics.shared:
+            await self.app(scope, receive, self._forget_on_shutdown(send))
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        metrics, status, started = self.metrics, 500, time.perf_counter()
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            metrics.in_flight.dec()
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            labels = (method, str(route), str(status))
+            metrics.requests.labels(*labels).inc()
+            metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+            if metrics.shared:
+                metrics.note_pool()
+
+    @staticmethod
+    def _forget_on_shutdown(send: Send) -> Send:
+        async def send_then_forget(message: Message) -> None:
+            await send(message)
+            if message["type"] == "lifespan.shutdown.complete":
+                multiprocess.mark_process_dead(os.getpid())  # its live gauges go
+
+        return send_then_forget
+
+
+def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None) -> None:
+    """GET /metrics (a bearer `token` required when given) and the middleware feeding it.
+    Call it after the other middleware, so that it wraps them all."""
+    metrics = Metrics(pool)
+    app.state.metrics = metrics
+    expected = f"Bearer {token}".encode() if token else None
+
+    @app.get("/metrics", include_in_schema=False)
+    async def scrape(request: Request) -> Response:
+        if expected is not None:
+            given = request.headers.get("authorization")
+            if not hmac.compare_digest(given.encode() if given else b"", expected):
+                code = "invalid_token" if given else "not_authenticated"
+                return problem(request, 401, code, "Scraping the metrics needs the metrics "
+                               "token as a Bearer token.", {"WWW-Authenticate": "Bearer"})
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -1,0 +1,169 @@
+"""GET /metrics (Prometheus text format): requests by method, route template and status,
+latency histograms, requests in flight, the database pool; private unless configured;
+one sum over several `bookly serve` workers."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+
+from entrypoints.settings import Settings
+from tests.api.test_conventions_api import assert_problem
+from tests.live_service import live_service, service_environment
+
+REQUESTS = "bookly_http_requests_total"
+LATENCY = "bookly_http_request_duration_seconds"
+METRICS_TOKEN = "scrape-token-0123456789abcdef"
+
+
+def families(exposition: str) -> dict[str, object]:
+    return {family.name: family for family in text_string_to_metric_families(exposition)}
+
+
+def value(exposition: str, name: str, **labels: str) -> float | None:
+    """The one sample called `name` with exactly these labels (None when there is none)."""
+    found = [sample.value for family in text_string_to_metric_families(exposition)
+             for sample in family.samples if sample.name == name and sample.labels == labels]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+async def scrape(api, **headers: str) -> str:
+    response = await api.client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return response.text
+
+
+async def test_requests_are_counted_by_route_template_never_by_raw_path(api):
+    uid = str(uuid.uuid4())
+    for _ in range(3):
+        assert (await api.client.get(f"/api/v1/books/{uid}")).status_code == 404
+    assert (await api.client.get("/api/v1/books")).status_code == 200
+    link = "not-a-real-link-token-" + uuid.uuid4().hex
+    assert (await api.client.get(f"/api/v1/auth/verify/{link}")).status_code == 400
+    assert (await api.client.get(f"/no/such/place/{link}")).status_code == 404
+    assert (await api.client.request("BREW", "/api/v1/books")).status_code == 405
+
+    exposition = await scrape(api)
+    book = {"method": "GET", "route": "/api/v1/books/{uid}", "status": "404"}
+    assert value(exposition, REQUESTS, **book) == 3
+    assert value(exposition, REQUESTS, method="GET", route="/api/v1/books", status="200") == 1
+    assert value(exposition, REQUESTS, method="GET", route="/api/v1/auth/verify/{token}",
+                 status="400") == 1
+    assert value(exposition, REQUESTS, method="GET", route="<unmatched>", status="404") == 1
+    assert value(exposition, REQUESTS, method="OTHER", route="/api/v1/books", status="405") == 1
+    assert uid not in exposition and link not in exposition and "BREW" not in exposition
+
+    again = await scrape(api)
+    assert value(again, REQUESTS, **book) == 3
+    assert value(again, REQUESTS, method="GET", route="/metrics", status="200") == 1
+
+
+async def test_latency_is_a_histogram_by_route_and_status(api):
+    for _ in range(2):
+        assert (await api.client.get("/health")).status_code == 200
+    exposition = await scrape(api)
+    assert families(exposition)["bookly_http_request_duration_seconds"].type == "histogram"
+    health = {"method": "GET", "route": "/health", "status": "200"}
+    assert value(exposition, f"{LATENCY}_count", **health) == 2
+    assert value(exposition, f"{LATENCY}_bucket", **health, le="+Inf") == 2
+    assert value(exposition, f"{LATENCY}_bucket", **health, le="10.0") == 2
+    assert 0 < value(exposition, f"{LATENCY}_sum", **health) < 10
+
+
+async def test_requests_in_flight_and_the_process(api):
+    exposition = await scrape(api)
+    assert value(exposition, "bookly_http_requests_in_flight") == 1  # this scrape
+    assert value(exposition, "process_cpu_seconds_total") > 0
+
+
+async def test_pool_usage_is_read_at_scrape_time(api):
+    idle = await scrape(api)
+    assert value(idle, "bookly_db_pool_size") == api.settings.database_pool_size
+    assert value(idle, "bookly_db_pool_checked_out") == 0
+    assert value(idle, "bookly_db_pool_overflow") == 0
+    async with api.container.engine().connect() as connection:
+        await connection.execute(text("SELECT 1"))
+        busy = await scrape(api)
+    assert value(busy, "bookly_db_pool_checked_out") == 1
+    after = await scrape(api)
+    assert value(after, "bookly_db_pool_checked_out") == 0
+    assert value(after, "bookly_db_pool_checked_in") >= 1
+
+
+async def test_metrics_can_be_turned_off(api_factory):
+    async with api_factory(metrics_enabled=False) as api:
+        assert_problem(await api.client.get("/metrics"), 404, "not_found")
+        assert (await api.client.get("/health")).status_code == 200
+
+
+async def test_a_configured_token_is_required_to_scrape(api_factory):
+    async with api_factory(metrics_token=METRICS_TOKEN) as api:
+        missing = assert_problem(await api.client.get("/metrics"), 401, "not_authenticated")
+        wrong = await api.client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert_problem(wrong, 401, "invalid_token")
+        assert wrong.headers["www-authenticate"] == "Bearer"
+        raw = await api.client.get("/metrics", headers={"Authorization": METRICS_TOKEN})
+        assert_problem(raw, 401, "invalid_token")
+        exposition = await scrape(api, Authorization=f"Bearer {METRICS_TOKEN}")
+        assert value(exposition, REQUESTS, method="GET", route="/metrics", status="401") == 3
+        assert METRICS_TOKEN not in exposition and METRICS_TOKEN not in str(missing)
+
+
+PRODUCTION = {"env": "production", "secret_key": "p" * 40,
+              "database_url": "postgresql+asyncpg://bookly@127.0.0.1/bookly"}
+
+
+@pytest.mark.parametrize(("values", "exposed"), [
+    ({}, True),
+    ({"metrics_enabled": "false"}, False),
+    ({"metrics_enabled": ""}, True),  # an empty variable is unset
+    (PRODUCTION, False),
+    ({**PRODUCTION, "metrics_token": ""}, False),
+    ({**PRODUCTION, "metrics_token": METRICS_TOKEN}, True),
+    ({**PRODUCTION, "metrics_enabled": "true"}, True),
+    ({**PRODUCTION, "metrics_enabled": "false", "metrics_token": METRICS_TOKEN}, False),
+], ids=["development", "off", "empty", "production", "production-empty-token",
+        "production-token", "production-on", "production-off-with-token"])
+def test_metrics_are_private_in_production_unless_configured(values, exposed):
+    assert Settings(_env_file=None, **values).metrics_exposed is exposed
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_several_workers_add_up_to_one_count(tmp_path: Path):
+    """`bookly serve --workers 2`: whichever worker answers a scrape reports the requests
+    that both served (prometheus_client's multiprocess mode), and both workers' pools."""
+    uid, asked = uuid.uuid4(), 0
+    with live_service(service_environment(tmp_path), tmp_path, workers=2) as service:
+        pool_size = 0.0
+        while asked < 400 and pool_size < 20:  # until both workers have served a request
+            for _ in range(20):
+                assert get(f"{service.base_url}/api/v1/books/{uid}")[0] == 404
+            asked += 20
+            status, exposition = get(f"{service.base_url}/metrics")
+            assert status == 200
+            pool_size = value(exposition, "bookly_db_pool_size") or 0.0
+        scrapes = [get(f"{service.base_url}/metrics")[1] for _ in range(6)]
+    assert pool_size == 20, "the requests never reached the second worker"
+    book = {"method": "GET", "route": "/api/v1/books/{uid}", "status": "404"}
+    for exposition in scrapes:
+        assert value(exposition, REQUESTS, **book) == asked
+        assert value(exposition, "bookly_db_pool_checked_out") == 0
+        # This scrape, and perhaps the previous one: its worker may not have counted it
+        # out yet when the other worker reads the shared files.
+        assert value(exposition, "bookly_http_requests_in_flight") in (1, 2)
+        assert str(uid) not in exposition
