@@ -7,6 +7,7 @@ port providers with doubles (`container.<port>.override(...)`).
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dependency_injector import containers, providers
@@ -117,8 +118,11 @@ class Container(containers.DeclarativeContainer):
         redis=providers.Singleton(RedisRateLimiter, redis, config.redis_key_prefix),
         memory=providers.Singleton(MemoryRateLimiter, clock),
     )
+    argon2_threads = providers.Singleton(ThreadPoolExecutor, config.argon2_threads,
+                                         thread_name_prefix="argon2")
     hasher = providers.Singleton(Argon2PasswordHasher, config.argon2_time_cost,
-                                 config.argon2_memory_kib, config.argon2_parallelism)
+                                 config.argon2_memory_kib, config.argon2_parallelism,
+                                 executor=argon2_threads)
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     token_codec = providers.Singleton(JoseTokenCodec, config.secret_key, clock)
     link_signer = providers.Singleton(ItsdangerousLinkSigner, config.secret_key, clock)
@@ -254,3 +258,4 @@ async def close_resources(container: Container) -> None:
     if client is not None:
         await client.aclose()
     await container.engine().dispose()
+    container.argon2_threads().shutdown(wait=False, cancel_futures=True)

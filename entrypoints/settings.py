@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -61,6 +62,9 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19_456, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
+    # Threads that hash and verify passwords; by default all cores but one, so a storm of
+    # logins never takes the core the event loop needs.
+    argon2_threads: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1)
     database_pool_size: int = Field(default=10, ge=1)
     dependency_timeout_seconds: float = Field(default=1.5, gt=0)
     # Background work: the mail outbox and its relay, mail retries, the Celery worker, Flower.
