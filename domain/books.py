@@ -26,7 +26,8 @@ def check_text(field: str, raw: str, max_length: int) -> str:
 
 
 def check_page_count(value: int) -> int:
-    if isinstance(value, bool) or not 1 <= value <= PAGE_COUNT_MAX:
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 1 <= value <= PAGE_COUNT_MAX:
         raise RuleViolation("page_count", f"A whole number from 1 to {PAGE_COUNT_MAX}.")
     return value
 

@@ -25,10 +25,14 @@ class Role(StrEnum):
 
 
 def normalize_email(raw: str) -> str:
-    """NFKC-normalise, trim and lower-case; the form in which emails are stored and compared."""
-    email = unicodedata.normalize("NFKC", raw).strip().lower()
+    """NFKC-normalise, trim and case-fold (then NFKC again, which folding may undo); the
+    form in which emails are stored and compared. Folding, not lower-casing: `lower()`
+    keeps sharp s and "SS" apart, and lowers a capital sigma to the final form at the end
+    of a word but to the other one elsewhere."""
+    email = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).strip().casefold())
     local, sep, domain = email.rpartition("@")
-    if not sep or not local or not domain or len(email) > EMAIL_MAX_LENGTH:
+    if (not sep or not local or not domain or len(email) > EMAIL_MAX_LENGTH
+            or any(ord(c) < 32 for c in email)):  # no control (and no NUL, for PostgreSQL)
         raise RuleViolation("email", "Enter a valid email address.")
     return email
 

@@ -15,6 +15,7 @@ from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from domain.books import EDITABLE_FIELDS, Book, BookDetails
 from domain.errors import BookNotFound, RuleViolation, UserNotFound
+from domain.tags import tag_key
 
 
 class AddBook:
@@ -48,11 +49,25 @@ class GetBook:
         return detail
 
 
+def matches_no_tag(query: BookQuery) -> bool:
+    """A filter by a name no tag can have (it breaks the tag rules) finds nothing: it is a
+    search, not a tag being written, so not a 422."""
+    if query.tag is None:
+        return False
+    try:
+        tag_key(query.tag)
+    except RuleViolation:
+        return True
+    return False
+
+
 class ListBooks:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
     async def execute(self, query: BookQuery) -> Page[BookView]:
+        if matches_no_tag(query):
+            return Page([], 0, query.limit, query.offset)
         async with self._uow() as uow:
             return await uow.books.search(query)
 
@@ -67,6 +82,8 @@ class ListUserBooks:
         async with self._uow() as uow:
             if await uow.users.get(user_uid) is None:
                 raise UserNotFound()
+            if matches_no_tag(query):
+                return Page([], 0, query.limit, query.offset)
             return await uow.books.search(dataclasses.replace(query, owner_uid=user_uid))
 
 

@@ -9,8 +9,9 @@ from domain.users import Role
 
 
 def user_search_key(text: str) -> str:
-    """How emails are stored (NFKC, lower-case); usernames are ASCII, compared lower-case."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """How emails are stored (NFKC, case-folded); usernames are ASCII, compared lower-case
+    (which is their case fold)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
 @dataclass(frozen=True, slots=True)

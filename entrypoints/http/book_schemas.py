@@ -7,17 +7,28 @@ from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from application.ports.books import BookDetail, BookView
 from domain.books import AUTHOR_MAX_LENGTH, PAGE_COUNT_MAX, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.reviews import RATING_MAX, RATING_MIN, REVIEW_TEXT_MAX_LENGTH
 from domain.tags import TAG_NAME_MAX_LENGTH
+from entrypoints.http.patterns import (
+    NON_BLANK_TEXT,
+    PRINTABLE_TEXT,
+    TAG_NAME_TEXT,
+    CalendarDate,
+    json_int,
+)
 
 T = TypeVar("T")
-Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH)]
-Author = Annotated[str, StringConstraints(min_length=1, max_length=AUTHOR_MAX_LENGTH)]
-Publisher = Annotated[str, StringConstraints(min_length=1, max_length=PUBLISHER_MAX_LENGTH)]
-PageCount = Annotated[int, Field(ge=1, le=PAGE_COUNT_MAX)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH,
+                                         pattern=PRINTABLE_TEXT)]
+Author = Annotated[str, StringConstraints(min_length=1, max_length=AUTHOR_MAX_LENGTH,
+                                          pattern=PRINTABLE_TEXT)]
+Publisher = Annotated[str, StringConstraints(min_length=1, max_length=PUBLISHER_MAX_LENGTH,
+                                             pattern=PRINTABLE_TEXT)]
+PageCount = json_int(1, PAGE_COUNT_MAX)
 Language = Annotated[str, StringConstraints(min_length=2, max_length=35,
                                             pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 BOOK_EXAMPLE = {"title": "The Left Hand of Darkness", "author": "Ursula K. Le Guin",
@@ -25,9 +36,11 @@ BOOK_EXAMPLE = {"title": "The Left Hand of Darkness", "author": "Ursula K. Le Gu
                 "language": "en"}
 
 
-TagName = Annotated[str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_LENGTH)]
-Rating = Annotated[int, Field(ge=RATING_MIN, le=RATING_MAX, strict=True)]
-ReviewText = Annotated[str, StringConstraints(min_length=1, max_length=REVIEW_TEXT_MAX_LENGTH)]
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_LENGTH,
+                                           pattern=TAG_NAME_TEXT)]
+Rating = json_int(RATING_MIN, RATING_MAX)
+ReviewText = Annotated[str, StringConstraints(min_length=1, max_length=REVIEW_TEXT_MAX_LENGTH,
+                                              pattern=NON_BLANK_TEXT)]
 
 
 class BookIn(BaseModel):
@@ -37,7 +50,7 @@ class BookIn(BaseModel):
     title: Title
     author: Author
     publisher: Publisher
-    published_date: date
+    published_date: CalendarDate
     page_count: PageCount
     language: Language
     tags: Annotated[list[TagName], Field(max_length=20)] = []
@@ -48,12 +61,12 @@ class BookPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"title": "x"}]})
 
-    title: Title | None = None
-    author: Author | None = None
-    publisher: Publisher | None = None
-    published_date: date | None = None
-    page_count: PageCount | None = None
-    language: Language | None = None
+    title: Title | SkipJsonSchema[None] = None
+    author: Author | SkipJsonSchema[None] = None
+    publisher: Publisher | SkipJsonSchema[None] = None
+    published_date: CalendarDate | SkipJsonSchema[None] = None
+    page_count: PageCount | SkipJsonSchema[None] = None
+    language: Language | SkipJsonSchema[None] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -101,8 +114,8 @@ class ReviewIn(BaseModel):
 class ReviewPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rating": 4}]})
 
-    rating: Rating | None = None
-    review_text: ReviewText | None = None
+    rating: Rating | SkipJsonSchema[None] = None
+    review_text: ReviewText | SkipJsonSchema[None] = None
 
     @model_validator(mode="before")
     @classmethod

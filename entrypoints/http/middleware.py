@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from entrypoints.http.problems import PROBLEM_JSON, RETRY_AFTER_UNAVAILABLE, problem_body
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_HEADER_BYTES = 16 * 1024  # all names and values together, as Node.js allows
 logger = structlog.get_logger("bookly.http")
 
 
@@ -86,15 +87,24 @@ class RequestContextMiddleware:
 
 
 class BodyLimitMiddleware:
-    """413 for bodies over the limit, by Content-Length or by counting a streamed body."""
+    """413 for bodies over the limit, by Content-Length or by counting a streamed body;
+    431 for headers over theirs (uvicorn's httptools parser sets no limit of its own)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 max_header_bytes: int = MAX_HEADER_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if sum(len(name) + len(value) for name, value in scope["headers"]) \
+                > self.max_header_bytes:
+            await send_problem(scope, send, 431, "request_header_fields_too_large",
+                               f"The request headers are larger than {self.max_header_bytes}"
+                               " bytes.")
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")

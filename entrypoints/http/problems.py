@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from domain.errors import DomainError, ErrorKind, RuleViolation, TooManyRequests
 
@@ -30,6 +31,7 @@ CODE_BY_STATUS = {
     400: "bad_request", 401: "not_authenticated", 403: "insufficient_permissions",
     404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
     415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+    431: "request_header_fields_too_large",
     500: "server_error", 503: "service_unavailable",
 }
 
@@ -92,10 +94,28 @@ async def request_validation_handler(request: Request, error: Exception) -> Prob
                    errors=validation_errors(error.errors()))
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method served at this path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 async def http_exception_handler(request: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400:
+        # Starlette or FastAPI could not read the body (not UTF-8, nested past the recursion
+        # limit, a broken multipart form): a validation error like any malformed body.
+        return problem(request, 422, "validation_error", "The request is not valid.",
+                       errors=[{"loc": ["body"], "msg": "The body could not be parsed.",
+                                "type": "body_unreadable"}])
     code = CODE_BY_STATUS.get(error.status_code, "http_error")
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if error.status_code == 404 and detail == "Not Found":
         detail = "There is nothing at this address."
-    return problem(request, error.status_code, code, detail, error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem(request, error.status_code, code, detail, headers)

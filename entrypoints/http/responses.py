@@ -35,12 +35,26 @@ ERROR_CODES: dict[int, str] = {
     413: "`payload_too_large`",
     422: "`validation_error` (with `errors`)",
     429: "`too_many_requests` (with `Retry-After`)",
+    431: "`request_header_fields_too_large`",
     500: "`server_error`",
     503: "`service_unavailable` (with `Retry-After`)",
 }
 
 
 PROBLEM_SCHEMA = Problem.model_json_schema()
+
+
+def link(method: str, path: str, description: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to `method path`, its parameters taken from this response
+    (e.g. `uid="$response.body#/uid"`): clients and schemathesis' stateful phase follow it."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "description": description,
+            "parameters": parameters}
+
+
+def linked(status: int, description: str, **links: dict[str, Any]) -> dict[int | str, Any]:
+    """The `responses=` entry of a success status that links to other operations."""
+    return {status: {"description": description, "links": links}}
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:

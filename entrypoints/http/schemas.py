@@ -9,12 +9,17 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from domain.users import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role
+from entrypoints.http.patterns import NO_NUL, PRINTABLE_TEXT, SPECIAL_USE_DOMAINS
 
 Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH,
+                                pattern=NO_NUL,
                                 json_schema_extra={"format": "password", "writeOnly": True})]
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,32}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Email = Annotated[EmailStr, Field(max_length=254)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PRINTABLE_TEXT)]
+# Documented, and enforced by email-validator: no special-use domain (RFC 6761), which
+# no mail can reach.
+Email = Annotated[EmailStr, Field(max_length=254, json_schema_extra={
+    "pattern": SPECIAL_USE_DOMAINS})]
 
 
 class RequestBody(BaseModel):
@@ -38,7 +43,7 @@ class EmailIn(RequestBody):
 
 
 class LoginIn(RequestBody):
-    email: Annotated[str, Field(max_length=320)]
+    email: Annotated[str, Field(max_length=320, pattern=NO_NUL)]
     password: Annotated[str, Field(max_length=PASSWORD_MAX_LENGTH)]
 
 

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, StrictBool, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from application.ports.users import UserQuery
 from domain.users import Role
+from entrypoints.http.patterns import NO_NUL
 
 MAX_OFFSET = 1_000_000_000
 
@@ -20,8 +22,8 @@ class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"role": "guest"}, {"is_active": False}, {"role": "admin", "is_active": True}]})
 
-    role: Role | None = None
-    is_active: StrictBool | None = None
+    role: Role | SkipJsonSchema[None] = None  # `null` is refused, so not in the schema
+    is_active: StrictBool | SkipJsonSchema[None] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -37,7 +39,7 @@ async def user_query(
     role: Role | None = None,
     is_verified: bool | None = None,
     is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=254, description=(
+    q: Annotated[str | None, Query(max_length=254, pattern=NO_NUL, description=(
         "Substring of the email or username, case-insensitive; `%` and `_` are literal"
     ))] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -33,9 +33,11 @@ def outside_requests(page, base_url: str) -> list[str]:
     """Requests the page sent past the service (none may: the docs work offline). One the
     page's own CSP stopped in the browser (ReDoc's footer logo) never left it."""
     seen: list[str] = []
-    page.on("requestfinished", lambda request: None if request.url.startswith(base_url)
+    local = (base_url, "blob:", "data:")  # in-page URLs (ReDoc's search worker) stay here
+
+    page.on("requestfinished", lambda request: None if request.url.startswith(local)
             else seen.append(request.url))
-    page.on("requestfailed", lambda request: None if request.url.startswith(base_url)
+    page.on("requestfailed", lambda request: None if request.url.startswith(local)
             or request.failure == "csp" else seen.append(f"{request.url} ({request.failure})"))
     return seen
 

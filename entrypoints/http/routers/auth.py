@@ -11,7 +11,7 @@ from application.accounts.profile import ProfileChanges
 from application.accounts.registration import SignUpCommand
 from application.accounts.sessions import TokenPair
 from entrypoints.http.deps import ContainerDep, PrincipalDep, bearer_token, limit_per_ip
-from entrypoints.http.responses import errors
+from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.routers import API_PREFIX
 from entrypoints.http.schemas import (
     EmailIn,
@@ -28,6 +28,13 @@ from entrypoints.http.schemas import (
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 LinkToken = Annotated[str, Path(max_length=1024)]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+USER = f"{API_PREFIX}/users/{{uid}}"
+ME_LINKS = {
+    "GetUser": link("GET", USER, "Your account", uid="$response.body#/uid"),
+    "ChangeUser": link("PATCH", USER, "Admins only", uid="$response.body#/uid"),
+    "UserBooks": link("GET", f"{USER}/books", "Your books", uid="$response.body#/uid"),
+    "UserReviews": link("GET", f"{USER}/reviews", "Your reviews", uid="$response.body#/uid"),
+}
 
 
 def token_response(pair: TokenPair, response: Response) -> TokenPairOut:
@@ -45,7 +52,7 @@ async def signup(body: SignUpIn, container: ContainerDep) -> MessageOut:
     return MessageOut(message="Check your inbox to finish signing up.")
 
 
-@router.get("/verify/{token}", response_model=MessageOut, responses=errors(400))
+@router.get("/verify/{token}", response_model=MessageOut, responses=errors(400, 422))
 async def verify_email(token: LinkToken, container: ContainerDep) -> MessageOut:
     await container.verify_email().execute(token)
     return MessageOut(message="Your email address is verified.")
@@ -98,7 +105,8 @@ async def logout_all(principal: PrincipalDep, container: ContainerDep) -> Respon
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserOut, responses=errors(401))
+@router.get("/me", response_model=UserOut,
+            responses={**errors(401), **linked(200, "Your account", **ME_LINKS)})
 async def me(principal: PrincipalDep) -> UserOut:
     return UserOut.model_validate(principal.user)
 

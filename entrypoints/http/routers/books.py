@@ -23,21 +23,44 @@ from entrypoints.http.book_schemas import (
     book_out,
 )
 from entrypoints.http.deps import ContainerDep, PrincipalDep
-from entrypoints.http.responses import errors
+from entrypoints.http.patterns import NO_NUL
+from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.routers import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"])
 MAX_OFFSET = 1_000_000_000
+BOOK = f"{API_PREFIX}/books/{{uid}}"
+THIS_BOOK = "$response.body#/uid"
+BOOK_LINKS = {
+    "GetBook": link("GET", BOOK, "Read this book", uid=THIS_BOOK),
+    "UpdateBook": link("PATCH", BOOK, "Change this book", uid=THIS_BOOK),
+    "DeleteBook": link("DELETE", BOOK, "Delete this book", uid=THIS_BOOK),
+    "BookReviews": link("GET", f"{BOOK}/reviews", "Its reviews", uid=THIS_BOOK),
+    "ReviewBook": link("POST", f"{BOOK}/reviews", "Review this book", uid=THIS_BOOK),
+    "TagBook": link("POST", f"{BOOK}/tags", "Tag this book", uid=THIS_BOOK),
+    "OwnersBooks": link("GET", f"{API_PREFIX}/users/{{uid}}/books", "Its owner's books",
+                        uid="$response.body#/owner_uid"),
+}
+REVIEW_LINKS = {
+    "GetReview": link("GET", f"{API_PREFIX}/reviews/{{uid}}", "Read this review",
+                      uid="$response.body#/uid"),
+    "EditReview": link("PATCH", f"{API_PREFIX}/reviews/{{uid}}", "Change this review",
+                       uid="$response.body#/uid"),
+    "DeleteReview": link("DELETE", f"{API_PREFIX}/reviews/{{uid}}", "Delete this review",
+                         uid="$response.body#/uid"),
+    "ReviewedBook": link("GET", BOOK, "The book reviewed", uid="$response.body#/book_uid"),
+}
 
 
 async def book_query(
-    q: Annotated[str | None, Query(max_length=200,
+    q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
                                    description="Substring of the title or author")] = None,
-    author: Annotated[str | None, Query(max_length=255,
+    author: Annotated[str | None, Query(max_length=255, pattern=NO_NUL,
                                         description="The author's whole name")] = None,
-    language: Annotated[str | None, Query(max_length=35)] = None,
+    language: Annotated[str | None, Query(max_length=35, pattern=NO_NUL)] = None,
     owner_uid: UUID | None = None,
-    tag: Annotated[str | None, Query(max_length=40, description="A tag's name")] = None,
+    tag: Annotated[str | None, Query(max_length=40, pattern=NO_NUL,
+                                     description="A tag's name")] = None,
     sort: BookSort = BookSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -75,7 +98,8 @@ async def list_books(query: QueryDep, container: ContainerDep) -> PageOut[BookOu
     return page_out(await container.list_books().execute(query))
 
 
-@router.post("", status_code=201, response_model=BookOut, responses=errors(401, 403, 422))
+@router.post("", status_code=201, response_model=BookOut,
+             responses={**errors(401, 403, 422), **linked(201, "The book added", **BOOK_LINKS)})
 async def add_book(
     body: BookIn, principal: PrincipalDep, container: ContainerDep, response: Response
 ) -> BookOut:
@@ -93,7 +117,9 @@ async def get_book(uid: UUID, container: ContainerDep) -> BookDetailOut:
     return book_detail_out(await container.get_book().execute(uid))
 
 
-@router.patch("/{uid}", response_model=BookOut, responses=errors(401, 403, 404, 422))
+@router.patch("/{uid}", response_model=BookOut,
+              responses={**errors(401, 403, 404, 422), **linked(200, "The book changed",
+                                                               **BOOK_LINKS)})
 async def update_book(
     uid: UUID, body: BookPatch, principal: PrincipalDep, container: ContainerDep
 ) -> BookOut:
@@ -116,7 +142,8 @@ async def book_reviews(uid: UUID, paging: PagingDep, container: ContainerDep
 
 
 @router.post("/{uid}/reviews", status_code=201, response_model=ReviewOut,
-             responses=errors(401, 403, 404, 409, 422))
+             responses={**errors(401, 403, 404, 409, 422),
+                        **linked(201, "The review written", **REVIEW_LINKS)})
 async def review_book(uid: UUID, body: ReviewIn, principal: PrincipalDep,
                       container: ContainerDep, response: Response) -> ReviewOut:
     """One review per user per book (409 `review_exists`); change it with PATCH."""
@@ -126,7 +153,11 @@ async def review_book(uid: UUID, body: ReviewIn, principal: PrincipalDep,
     return ReviewOut.model_validate(review)
 
 
-@router.post("/{uid}/tags", response_model=BookOut, responses=errors(401, 403, 404, 422))
+@router.post("/{uid}/tags", response_model=BookOut,
+             responses={**errors(401, 403, 404, 422), **linked(200, "The book, tagged", **{
+                 "UntagBook": link("DELETE", f"{BOOK}/tags/{{tag_uid}}", "Take its first tag off",
+                                   uid=THIS_BOOK, tag_uid="$response.body#/tags/0/uid"),
+                 "GetBook": BOOK_LINKS["GetBook"]})})
 async def tag_book(uid: UUID, body: TagNamesIn, principal: PrincipalDep,
                    container: ContainerDep) -> BookOut:
     """The owner or an admin tags a book; unknown names become tags; attaching twice is

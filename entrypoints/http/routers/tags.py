@@ -9,11 +9,18 @@ from fastapi import APIRouter, Response, status
 from domain.tags import Tag
 from entrypoints.http.book_schemas import PageOut, TagIn, TagOut
 from entrypoints.http.deps import ContainerDep, PrincipalDep
-from entrypoints.http.responses import errors
+from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.routers import API_PREFIX
 from entrypoints.http.routers.books import PagingDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/tags", tags=["tags"])
+TAG = f"{API_PREFIX}/tags/{{uid}}"
+TAG_LINKS = {
+    "RenameTag": link("PATCH", TAG, "Rename this tag", uid="$response.body#/uid"),
+    "DeleteTag": link("DELETE", TAG, "Delete this tag", uid="$response.body#/uid"),
+    "BooksWithTag": link("GET", f"{API_PREFIX}/books", "The books with this tag",
+                         tag="$response.body#/name"),
+}
 
 
 def tag_out(tag: Tag) -> TagOut:
@@ -29,7 +36,7 @@ async def list_tags(paging: PagingDep, container: ContainerDep) -> PageOut[TagOu
 
 
 @router.post("", status_code=201, response_model=TagOut,
-             responses=errors(401, 403, 409, 422))
+             responses={**errors(401, 403, 409, 422), **linked(201, "The tag made", **TAG_LINKS)})
 async def create_tag(body: TagIn, principal: PrincipalDep, container: ContainerDep,
                      response: Response) -> TagOut:
     """Admins only; names are unique without regard to case (409 `tag_exists`)."""
