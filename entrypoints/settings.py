@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus): unset → on outside production, in production only with a token.
     metrics_enabled: bool | None = None
     metrics_token: str | None = Field(default=None, repr=False)  # then scrapes need this Bearer
+    # prometheus_client's own variable (it reads it too): the folder where several uvicorn
+    # workers pool their samples. `bookly serve --workers N` sets it for its workers.
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR"))
 
     _split_lists = field_validator("cors_origins", "allowed_hosts", "trusted_proxies",
                                    mode="before")(

@@ -45,7 +45,10 @@ def environment_of(service: dict[str, Any]) -> dict[str, str]:
 
 
 def setting_fields() -> set[str]:
-    return {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    """Every BOOKLY_ variable; fields bound to another program's variable (an alias, such
+    as prometheus_client's PROMETHEUS_MULTIPROC_DIR) are not ours to name."""
+    return {ENV_PREFIX + name.upper() for name, field in Settings.model_fields.items()
+            if field.validation_alias is None}
 
 
 def test_the_expected_services_exist(services: dict[str, dict[str, Any]]) -> None:

@@ -18,13 +18,14 @@ VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @contextmanager
-def shared_metrics_folder(workers: int, metrics_enabled: bool) -> Iterator[Path | None]:
+def shared_metrics_folder(
+    workers: int, metrics_enabled: bool, given: Path | None
+) -> Iterator[Path | None]:
     """With several workers: a fresh folder of our own, removed afterwards; or the operator's
     folder, emptied of a previous run's samples. Nothing with one worker and no folder."""
     if not metrics_enabled:
         yield None
         return
-    given = os.environ.get(VARIABLE)
     if given:
         folder = Path(given)
         folder.mkdir(parents=True, exist_ok=True)
@@ -36,7 +37,7 @@ def shared_metrics_folder(workers: int, metrics_enabled: bool) -> Iterator[Path 
         yield None
         return
     folder = Path(tempfile.mkdtemp(prefix="bookly-metrics-"))
-    os.environ[VARIABLE] = str(folder)
+    os.environ[VARIABLE] = str(folder)  # handed to the workers uvicorn starts
     try:
         yield folder
     finally:

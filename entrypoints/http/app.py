@@ -92,7 +92,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestContextMiddleware, is_unavailable=is_unavailable)
     if settings.metrics_exposed:  # /metrics, and the middleware that counts every request
-        add_metrics(app, lambda: container.engine().pool, settings.metrics_token)
+        add_metrics(app, lambda: container.engine().pool, settings.metrics_token,
+                    shared=settings.prometheus_multiproc_dir is not None)
     app.add_middleware(  # outermost: every response, problems included
         SecurityHeadersMiddleware, docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
         hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,

@@ -48,15 +48,10 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
 }
 
 
-def multiprocess_folder() -> str | None:
-    """prometheus_client's own switch (it reads the variable itself, at import)."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 class Metrics:
-    def __init__(self, pool: Callable[[], Any]) -> None:
+    def __init__(self, pool: Callable[[], Any], shared: bool) -> None:
         self.pool = pool  # -> the engine's pool, read when asked
-        self.shared = multiprocess_folder() is not None
+        self.shared = shared  # several workers pool their samples in a folder
         self.requests = Counter("bookly_http_requests", "HTTP requests answered.", LABELS,
                                 registry=None)
         self.latency = Histogram("bookly_http_request_duration_seconds",
@@ -144,10 +139,12 @@ class MetricsMiddleware:
         return send_then_forget
 
 
-def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None) -> None:
-    """GET /metrics (a bearer `token` required when given) and the middleware feeding it.
+def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None,
+                shared: bool = False) -> None:
+    """GET /metrics (a bearer `token` required when given) and the middleware feeding it;
+    `shared` when several workers pool their samples (prometheus_client's multiprocess mode).
     Call it after the other middleware, so that it wraps them all."""
-    metrics = Metrics(pool)
+    metrics = Metrics(pool, shared)
     app.state.metrics = metrics
     expected = f"Bearer {token}".encode() if token else None
 
