@@ -98,6 +98,7 @@ async def test_oauth2_form_login_for_swagger(api):
                                      data={"username": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
+    assert response.headers["cache-control"] == "no-store"
     wrong = await api.client.post(f"{AUTH}/token",
                                   data={"username": "ada@example.com", "password": "nope nope"})
     assert (wrong.status_code, wrong.json()["error_code"]) == (401, "invalid_credentials")
