@@ -14,7 +14,7 @@ from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.argon2.hasher import Argon2PasswordHasher, yield_to_the_event_loop
 from adapters.celery.client import create_celery
 from adapters.celery.task_queue import CeleryTaskQueue
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
@@ -24,6 +24,8 @@ from adapters.memory.clock import SystemClock
 from adapters.memory.outbox_mailer import FileOutboxMailer
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.task_queue import InProcessTaskQueue
+from adapters.postgres.book_reads import PostgresBookReads
+from adapters.postgres.pool import PostgresPool
 from adapters.redis.client import create_redis
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.token_store import RedisTokenStore
@@ -63,6 +65,7 @@ from application.books.catalogue import (
     GetBook,
     ListBooks,
     ListUserBooks,
+    RepositoryBookReads,
     UpdateBook,
 )
 from application.books.reviews import (
@@ -105,21 +108,31 @@ class Container(containers.DeclarativeContainer):
                                 config.dependency_timeout_seconds)
     redis = providers.Singleton(_redis, config.redis_url, config.dependency_timeout_seconds)
     sessions = providers.Singleton(session_factory, engine)
-    uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions,
-                              request_id=current_request_id)
-
     token_store = providers.Selector(
         config.token_store,
         redis=providers.Singleton(RedisTokenStore, redis, clock, config.redis_key_prefix),
         sql=providers.Singleton(SqlTokenStore, sessions, clock),
     )
+    uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions,
+                              request_id=current_request_id)
+    # The read side of PostgreSQL: asyncpg's own pool, beside the units of work's.
+    postgres_pool = providers.Singleton(PostgresPool, config.database_url,
+                                        config.database_pool_size,
+                                        config.dependency_timeout_seconds)
+    book_reads = providers.Selector(
+        config.book_reads,
+        postgres=providers.Singleton(PostgresBookReads, postgres_pool),
+        repository=providers.Singleton(RepositoryBookReads, uow),
+    )
+
     rate_limiter = providers.Selector(
         config.rate_limiter,
         redis=providers.Singleton(RedisRateLimiter, redis, config.redis_key_prefix),
         memory=providers.Singleton(MemoryRateLimiter, clock),
     )
     argon2_threads = providers.Singleton(ThreadPoolExecutor, config.argon2_threads,
-                                         thread_name_prefix="argon2")
+                                         thread_name_prefix="argon2",
+                                         initializer=yield_to_the_event_loop)
     hasher = providers.Singleton(Argon2PasswordHasher, config.argon2_time_cost,
                                  config.argon2_memory_kib, config.argon2_parallelism,
                                  executor=argon2_threads)
@@ -199,8 +212,8 @@ class Container(containers.DeclarativeContainer):
     change_user = providers.Singleton(ChangeUser, uow, token_store, clock)
 
     add_book = providers.Singleton(AddBook, uow, clock)
-    get_book = providers.Singleton(GetBook, uow)
-    list_books = providers.Singleton(ListBooks, uow)
+    get_book = providers.Singleton(GetBook, book_reads)
+    list_books = providers.Singleton(ListBooks, book_reads)
     list_user_books = providers.Singleton(ListUserBooks, uow)
     update_book = providers.Singleton(UpdateBook, uow, clock)
     delete_book = providers.Singleton(DeleteBook, uow)
@@ -222,6 +235,7 @@ def configuration(settings: Settings) -> dict[str, object]:
         secret_key=settings.resolved_secret_key(),
         mail_outbox_dir=Path(settings.mail_outbox_dir),
         token_store="redis" if settings.redis_url else "sql",
+        book_reads="repository" if settings.is_sqlite else "postgres",
         rate_limiter="redis" if settings.redis_url else "memory",
         mailer="smtp" if settings.smtp_host else "outbox",
         smtp_starttls=settings.smtp_starttls,
@@ -258,4 +272,6 @@ async def close_resources(container: Container) -> None:
     if client is not None:
         await client.aclose()
     await container.engine().dispose()
+    if container.config.book_reads() == "postgres":
+        await container.postgres_pool().close()
     container.argon2_threads().shutdown(wait=False, cancel_futures=True)

@@ -120,6 +120,8 @@ Index("ix_books_title_key_trgm", books.c.title_key, postgresql_using="gin",
 Index("ix_books_author_key_trgm", books.c.author_key, postgresql_using="gin",
       postgresql_ops={"author_key": "gin_trgm_ops"})
 Index("ix_books_average_rating_uid", books.c.average_rating, books.c.uid)
+Index("ix_books_average_rating_desc_uid", books.c.average_rating.desc().nulls_last(),
+      books.c.uid.desc())
 
 reviews = Table(
     "reviews",

@@ -10,7 +10,7 @@ from typing import Any
 from application.accounts.sessions import Principal
 from application.books.permissions import require_content_writer, require_owner_or_admin
 from application.books.tags import ensure_tags
-from application.ports.books import BookDetail, BookQuery, BookView, Page
+from application.ports.books import BookDetail, BookQuery, BookReads, BookView, Page
 from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from domain.books import EDITABLE_FIELDS, Book, BookDetails
@@ -36,14 +36,29 @@ class AddBook:
             return await _view(uow, book.uid)
 
 
-class GetBook:
+class RepositoryBookReads:
+    """`BookReads` through a unit of work's book repository: for stores with no read
+    adapter of their own (SQLite, the in-memory doubles)."""
+
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
+    async def detail(self, uid: uuid.UUID) -> BookDetail | None:
+        async with self._uow() as uow:
+            return await uow.books.detail(uid)
+
+    async def search(self, query: BookQuery) -> Page[BookView]:
+        async with self._uow() as uow:
+            return await uow.books.search(query)
+
+
+class GetBook:
+    def __init__(self, reads: BookReads) -> None:
+        self._reads = reads
+
     async def execute(self, uid: uuid.UUID) -> BookDetail:
         """The book with its tags, figures and newest reviews, in a fixed few queries."""
-        async with self._uow() as uow:
-            detail = await uow.books.detail(uid)
+        detail = await self._reads.detail(uid)
         if detail is None:
             raise BookNotFound()
         return detail
@@ -62,14 +77,13 @@ def matches_no_tag(query: BookQuery) -> bool:
 
 
 class ListBooks:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, reads: BookReads) -> None:
+        self._reads = reads
 
     async def execute(self, query: BookQuery) -> Page[BookView]:
         if matches_no_tag(query):
             return Page([], 0, query.limit, query.offset)
-        async with self._uow() as uow:
-            return await uow.books.search(query)
+        return await self._reads.search(query)
 
 
 class ListUserBooks:

@@ -100,3 +100,13 @@ class BookRepository(Protocol):
 
     async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> None:
         """Move the book's review count and rating sum (and so its average)."""
+
+
+class BookReads(Protocol):
+    """The catalogue's read side: what readers ask for most, kept apart from the
+    repository so that an adapter can answer each in one round trip (the PostgreSQL one
+    does); the same answers as `BookRepository.detail` and `.search`."""
+
+    async def detail(self, uid: UUID) -> BookDetail | None: ...
+
+    async def search(self, query: BookQuery) -> Page[BookView]: ...

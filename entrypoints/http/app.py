@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
+from adapters.postgres.pool import is_unavailable_error as postgres_unavailable
 from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from domain.errors import DomainError
@@ -43,7 +44,8 @@ Authenticate with **Authorize** (OAuth2 password flow: your email as username)."
 
 
 def is_unavailable(error: BaseException) -> bool:
-    return database_unavailable(error) or redis_unavailable(error)
+    return (database_unavailable(error) or postgres_unavailable(error)
+            or redis_unavailable(error))
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:

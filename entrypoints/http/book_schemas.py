@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from application.ports.books import BookDetail, BookView
 from domain.books import AUTHOR_MAX_LENGTH, PAGE_COUNT_MAX, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.reviews import RATING_MAX, RATING_MIN, REVIEW_TEXT_MAX_LENGTH
 from domain.tags import TAG_NAME_MAX_LENGTH
@@ -162,20 +161,3 @@ class PageOut(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
-
-
-def book_out(view: BookView) -> BookOut:
-    book = view.book
-    return BookOut(
-        uid=book.uid, title=book.title, author=book.author, publisher=book.publisher,
-        published_date=book.published_date, page_count=book.page_count,
-        language=book.language, owner_uid=book.owner_uid,
-        tags=[TagOut.model_validate(tag) for tag in view.tags],
-        review_count=view.review_count, average_rating=view.average_rating,
-        created_at=book.created_at, updated_at=book.updated_at,
-    )
-
-
-def book_detail_out(detail: BookDetail) -> BookDetailOut:
-    return BookDetailOut(**book_out(detail.view).model_dump(),
-                         reviews=[ReviewOut.model_validate(r) for r in detail.newest_reviews])

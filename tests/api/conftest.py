@@ -13,14 +13,15 @@ import email
 import email.policy
 import re
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from entrypoints.container import Container, build_container, close_resources
 from entrypoints.http.app import create_app
@@ -74,6 +75,27 @@ class Api:
                                           json={"email": email_address, "password": password})
         assert response.status_code == 200, response.text
         return response.json()
+
+
+@contextmanager
+def statements_counted(api: Api) -> Iterator[Callable[[], int]]:
+    """Yields a function that tells how many SQL statements the service has sent since the
+    block began: through SQLAlchemy (the units of work) and asyncpg's own pool (the
+    PostgreSQL read side)."""
+    engine = api.container.engine().sync_engine
+    through_sqlalchemy: list[str] = []
+    reads_on_postgres = api.container.config.book_reads() == "postgres"
+    pool = api.container.postgres_pool() if reads_on_postgres else None
+    start = pool.statements_sent if pool else 0
+
+    def count(conn, cursor, statement, *args) -> None:
+        through_sqlalchemy.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield lambda: len(through_sqlalchemy) + (pool.statements_sent - start if pool else 0)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from application.accounts.profile import ProfileChanges
 from application.accounts.registration import SignUpCommand
 from application.accounts.sessions import TokenPair
 from entrypoints.http.deps import ContainerDep, PrincipalDep, bearer_token, limit_per_ip
+from entrypoints.http.documents import JSONDocument, user_document
 from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.routers import API_PREFIX
 from entrypoints.http.schemas import (
@@ -107,8 +108,8 @@ async def logout_all(principal: PrincipalDep, container: ContainerDep) -> Respon
 
 @router.get("/me", response_model=UserOut,
             responses={**errors(401), **linked(200, "Your account", **ME_LINKS)})
-async def me(principal: PrincipalDep) -> UserOut:
-    return UserOut.model_validate(principal.user)
+async def me(principal: PrincipalDep) -> JSONDocument:
+    return JSONDocument(user_document(principal.user))
 
 
 @router.patch("/me", response_model=UserOut, responses=errors(401, 409, 422))

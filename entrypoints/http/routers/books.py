@@ -19,10 +19,14 @@ from entrypoints.http.book_schemas import (
     ReviewIn,
     ReviewOut,
     TagNamesIn,
-    book_detail_out,
-    book_out,
 )
 from entrypoints.http.deps import ContainerDep, PrincipalDep
+from entrypoints.http.documents import (
+    JSONDocument,
+    book_detail_document,
+    book_document,
+    page_document,
+)
 from entrypoints.http.patterns import NO_NUL
 from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.routers import API_PREFIX
@@ -83,9 +87,8 @@ PagingDep = Annotated[tuple[int, int], Depends(paging)]
 QueryDep = Annotated[BookQuery, Depends(book_query)]
 
 
-def page_out(page: Page[BookView]) -> PageOut[BookOut]:
-    return PageOut[BookOut](items=[book_out(view) for view in page.items],
-                            total=page.total, limit=page.limit, offset=page.offset)
+def books_page(page: Page[BookView]) -> JSONDocument:
+    return JSONDocument(page_document(page, book_document))
 
 
 def reviews_out(page: Page[Review]) -> PageOut[ReviewOut]:
@@ -94,27 +97,26 @@ def reviews_out(page: Page[Review]) -> PageOut[ReviewOut]:
 
 
 @router.get("", response_model=PageOut[BookOut], responses=errors(422))
-async def list_books(query: QueryDep, container: ContainerDep) -> PageOut[BookOut]:
-    return page_out(await container.list_books().execute(query))
+async def list_books(query: QueryDep, container: ContainerDep) -> JSONDocument:
+    return books_page(await container.list_books().execute(query))
 
 
 @router.post("", status_code=201, response_model=BookOut,
              responses={**errors(401, 403, 422), **linked(201, "The book added", **BOOK_LINKS)})
-async def add_book(
-    body: BookIn, principal: PrincipalDep, container: ContainerDep, response: Response
-) -> BookOut:
+async def add_book(body: BookIn, principal: PrincipalDep, container: ContainerDep
+                   ) -> JSONDocument:
     """Verified users and admins add books; the caller owns what they add. Unknown tag
     names become tags."""
     fields = body.model_dump(exclude={"tags"})
     view = await container.add_book().execute(principal, BookDetails(**fields), body.tags)
-    response.headers["Location"] = f"{router.prefix}/{view.book.uid}"
-    return book_out(view)
+    return JSONDocument(book_document(view), status_code=201,
+                        headers={"Location": f"{router.prefix}/{view.book.uid}"})
 
 
 @router.get("/{uid}", response_model=BookDetailOut, responses=errors(404, 422))
-async def get_book(uid: UUID, container: ContainerDep) -> BookDetailOut:
+async def get_book(uid: UUID, container: ContainerDep) -> JSONDocument:
     """With its tags, its reviews in figures and its newest reviews (at most 10)."""
-    return book_detail_out(await container.get_book().execute(uid))
+    return JSONDocument(book_detail_document(await container.get_book().execute(uid)))
 
 
 @router.patch("/{uid}", response_model=BookOut,
@@ -122,10 +124,11 @@ async def get_book(uid: UUID, container: ContainerDep) -> BookDetailOut:
                                                                **BOOK_LINKS)})
 async def update_book(
     uid: UUID, body: BookPatch, principal: PrincipalDep, container: ContainerDep
-) -> BookOut:
+) -> JSONDocument:
     """The owner or an admin changes any subset of the fields."""
     changes = body.model_dump(exclude_unset=True)
-    return book_out(await container.update_book().execute(principal, uid, changes))
+    return JSONDocument(book_document(
+        await container.update_book().execute(principal, uid, changes)))
 
 
 @router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
@@ -159,11 +162,11 @@ async def review_book(uid: UUID, body: ReviewIn, principal: PrincipalDep,
                                    uid=THIS_BOOK, tag_uid="$response.body#/tags/0/uid"),
                  "GetBook": BOOK_LINKS["GetBook"]})})
 async def tag_book(uid: UUID, body: TagNamesIn, principal: PrincipalDep,
-                   container: ContainerDep) -> BookOut:
+                   container: ContainerDep) -> JSONDocument:
     """The owner or an admin tags a book; unknown names become tags; attaching twice is
     harmless."""
     names = [tag.name for tag in body.tags]
-    return book_out(await container.tag_book().attach(principal, uid, names))
+    return JSONDocument(book_document(await container.tag_book().attach(principal, uid, names)))
 
 
 @router.delete("/{uid}/tags/{tag_uid}", status_code=204, responses=errors(401, 403, 404, 422))

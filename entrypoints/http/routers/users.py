@@ -11,9 +11,10 @@ from application.ports.users import UserQuery
 from application.users.administration import UserChanges
 from entrypoints.http.book_schemas import BookOut, PageOut, ReviewOut
 from entrypoints.http.deps import ContainerDep, PrincipalDep
+from entrypoints.http.documents import JSONDocument
 from entrypoints.http.responses import errors
 from entrypoints.http.routers import API_PREFIX
-from entrypoints.http.routers.books import PagingDep, QueryDep, page_out, reviews_out
+from entrypoints.http.routers.books import PagingDep, QueryDep, books_page, reviews_out
 from entrypoints.http.schemas import UserOut
 from entrypoints.http.user_schemas import UserPatch, user_query
 
@@ -21,9 +22,9 @@ router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
 @router.get("/{uid}/books", response_model=PageOut[BookOut], responses=errors(404, 422))
-async def user_books(uid: UUID, query: QueryDep, container: ContainerDep) -> PageOut[BookOut]:
+async def user_books(uid: UUID, query: QueryDep, container: ContainerDep) -> JSONDocument:
     """Anyone may list a user's books (the `owner_uid` filter is fixed to that user)."""
-    return page_out(await container.list_user_books().execute(uid, query))
+    return books_page(await container.list_user_books().execute(uid, query))
 
 
 @router.get("/{uid}/reviews", response_model=PageOut[ReviewOut], responses=errors(404, 422))

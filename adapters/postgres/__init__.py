@@ -1,0 +1,1 @@
+"""PostgreSQL through asyncpg directly: the read paths that must not pay for an ORM."""

@@ -1,0 +1,137 @@
+"""`BookReads` on PostgreSQL: a book's detail and a catalogue page, one statement each.
+
+Nested rows come back as arrays of records, which asyncpg decodes into typed tuples, so
+nothing is parsed twice. The statements must find what `SqlBookRepository` finds, in the
+same order: the integration tests compare the two on the same data."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from adapters.postgres.pool import PostgresPool
+from adapters.sqlalchemy.books import like_pattern, search_key
+from application.ports.books import NEWEST_REVIEWS, BookDetail, BookQuery, BookSort, BookView, Page
+from domain.books import Book
+from domain.reviews import Review
+from domain.tags import Tag, tag_key
+
+BOOK_COLUMNS = ("uid", "owner_uid", "title", "author", "publisher", "published_date",
+                "page_count", "language", "created_at", "updated_at")
+VIEW_COLUMNS = (*BOOK_COLUMNS, "review_count", "average_rating")
+ORDER = {  # as SqlBookRepository's ORDER: ties broken by uid, unrated books last
+    BookSort.NEWEST: "{t}.created_at DESC, {t}.uid DESC",
+    BookSort.OLDEST: "{t}.created_at, {t}.uid",
+    BookSort.TITLE: "{t}.title_key, {t}.uid",
+    BookSort.TITLE_DESC: "{t}.title_key DESC, {t}.uid DESC",
+    BookSort.RATING: "{t}.average_rating NULLS LAST, {t}.uid",
+    BookSort.RATING_DESC: "{t}.average_rating DESC NULLS LAST, {t}.uid DESC",
+}
+# The sort keys travel out of the page's subquery so the outer query can keep its order.
+SORT_KEYS = ", b.title_key"
+
+
+def _tags_of(table: str) -> str:
+    return ("ARRAY(SELECT ROW(t.uid, t.name, t.created_at) FROM book_tags bt "
+            f"JOIN tags t ON t.uid = bt.tag_uid WHERE bt.book_uid = {table}.uid "
+            "ORDER BY t.name_key, t.uid)")
+
+
+DETAIL = (
+    f"SELECT {', '.join('b.' + c for c in VIEW_COLUMNS)}, {_tags_of('b')} AS tags, "
+    "ARRAY(SELECT ROW(r.uid, r.book_uid, r.user_uid, r.rating, r.review_text, r.created_at, "
+    "r.updated_at) FROM reviews r WHERE r.book_uid = b.uid "
+    f"ORDER BY r.created_at DESC, r.uid DESC LIMIT {NEWEST_REVIEWS}) AS reviews "
+    "FROM books b WHERE b.uid = $1"
+)
+
+
+@cache
+def page_statement(text: bool, author: bool, language: bool, owner: bool, tag: bool,
+                   sort: BookSort) -> str:
+    """The page and its total in one statement, for one combination of filters.
+
+    Parameters, in order: those of the filters present (text, author, language, owner,
+    tag), then limit and offset. The total comes from a one-row subquery joined to the
+    page, so it arrives even when the page is empty."""
+    where: list[str] = []
+    number = 0
+
+    def parameter() -> str:
+        nonlocal number
+        number += 1
+        return f"${number}"
+
+    if text:
+        pattern = parameter()
+        where.append(f"(b.title_key LIKE {pattern} ESCAPE '\\' "
+                     f"OR b.author_key LIKE {pattern} ESCAPE '\\')")
+    if author:
+        where.append(f"b.author_key = {parameter()}")
+    if language:
+        where.append(f"b.language = {parameter()}")
+    if owner:
+        where.append(f"b.owner_uid = {parameter()}")
+    prelude, count = "", None
+    if tag:
+        # The tag's uid once; no such tag: nothing to scan at all. Books are walked in
+        # the page's order and kept when they carry the tag, so a page of a popular tag
+        # stops early, and its total is counted on the link table's index alone.
+        prelude = f"WITH tag AS (SELECT uid FROM tags WHERE name_key = {parameter()}) "
+        if not where:
+            count = ("SELECT count(*) AS total FROM book_tags bt "
+                     "WHERE bt.tag_uid = (SELECT uid FROM tag)")
+        where += ["(SELECT uid FROM tag) IS NOT NULL",
+                  "EXISTS (SELECT 1 FROM book_tags bt WHERE bt.book_uid = b.uid "
+                  "AND bt.tag_uid = (SELECT uid FROM tag))"]
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    count = count or f"SELECT count(*) AS total FROM books b{condition}"
+    limit, offset = parameter(), parameter()
+    columns = ", ".join(f"b.{c}" for c in VIEW_COLUMNS)
+    return (
+        f"{prelude}SELECT c.total, {', '.join('p.' + c for c in VIEW_COLUMNS)}, "
+        f"{_tags_of('p')} AS tags "
+        f"FROM ({count}) c LEFT JOIN LATERAL ("
+        f"SELECT {columns}{SORT_KEYS} FROM books b{condition} "
+        f"ORDER BY {ORDER[sort].format(t='b')} LIMIT {limit} OFFSET {offset}) p ON true "
+        f"ORDER BY {ORDER[sort].format(t='p')}"
+    )
+
+
+def _view(row: asyncpg.Record) -> BookView:
+    book = Book(*(row[c] for c in BOOK_COLUMNS))
+    return BookView(book, [Tag(*tag) for tag in row["tags"]], row["review_count"],
+                    row["average_rating"])
+
+
+class PostgresBookReads:
+    def __init__(self, pool: PostgresPool) -> None:
+        self._pool = pool
+
+    async def detail(self, uid: UUID) -> BookDetail | None:
+        row = await self._pool.fetchrow(DETAIL, uid)
+        if row is None:
+            return None
+        return BookDetail(_view(row), [Review(*review) for review in row["reviews"]])
+
+    async def search(self, query: BookQuery) -> Page[BookView]:
+        arguments: list[Any] = []
+        if query.text is not None:
+            arguments.append(like_pattern(query.text))
+        if query.author is not None:
+            arguments.append(search_key(query.author))
+        if query.language is not None:
+            arguments.append(query.language.lower())
+        if query.owner_uid is not None:
+            arguments.append(query.owner_uid)
+        if query.tag is not None:
+            arguments.append(tag_key(query.tag))
+        statement = page_statement(query.text is not None, query.author is not None,
+                                   query.language is not None, query.owner_uid is not None,
+                                   query.tag is not None, query.sort)
+        rows = await self._pool.fetch(statement, *arguments, query.limit, query.offset)
+        items = [_view(row) for row in rows if row["uid"] is not None]
+        return Page(items, rows[0]["total"], query.limit, query.offset)

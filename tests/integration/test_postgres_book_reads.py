@@ -1,0 +1,139 @@
+"""The PostgreSQL read side answers exactly as the book repository does, on the same data;
+and a connection the server dropped costs no error."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+from sqlalchemy import update
+
+from adapters.postgres.book_reads import PostgresBookReads
+from adapters.postgres.pool import PostgresPool, asyncpg_dsn
+from adapters.sqlalchemy.engine import create_engine, session_factory
+from adapters.sqlalchemy.tables import books
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.ports.books import BookQuery, BookSort
+from domain.books import Book
+from domain.reviews import Review
+from domain.tags import Tag
+from tests.integration.sql_fixtures import make_user, truncate_all
+
+pytestmark = pytest.mark.postgres
+BASE = datetime(2025, 1, 1, tzinfo=UTC)
+TAGS = ("Fiction", "Poetry", "Ünïcode", "rare")
+WORDS = ("river", "stone", "50% off", "snake_case", "back\\slash", "Ωmega")
+
+
+@pytest.fixture
+async def stored(postgres_database_url: str):
+    """~200 books with ties in time and rating, unrated ones, tags of every popularity
+    and reviews; the repository's unit of work and the read adapter on the same data."""
+    engine = create_engine(postgres_database_url)
+    await truncate_all(engine)
+    sessions = session_factory(engine)
+    rng = random.Random(5)
+    owners = [make_user() for _ in range(3)]
+    async with SqlUnitOfWork(sessions) as uow:
+        for owner in owners:
+            await uow.users.add(owner)
+        await uow.commit()
+    tags = [Tag(uuid.uuid4(), name, BASE) for name in TAGS]
+    made = [Book(uuid.uuid4(), rng.choice(owners).uid, f"{rng.choice(WORDS)} {n}",
+                 f"Author {n % 7}", "Press", date(2000, 1, 1), 100 + n,
+                 rng.choice(("en", "fr")), BASE + timedelta(minutes=n // 3), BASE)
+            for n in range(200)]
+    async with SqlUnitOfWork(sessions) as uow:
+        await uow.books.add_many(made)
+        await uow.tags.ensure([tag.name for tag in tags], tags)
+        for n, book in enumerate(made):
+            chosen = [tag.uid for tag in tags[:3] if rng.random() < (0.8, 0.3, 0.1)[
+                tags.index(tag)]] + ([tags[3].uid] if n % 67 == 0 else [])
+            if chosen:
+                await uow.tags.attach(book.uid, chosen)
+        for book in made[:150]:  # the rest stay unrated; few ratings, so many ties
+            count = rng.randint(1, 3)
+            total = sum(rng.randint(1, 5) for _ in range(count))
+            await uow.session.execute(update(books).where(books.c.uid == book.uid).values(
+                review_count=count, rating_sum=total, average_rating=total / count))
+        reviewer = owners[0].uid
+        for minute in range(14):  # more than a detail page shows, some at the same time
+            await uow.reviews.add(Review(uuid.uuid4(), made[0].uid, reviewer if minute == 0
+                                         else (await _reader(uow)), 4, f"review {minute}",
+                                         BASE + timedelta(minutes=minute // 2), BASE))
+        await uow.commit()
+    pool = PostgresPool(postgres_database_url, max_size=2, timeout=2.0)
+    yield sessions, PostgresBookReads(pool), made, pool
+    await pool.close()
+    await engine.dispose()
+
+
+async def _reader(uow) -> uuid.UUID:
+    user = make_user()
+    await uow.users.add(user)
+    await uow.session.flush()
+    return user.uid
+
+
+def _seen(page):
+    return ([(v.book.__dict__, [t.__dict__ for t in v.tags], v.review_count, v.average_rating)
+             for v in page.items], page.total, page.limit, page.offset)
+
+
+async def test_every_filter_and_sort_finds_what_the_repository_finds(stored):
+    sessions, reads, made, _ = stored
+    owner = made[0].owner_uid
+    filters = [{}, {"text": "50% OFF"}, {"text": "_case"}, {"text": "\\"}, {"author": "author 3"},
+               {"language": "FR"}, {"owner_uid": owner}, {"tag": "fiction"}, {"tag": "RARE"},
+               {"tag": "ünïcode", "language": "en"}, {"tag": "no such tag"},
+               {"tag": "poetry", "text": "river", "owner_uid": owner}]
+    pages = [(20, 0), (7, 5), (100, 0), (20, 10_000)]
+    compared = 0
+    for where, sort, (limit, offset) in itertools.product(filters, BookSort, pages):
+        query = BookQuery(**where, sort=sort, limit=limit, offset=offset)
+        async with SqlUnitOfWork(sessions) as uow:
+            expected = await uow.books.search(query)
+        assert _seen(await reads.search(query)) == _seen(expected), query
+        compared += bool(expected.items)
+    assert compared > 150  # most combinations found books: the comparison had substance
+
+
+async def test_a_book_with_its_tags_and_newest_reviews(stored):
+    sessions, reads, made, _ = stored
+    for book in (made[0], made[1], made[199]):
+        async with SqlUnitOfWork(sessions) as uow:
+            expected = await uow.books.detail(book.uid)
+        found = await reads.detail(book.uid)
+        assert _seen_detail(found) == _seen_detail(expected)
+    assert len(found.newest_reviews) == 0
+    assert len((await reads.detail(made[0].uid)).newest_reviews) == 10
+    assert await reads.detail(uuid.uuid4()) is None
+
+
+def _seen_detail(detail):
+    return (detail.view.book.__dict__, [t.__dict__ for t in detail.view.tags],
+            detail.view.review_count, detail.view.average_rating,
+            [r.__dict__ for r in detail.newest_reviews])
+
+
+async def test_connections_the_server_dropped_are_replaced_without_an_error(stored,
+                                                                           postgres_database_url):
+    _, reads, made, _ = stored
+    assert await reads.detail(made[0].uid) is not None  # the pool holds a connection now
+    database = postgres_database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(asyncpg_dsn(postgres_database_url))
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name = ''",
+            database)
+    finally:
+        await admin.close()
+    assert ended >= 1
+    for _ in range(3):  # no error: asyncpg's pool notices the closed connection, or the
+        # statement fails on it and goes again on a fresh one
+        assert (await reads.detail(made[0].uid)).view.book.uid == made[0].uid
