@@ -36,6 +36,7 @@ from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.token_store import SqlTokenStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.zxcvbn.common_passwords import ZxcvbnCommonPasswords
+from application.accounts.account_cache import ForgettingUnitOfWork
 from application.accounts.login import LogIn
 from application.accounts.mail import SEND_EMAIL_TASK, DeliverMail
 from application.accounts.passwords import (
@@ -110,11 +111,14 @@ class Container(containers.DeclarativeContainer):
     sessions = providers.Singleton(session_factory, engine)
     token_store = providers.Selector(
         config.token_store,
-        redis=providers.Singleton(RedisTokenStore, redis, clock, config.redis_key_prefix),
+        redis=providers.Singleton(RedisTokenStore, redis, clock, config.redis_key_prefix,
+                                  config.account_cache_seconds),
         sql=providers.Singleton(SqlTokenStore, sessions, clock),
     )
-    uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions,
-                              request_id=current_request_id)
+    database_uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions,
+                                       request_id=current_request_id)
+    # Every unit of work that writes a user makes the token store forget its snapshot.
+    uow = providers.Singleton(ForgettingUnitOfWork, database_uow, token_store)
     # The read side of PostgreSQL: asyncpg's own pool, beside the units of work's.
     postgres_pool = providers.Singleton(PostgresPool, config.database_url,
                                         config.database_pool_size,

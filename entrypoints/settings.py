@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./bookly.db"
     redis_url: str | None = None
     redis_key_prefix: str = "bookly:"
+    # With Redis: how long an account (role, active flag, profile) is cached for the
+    # requests that authenticate; changes drop it at once. 0 turns the cache off.
+    account_cache_seconds: int = Field(default=300, ge=0)
     broker_url: str | None = None
     secret_key: str | None = Field(default=None, repr=False)
     public_url: str = "http://127.0.0.1:8000"

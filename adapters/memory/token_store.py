@@ -1,17 +1,21 @@
-"""Login sessions in a dict, expiring by the injected clock; the unit tests' double.
+"""Login sessions and account snapshots in dicts, expiring by the injected clock; the
+unit tests' double.
 
 No method awaits anything, so each runs to completion without interleaving: the
-compare-and-swap in `rotate` is atomic on the event loop.
+compare-and-swap in `rotate` and `remember` is atomic on the event loop.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.ports.clock import Clock
-from application.ports.sessions import RotationOutcome
+from application.ports.sessions import RotationOutcome, SessionCheck
+from domain.users import User
 
 
 @dataclass(slots=True)
@@ -22,10 +26,16 @@ class _Session:
 
 
 class MemoryTokenStore:
-    def __init__(self, clock: Clock) -> None:
+    """Caches account snapshots like the Redis store (`account_ttl_seconds`, 0: never), so
+    unit tests see what a missed invalidation would do."""
+
+    def __init__(self, clock: Clock, account_ttl_seconds: int = 300) -> None:
         self._clock = clock
+        self._account_ttl = timedelta(seconds=account_ttl_seconds)
         self._sessions: dict[UUID, _Session] = {}
         self._claims: dict[str, datetime] = {}
+        self._accounts: dict[UUID, tuple[User, datetime]] = {}  # snapshot, expires at
+        self._versions: dict[UUID, int] = {}
 
     def _live(self, session_id: UUID) -> _Session | None:
         session = self._sessions.get(session_id)
@@ -48,6 +58,27 @@ class MemoryTokenStore:
 
     async def is_live(self, session_id: UUID) -> bool:
         return self._live(session_id) is not None
+
+    async def check(self, session_id: UUID, user_id: UUID) -> SessionCheck:
+        live = self._live(session_id) is not None
+        if not self._account_ttl:
+            return SessionCheck(live, None, None)
+        cached = self._accounts.get(user_id)
+        user = None
+        if cached is not None and cached[1] > self._clock.now():
+            user = dataclasses.replace(cached[0])  # a copy, as if read from a server
+        return SessionCheck(live, user, str(self._versions.get(user_id, 0)))
+
+    async def remember(self, user: User, version: str | None) -> None:
+        if not self._account_ttl or version != str(self._versions.get(user.uid, 0)):
+            return
+        snapshot = dataclasses.replace(user, password_hash="")
+        self._accounts[user.uid] = (snapshot, self._clock.now() + self._account_ttl)
+
+    async def forget(self, user_ids: Collection[UUID]) -> None:
+        for uid in user_ids:
+            self._versions[uid] = self._versions.get(uid, 0) + 1
+            self._accounts.pop(uid, None)
 
     async def rotate(
         self, session_id: UUID, presented_token_id: str, new_token_id: str

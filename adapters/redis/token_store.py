@@ -7,6 +7,10 @@ Keys (all under `key_prefix`):
 - `user-sessions:{uid}`: the set of that user's session ids, expiring with the
   latest of its sessions. Members whose session has gone are pruned at each login.
 - `claim:{key}`: one-time claims (`SET NX PXAT`).
+- `account:{uid}`: the account snapshot, JSON without the password hash, for
+  `account_ttl_seconds`.
+- `account-version:{uid}`: a counter `forget` increments ("0" while missing); it lives a
+  day past the latest `forget`, longer than any snapshot.
 
 Scripts build session keys from set members, so they assume a single Redis server
 (not Cluster), as the rest of the service does.
@@ -14,13 +18,18 @@ Scripts build session keys from set members, so they assume a single Redis serve
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
+import orjson
 import redis.asyncio as aioredis
 
 from application.ports.clock import Clock
-from application.ports.sessions import RotationOutcome
+from application.ports.sessions import RotationOutcome, SessionCheck
+from domain.users import Role, User
+
+VERSION_TTL_SECONDS = 86_400
 
 _OPEN = """
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -63,6 +72,18 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 
+# {session exists (0/1), snapshot or nil, version}
+_CHECK = """
+return {redis.call('EXISTS', KEYS[1]), redis.call('GET', KEYS[2]),
+        redis.call('GET', KEYS[3]) or '0'}
+"""
+
+_REMEMBER = """
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
 _OUTCOMES = {1: RotationOutcome.ROTATED, 2: RotationOutcome.REUSED}
 
 
@@ -70,13 +91,47 @@ def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-class RedisTokenStore:
-    """`TokenStore` on Redis; every operation is one round trip (a script or a command)."""
+def _snapshot(user: User) -> bytes:
+    return orjson.dumps({
+        "uid": str(user.uid), "email": user.email, "username": user.username,
+        "first_name": user.first_name, "last_name": user.last_name,
+        "created_at": user.created_at, "updated_at": user.updated_at,
+        "role": user.role.value, "is_verified": user.is_verified, "is_active": user.is_active,
+    })
 
-    def __init__(self, client: aioredis.Redis, clock: Clock, key_prefix: str = "bookly:") -> None:
+
+def _from_snapshot(snapshot: bytes) -> User | None:
+    try:
+        data = orjson.loads(snapshot)
+        return User(
+            uid=UUID(data["uid"]), email=data["email"], username=data["username"],
+            first_name=data["first_name"], last_name=data["last_name"], password_hash="",
+            created_at=datetime.fromisoformat(data["created_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            role=Role(data["role"]), is_verified=data["is_verified"],
+            is_active=data["is_active"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None  # not in this version's shape (left by another release): a miss
+
+
+class RedisTokenStore:
+    """`TokenStore` on Redis; every operation is one round trip (a script or a command).
+
+    Account snapshots are cached for `account_ttl_seconds` (0: none are cached; `forget`
+    still drops any that another process configured otherwise wrote).
+    """
+
+    def __init__(
+        self, client: aioredis.Redis, clock: Clock, key_prefix: str = "bookly:",
+        account_ttl_seconds: int = 300,
+    ) -> None:
         self._redis = client
         self._clock = clock
         self._prefix = key_prefix
+        self._account_ttl = account_ttl_seconds
+        self._check = client.register_script(_CHECK)
+        self._remember = client.register_script(_REMEMBER)
         self._open = client.register_script(_OPEN)
         self._rotate = client.register_script(_ROTATE)
         self._revoke_session = client.register_script(_REVOKE_SESSION)
@@ -91,6 +146,12 @@ class RedisTokenStore:
     def claim_key(self, key: str) -> str:
         return f"{self._prefix}claim:{key}"
 
+    def account_key(self, user_id: UUID) -> str:
+        return f"{self._prefix}account:{user_id}"
+
+    def account_version_key(self, user_id: UUID) -> str:
+        return f"{self._prefix}account-version:{user_id}"
+
     async def open_session(
         self, session_id: UUID, user_id: UUID, refresh_token_id: str, expires_at: datetime
     ) -> None:
@@ -104,6 +165,34 @@ class RedisTokenStore:
 
     async def is_live(self, session_id: UUID) -> bool:
         return bool(await self._redis.exists(self.session_key(session_id)))
+
+    async def check(self, session_id: UUID, user_id: UUID) -> SessionCheck:
+        if not self._account_ttl:
+            return SessionCheck(await self.is_live(session_id), None, None)
+        live, snapshot, version = await self._check(keys=[
+            self.session_key(session_id), self.account_key(user_id),
+            self.account_version_key(user_id)])
+        user = None if snapshot is None else _from_snapshot(snapshot)
+        return SessionCheck(bool(live), user, version.decode())
+
+    async def remember(self, user: User, version: str | None) -> None:
+        if not self._account_ttl or version is None:
+            return
+        await self._remember(
+            keys=[self.account_key(user.uid), self.account_version_key(user.uid)],
+            args=[_snapshot(user), version, self._account_ttl],
+        )
+
+    async def forget(self, user_ids: Collection[UUID]) -> None:
+        """One MULTI/EXEC, so no `check` finds the new version beside the old snapshot."""
+        if not user_ids:
+            return
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for uid in user_ids:
+                pipe.incr(self.account_version_key(uid))
+                pipe.expire(self.account_version_key(uid), VERSION_TTL_SECONDS)
+                pipe.delete(self.account_key(uid))
+            await pipe.execute()
 
     async def rotate(
         self, session_id: UUID, presented_token_id: str, new_token_id: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
@@ -11,14 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.tables import auth_sessions, link_claims
 from application.ports.clock import Clock
-from application.ports.sessions import RotationOutcome
+from application.ports.sessions import RotationOutcome, SessionCheck
+from domain.users import User
 
 # Expired rows deleted per write at most, so a cleanup never holds up a request for long.
 PURGE_BATCH = 100
 
 
 class SqlTokenStore:
-    """Each method is one short transaction of its own."""
+    """Each method is one short transaction of its own.
+
+    Caches no accounts: the database is local, so a snapshot would save little, and it
+    would be a second copy to keep in step with the users table.
+    """
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], clock: Clock
@@ -47,6 +53,15 @@ class SqlTokenStore:
         )
         async with self._session_factory() as session:
             return (await session.scalar(query)) is not None
+
+    async def check(self, session_id: UUID, user_id: UUID) -> SessionCheck:
+        return SessionCheck(await self.is_live(session_id), None, None)
+
+    async def remember(self, user: User, version: str | None) -> None:
+        return None
+
+    async def forget(self, user_ids: Collection[UUID]) -> None:
+        return None
 
     async def rotate(
         self, session_id: UUID, presented_token_id: str, new_token_id: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -68,7 +69,14 @@ class SessionIssuer:
 
 
 class Authenticate:
-    """Access token → the live account behind it."""
+    """Access token → the live account behind it.
+
+    The hot path of every authenticated request: one token store round trip tells whether
+    the session is live and hands over the cached account; only on a miss is the account
+    loaded from the database (and cached, see ForgettingUnitOfWork for why that is safe).
+    The principal's user never carries the password hash, cached or not: use cases that
+    need it load the account in their own unit of work.
+    """
 
     def __init__(self, codec: TokenCodec, store: TokenStore, uow: UnitOfWorkFactory) -> None:
         self._codec = codec
@@ -79,11 +87,18 @@ class Authenticate:
         claims = self._codec.decode(token)
         if claims.token_type is not TokenType.ACCESS:
             raise InvalidToken("An access token is required.")
-        if not await self._store.is_live(claims.session_id):
+        check = await self._store.check(claims.session_id, claims.subject)
+        if not check.live:
             raise TokenRevoked()
-        async with self._uow() as uow:
-            user = await uow.users.get(claims.subject)
-        if user is None or not user.is_active:
+        user = check.user
+        if user is None:
+            async with self._uow() as uow:
+                stored = await uow.users.get(claims.subject)
+            if stored is None:
+                raise TokenRevoked()
+            user = dataclasses.replace(stored, password_hash="")
+            await self._store.remember(user, check.version)
+        if not user.is_active:
             raise TokenRevoked()
         return Principal(user, claims)
 

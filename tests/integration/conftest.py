@@ -1,3 +1,9 @@
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from adapters.redis.client import create_redis
 from tests.integration.sql_fixtures import (  # noqa: F401 - fixtures, registered by import
     database_url,
     postgres_database_url,
@@ -6,3 +12,11 @@ from tests.integration.sql_fixtures import (  # noqa: F401 - fixtures, registere
     sqlite_database_url,
     uow_factory,
 )
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client of the test Redis, for the Redis adapters' tests."""
+    client = create_redis(redis_url)
+    yield client
+    await client.aclose()

@@ -6,7 +6,6 @@ import asyncio
 import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.redis
 
 async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
-
-
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = create_redis(redis_url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def build_harness() -> Harness:
     container.config.from_dict(configuration(Settings(secret_key="x" * 40, _env_file=None)))
     for name, double in {
         "clock": clock,
-        "uow": database.unit_of_work,
+        "database_uow": database.unit_of_work,
         "token_store": store,
         "rate_limiter": MemoryRateLimiter(clock),
         "hasher": hasher,

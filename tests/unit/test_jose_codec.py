@@ -146,3 +146,38 @@ def test_oversized_token_is_refused_before_decoding(
     monkeypatch.setattr("adapters.jose.token_codec.jws.get_unverified_header", must_not_run)
     with pytest.raises(InvalidToken):
         codec.decode("a" * 5000)
+
+
+def test_a_token_seen_before_skips_verification_but_not_the_clock(
+    codec: JoseTokenCodec, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims = make_claims()
+    token = codec.encode(claims)
+    assert codec.decode(token) == claims
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("verified a token seen before")
+
+    monkeypatch.setattr("adapters.jose.token_codec.jwt.decode", must_not_run)
+    monkeypatch.setattr("adapters.jose.token_codec.jws.get_unverified_header", must_not_run)
+    assert codec.decode(token) == claims
+    clock.advance(900)
+    with pytest.raises(InvalidToken):
+        codec.decode(token)
+
+
+def test_refused_tokens_are_verified_again_each_time(
+    codec: JoseTokenCodec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real_decode = jwt.decode
+
+    def counting_decode(*args: object, **kwargs: object) -> object:
+        calls.append(args[0])
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr("adapters.jose.token_codec.jwt.decode", counting_decode)
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            codec.decode(FORGERIES["other-key"])
+    assert calls == [FORGERIES["other-key"]] * 2
