@@ -14,7 +14,7 @@ from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.argon2.hasher import Argon2PasswordHasher, yield_to_the_event_loop
+from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.celery.client import create_celery
 from adapters.celery.task_queue import CeleryTaskQueue
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
@@ -135,8 +135,7 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryRateLimiter, clock),
     )
     argon2_threads = providers.Singleton(ThreadPoolExecutor, config.argon2_threads,
-                                         thread_name_prefix="argon2",
-                                         initializer=yield_to_the_event_loop)
+                                         thread_name_prefix="argon2")
     hasher = providers.Singleton(Argon2PasswordHasher, config.argon2_time_cost,
                                  config.argon2_memory_kib, config.argon2_parallelism,
                                  executor=argon2_threads)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from functools import partial
@@ -16,20 +14,6 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 T = TypeVar("T")
-NICER = 10  # how much lower a hashing thread's CPU priority is than the process's
-
-
-def yield_to_the_event_loop() -> None:
-    """A hashing pool's thread initializer: lowers this thread's CPU priority (Linux nice
-    values are per thread). A login storm then takes the cores the event loop leaves
-    idle, and not the other way round: health checks and reads stay fast while logins
-    queue. Where that is not possible, the thread runs at normal priority."""
-    try:
-        thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread,
-                       min(19, os.getpriority(os.PRIO_PROCESS, thread) + NICER))
-    except (AttributeError, OSError):  # not Linux, or not allowed
-        pass
 
 
 class Argon2PasswordHasher:

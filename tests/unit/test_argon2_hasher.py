@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 import time
 
 import pytest
@@ -84,16 +82,3 @@ async def test_dummy_costs_about_one_verification() -> None:
     dummy_cost = time.perf_counter() - started
     assert 0.33 < dummy_cost / real_cost < 3
 
-
-def test_hashing_threads_run_at_a_lower_priority_than_the_process() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from adapters.argon2.hasher import NICER, yield_to_the_event_loop
-
-    def own_niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    base = own_niceness()
-    with ThreadPoolExecutor(1, initializer=yield_to_the_event_loop) as pool:
-        assert pool.submit(own_niceness).result() == min(19, base + NICER)
-    assert own_niceness() == base  # the calling thread keeps its priority
