@@ -10,6 +10,7 @@ one instead of an error, which a pre-ping would otherwise have caught."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import asyncpg
@@ -28,7 +29,8 @@ def asyncpg_dsn(url: str) -> str:
 def is_unavailable_error(error: BaseException) -> bool:
     """True for a failure of asyncpg's that means the server cannot be reached or cannot
     serve now (as opposed to a fault in the statement)."""
-    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
+    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError
+                  | asyncpg.InternalClientError):
         return True
     sqlstate = getattr(error, "sqlstate", None)
     return isinstance(error, asyncpg.PostgresError) and isinstance(sqlstate, str) \
@@ -36,8 +38,11 @@ def is_unavailable_error(error: BaseException) -> bool:
 
 
 def _stale(error: BaseException) -> bool:
-    """A pooled connection that died while idle: worth one more try on a fresh one."""
-    return isinstance(error, asyncpg.ConnectionDoesNotExistError | ConnectionResetError) or (
+    """A pooled connection that died while idle: worth one more try on a fresh one. (A
+    server that ended the connection while it sat idle can also leave asyncpg's protocol
+    in a state where the next statement fails with InternalClientError.)"""
+    return isinstance(error, asyncpg.ConnectionDoesNotExistError | ConnectionResetError
+                      | asyncpg.InternalClientError) or (
         isinstance(error, asyncpg.InterfaceError) and "closed" in str(error))
 
 
@@ -82,7 +87,16 @@ class PostgresPool:
             self.statements_sent += 1
             try:
                 async with pool.acquire(timeout=self._timeout) as connection:
-                    return await getattr(connection, method)(sql, *args)
+                    try:
+                        return await getattr(connection, method)(sql, *args)
+                    except BaseException as error:
+                        if not isinstance(error, asyncpg.PostgresError) \
+                                or is_unavailable_error(error):
+                            # In doubt: never lend it out again (a connection
+                            # already gone is already detached from the pool).
+                            with contextlib.suppress(asyncpg.InterfaceError):
+                                connection.terminate()
+                        raise
             except Exception as error:
                 if attempt == 2 or not _stale(error):
                     raise
