@@ -9,8 +9,9 @@ Keys (all under `key_prefix`):
 - `claim:{key}`: one-time claims (`SET NX PXAT`).
 - `account:{uid}`: the account snapshot, JSON without the password hash, for
   `account_ttl_seconds`.
-- `account-version:{uid}`: a counter `forget` increments ("0" while missing); it lives a
-  day past the latest `forget`, longer than any snapshot.
+- `account-version:{uid}`: a random stamp each `forget` writes anew ("0" while missing);
+  it lives a day past the latest `forget`, longer than any snapshot. Random, not a
+  counter: a counter that expired and started again could repeat a stamp a reader holds.
 
 Scripts build session keys from set members, so they assume a single Redis server
 (not Cluster), as the rest of the service does.
@@ -18,6 +19,7 @@ Scripts build session keys from set members, so they assume a single Redis serve
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
@@ -189,8 +191,8 @@ class RedisTokenStore:
             return
         async with self._redis.pipeline(transaction=True) as pipe:
             for uid in user_ids:
-                pipe.incr(self.account_version_key(uid))
-                pipe.expire(self.account_version_key(uid), VERSION_TTL_SECONDS)
+                pipe.set(self.account_version_key(uid), secrets.token_hex(8),
+                         ex=VERSION_TTL_SECONDS)
                 pipe.delete(self.account_key(uid))
             await pipe.execute()
 
