@@ -95,11 +95,17 @@ async def request_validation_handler(request: Request, error: Exception) -> Prob
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method served at this path (Starlette's 405 names only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if route.matches(request.scope)[0] is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    """Every method served at this path (Starlette's 405 names only the first route's).
+
+    As OpenAPI matches paths, a concrete path wins over a templated one: at
+    /auth/verify/resend that is POST alone, although GET /auth/verify/{token} would also
+    take the address."""
+    matching = [route for route in request.app.router.routes
+                if getattr(route, "methods", None)
+                and route.matches(request.scope)[0] is not Match.NONE]
+    fewest = min((route.path.count("{") for route in matching), default=0)
+    methods = {method for route in matching if route.path.count("{") == fewest
+               for method in route.methods}
     return ", ".join(sorted(methods))
 
 

@@ -37,6 +37,19 @@ async def test_request_ids_are_echoed_when_sane_and_made_otherwise(api):
         assert len(response.headers["x-request-id"]) == 32
 
 
+async def test_a_405_names_exactly_the_methods_served_at_that_path(api):
+    book = "/api/v1/books/00000000-0000-0000-0000-000000000000"
+    for method, path, allowed in [("DELETE", "/api/v1/auth/me", "GET, PATCH"),
+                                  ("PUT", book, "DELETE, GET, PATCH"),
+                                  ("PUT", "/api/v1/auth/login", "POST"),
+                                  # concrete before templated, as OpenAPI matches paths
+                                  ("PUT", "/api/v1/auth/verify/resend", "POST"),
+                                  ("PUT", "/api/v1/auth/verify/some-token", "GET")]:
+        response = await api.client.request(method, path)
+        assert_problem(response, 405, "method_not_allowed")
+        assert response.headers["allow"] == allowed, (method, path)
+
+
 async def test_framework_errors_are_problems(api):
     assert_problem(await api.client.get("/api/v1/nothing-here"), 404, "not_found")
     assert_problem(await api.client.put("/api/v1/auth/login"), 405, "method_not_allowed")
