@@ -10,6 +10,21 @@ import structlog
 from entrypoints.settings import Environment, Settings
 
 
+class _Renderer:
+    """The last processor, JSON or console as the latest configuration chose. Loggers keep
+    their processors once first used (structlog's cache), so the choice is looked up here:
+    a process configured again (the tests) renders as it was last told."""
+
+    chosen: structlog.typing.Processor = structlog.processors.JSONRenderer()
+
+    def __call__(self, logger: object, name: str, event: structlog.typing.EventDict
+                 ) -> str:
+        return self.chosen(logger, name, event)
+
+
+RENDERER = _Renderer()
+
+
 def configure_logging(settings: Settings) -> None:
     json_lines = settings.env is Environment.PRODUCTION
     shared: list[structlog.typing.Processor] = [
@@ -18,27 +33,46 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: structlog.typing.Processor = (
+    RENDERER.chosen = (
         structlog.processors.JSONRenderer() if json_lines
         else structlog.dev.ConsoleRenderer(
             colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
+    # Bookly's own events (one access line per request among them) skip the standard
+    # library's records, handler and formatter: rendered by structlog, written as a line.
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        processors=[*shared, structlog.processors.format_exc_info, RENDERER],
+        logger_factory=StderrLogger,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, renderer],
+                    structlog.processors.format_exc_info, RENDERER],
     ))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+
+
+class StderrLogger:
+    """structlog's output: one line per event to the current standard error (looked up at
+    each write, so a test that swaps the stream still sees the lines). `name` is what
+    `add_logger_name` reports."""
+
+    def __init__(self, name: str = "", *_args: object) -> None:
+        self.name = name
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        stream.write(message + "\n")
+        stream.flush()
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
 
 
 def current_request_id() -> str | None:
