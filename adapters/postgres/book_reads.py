@@ -88,6 +88,9 @@ def page_statement(text: bool, author: bool, language: bool, owner: bool, tag: b
                   "EXISTS (SELECT 1 FROM book_tags bt WHERE bt.book_uid = b.uid "
                   "AND bt.tag_uid = (SELECT uid FROM tag))"]
     condition = f" WHERE {' AND '.join(where)}" if where else ""
+    if not where:  # the whole catalogue: its size as the triggers keep it
+        count = ("SELECT COALESCE((SELECT books FROM book_totals), "
+                 "(SELECT count(*) FROM books)) AS total")
     count = count or f"SELECT count(*) AS total FROM books b{condition}"
     limit, offset = parameter(), parameter()
     columns = ", ".join(f"b.{c}" for c in VIEW_COLUMNS)

@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Select,
     bindparam,
     case,
     cast,
@@ -31,7 +32,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.reviews import NEWEST, REVIEW_COLUMNS, TAG_COLUMNS, to_review, to_tag
-from adapters.sqlalchemy.tables import book_tags, books, reviews, tags
+from adapters.sqlalchemy.tables import book_tags, book_totals, books, reviews, tags
 from application.ports.books import (
     NEWEST_REVIEWS,
     BookDetail,
@@ -99,6 +100,16 @@ def conditions(query: BookQuery) -> list[ColumnElement[bool]]:
     return found
 
 
+def total_of(where: list[ColumnElement[bool]]) -> Select[tuple[int]]:
+    """How many books match; the whole catalogue's size as the triggers of `book_totals`
+    keep it (counted after all if its row is gone)."""
+    counted = select(func.count()).select_from(books).where(*where)
+    if where:
+        return counted
+    return select(func.coalesce(select(book_totals.c.books).scalar_subquery(),
+                                counted.scalar_subquery()))
+
+
 class SqlBookRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -155,9 +166,7 @@ class SqlBookRepository:
             select(*VIEW_COLUMNS).where(*where)
             .order_by(*ORDER[query.sort]).limit(query.limit).offset(query.offset)
         )).mappings().all()
-        total = (await self._session.execute(
-            select(func.count()).select_from(books).where(*where)
-        )).scalar_one()
+        total = (await self._session.execute(total_of(where))).scalar_one()
         tags_of = await self._tags_of([row["uid"] for row in rows])
         return Page([to_view(row, tags_of.get(row["uid"], [])) for row in rows], total,
                     query.limit, query.offset)

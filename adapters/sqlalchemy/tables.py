@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -122,6 +123,14 @@ Index("ix_books_author_key_trgm", books.c.author_key, postgresql_using="gin",
 Index("ix_books_average_rating_uid", books.c.average_rating, books.c.uid)
 Index("ix_books_average_rating_desc_uid", books.c.average_rating.desc().nulls_last(),
       books.c.uid.desc())
+# How many books there are: one row, kept by triggers on `books` (migration 0006).
+book_totals = Table(
+    "book_totals",
+    metadata,
+    Column("singleton", Boolean, primary_key=True),
+    Column("books", BigInteger, nullable=False),
+    CheckConstraint("singleton", name="one_row"),
+)
 
 reviews = Table(
     "reviews",
