@@ -75,6 +75,14 @@ class PostgresPool:
                     )
         return self._pool
 
+    def size(self) -> int:
+        """Connections open now (none before first use)."""
+        return self._pool.get_size() if self._pool is not None else 0
+
+    def in_use(self) -> int:
+        """Connections lent out to statements now."""
+        return self._pool.get_size() - self._pool.get_idle_size() if self._pool else 0
+
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         return await self._run("fetchrow", sql, args)
 

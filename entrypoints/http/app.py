@@ -100,8 +100,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestContextMiddleware, is_unavailable=is_unavailable)
     if settings.metrics_exposed:  # /metrics, and the middleware that counts every request
+        reads_on_postgres = container.config.book_reads() == "postgres"
         add_metrics(app, lambda: container.engine().pool, settings.metrics_token,
-                    shared=settings.prometheus_multiproc_dir is not None)
+                    shared=settings.prometheus_multiproc_dir is not None,
+                    read_pool=lambda: container.postgres_pool() if reads_on_postgres else None)
     app.add_middleware(  # outermost: every response, problems included
         SecurityHeadersMiddleware, docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
         hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,

@@ -1,5 +1,5 @@
 """Prometheus metrics at GET /metrics: requests by method, route template and status,
-their latency, requests in flight, and the database connection pool.
+their latency, requests in flight, and the database connection pools.
 
 One process (`bookly serve`, one worker): the samples live in this app's own registry
 and the pool is read at scrape time. Several uvicorn workers: `bookly serve --workers N`
@@ -46,11 +46,19 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_overflow": ("Connections open beyond the pool size.",
                                 lambda p: max(0, p.overflow())),
 }
+READ_POOL = {  # gauge name -> (help, reading of the PostgreSQL read side's asyncpg pool)
+    "bookly_db_read_pool_size": ("Connections the read pool has open.", lambda p: p.size()),
+    "bookly_db_read_pool_in_use": ("Read-pool connections in use by requests.",
+                                   lambda p: p.in_use()),
+}
+GAUGES = {name: text for name, (text, _) in (POOL | READ_POOL).items()}
 
 
 class Metrics:
-    def __init__(self, pool: Callable[[], Any], shared: bool) -> None:
+    def __init__(self, pool: Callable[[], Any], shared: bool,
+                 read_pool: Callable[[], Any] = lambda: None) -> None:
         self.pool = pool  # -> the engine's pool, read when asked
+        self.read_pool = read_pool  # -> the read side's pool, or None where there is none
         self.shared = shared  # several workers pool their samples in a folder
         self.requests = Counter("bookly_http_requests", "HTTP requests answered.", LABELS,
                                 registry=None)
@@ -60,7 +68,7 @@ class Metrics:
         self.in_flight = Gauge("bookly_http_requests_in_flight", "HTTP requests being served.",
                                registry=None, multiprocess_mode="livesum")
         self.pool_gauges = {name: Gauge(name, text, registry=None, multiprocess_mode="livesum")
-                            for name, (text, _) in POOL.items()} if self.shared else {}
+                            for name, text in GAUGES.items()} if self.shared else {}
         self.registry = CollectorRegistry()
         if not self.shared:
             for collector in (self.requests, self.latency, self.in_flight, self):
@@ -69,14 +77,17 @@ class Metrics:
                 extra(registry=self.registry)
 
     def readings(self) -> dict[str, float]:
-        pool = self.pool()
-        if not hasattr(pool, "checkedout"):  # e.g. the single connection of :memory:
-            return {}
-        return {name: float(read(pool)) for name, (_, read) in POOL.items()}
+        found: dict[str, float] = {}
+        pool, read_pool = self.pool(), self.read_pool()
+        if hasattr(pool, "checkedout"):  # not e.g. the single connection of :memory:
+            found |= {name: float(read(pool)) for name, (_, read) in POOL.items()}
+        if read_pool is not None:
+            found |= {name: float(read(read_pool)) for name, (_, read) in READ_POOL.items()}
+        return found
 
-    def collect(self) -> Any:  # the pool, read at scrape time (one process)
+    def collect(self) -> Any:  # the pools, read at scrape time (one process)
         for name, value in self.readings().items():
-            family = GaugeMetricFamily(name, POOL[name][0])
+            family = GaugeMetricFamily(name, GAUGES[name])
             family.add_metric([], value)
             yield family
 
@@ -140,11 +151,11 @@ class MetricsMiddleware:
 
 
 def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None,
-                shared: bool = False) -> None:
+                shared: bool = False, read_pool: Callable[[], Any] = lambda: None) -> None:
     """GET /metrics (a bearer `token` required when given) and the middleware feeding it;
     `shared` when several workers pool their samples (prometheus_client's multiprocess mode).
     Call it after the other middleware, so that it wraps them all."""
-    metrics = Metrics(pool, shared)
+    metrics = Metrics(pool, shared, read_pool)
     app.state.metrics = metrics
     expected = f"Bearer {token}".encode() if token else None
 

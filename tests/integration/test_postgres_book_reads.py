@@ -3,6 +3,7 @@ and a connection the server dropped costs no error."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import uuid
@@ -137,3 +138,19 @@ async def test_connections_the_server_dropped_are_replaced_without_an_error(stor
     for _ in range(3):  # no error: asyncpg's pool notices the closed connection, or the
         # statement fails on it and goes again on a fresh one
         assert (await reads.detail(made[0].uid)).view.book.uid == made[0].uid
+
+
+async def test_the_pool_tells_its_size_and_what_is_in_use(postgres_database_url):
+    pool = PostgresPool(postgres_database_url, max_size=2, timeout=2.0)
+    try:
+        assert (pool.size(), pool.in_use()) == (0, 0)  # nothing opened before first use
+        sleeping = asyncio.create_task(pool.fetch("SELECT pg_sleep(0.3)"))
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if pool.in_use():
+                break
+        assert (pool.size(), pool.in_use()) == (1, 1)
+        await sleeping
+        assert (pool.size(), pool.in_use()) == (1, 0)
+    finally:
+        await pool.close()
