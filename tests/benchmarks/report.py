@@ -38,13 +38,16 @@ def summarise(endpoints: list[Endpoint], found: dict[str, list],
             "rounds": [asdict(r) for r in endpoint.rounds],
             "half_rate": endpoint.half_rate,
         })
-    storm = next(e for e in endpoints if e.name == login)
+    rows_only = {"endpoints": rows}
+    storm = next((e for e in endpoints if e.name == login), None)
+    if storm is None:  # --only without the login storm
+        return rows_only
     argon2 = found["argon2"]
     one = [a["verify_per_s_1_thread"] for a in argon2]
     two = [a["verify_per_s_2_threads"] for a in argon2]
     idle, busy = (median([r.p99_ms for r in found[k]]) for k in ("idle", "storm"))
     return {
-        "endpoints": rows,
+        **rows_only,
         "login": {
             "rps": median([r.rps for r in storm.rounds]),
             "parameters": argon2[0]["parameters"],
@@ -78,6 +81,8 @@ def markdown(summary: dict[str, object]) -> str:
                      f"{row['p99_ms']:.2f} | {row['ratio_to_fastapi']:.1%} | {goal} | "
                      f"{half_text} | {cpu_text} | {row['cpu']['foreign_cores']:.2f} | "
                      f"{row['non_2xx'] + row['socket_errors']} |")
+    if "login" not in summary:
+        return "\n".join(lines)
     login, probe = summary["login"], summary["health_probe"]
     params = login["parameters"]
     lines += [

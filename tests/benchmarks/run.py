@@ -24,7 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from tests.benchmarks import cpu, measure, report, wrk
-from tests.benchmarks.session import Session
+from tests.benchmarks.session import REFERENCES, Session
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUSY_CORES = 0.3  # other processes' load above which the run warns
@@ -51,6 +51,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         "(default 300; 0: never wait)")
     parser.add_argument("--no-half-rate", action="store_true",
                         help="skip p99 at about half of each endpoint's peak rate")
+    parser.add_argument("--only", metavar="NAMES",
+                        help="comma-separated endpoints to measure (e.g. auth_me,book_detail;"
+                        " auth_login is the login storm); the two reference apps always run")
     parser.add_argument("--profile", action="store_true",
                         help="also record py-spy profiles of the service's endpoints")
     args = parser.parse_args(argv)
@@ -99,6 +102,12 @@ def main(argv: list[str] | None = None) -> None:
         plan = measure.Plan(workdir, session.name, args.duration, args.warmup, args.rounds,
                             args.connections, args.threads, args.quiet_wait)
         endpoints = session.endpoints()
+        if args.only:
+            wanted = set(args.only.split(",")) | set(REFERENCES)
+            unknown = wanted - {e.name for e in endpoints}
+            if unknown:
+                raise SystemExit(f"benchmarks: no endpoint {', '.join(sorted(unknown))}")
+            endpoints = [e for e in endpoints if e.name in wanted]
         session.check(endpoints)
         say("warm-up ...")
         measure.warm_up(plan, endpoints, say)
