@@ -28,7 +28,8 @@ from adapters.postgres.book_reads import PostgresBookReads
 from adapters.postgres.pool import PostgresPool
 from adapters.redis.client import create_redis
 from adapters.redis.rate_limiter import RedisRateLimiter
-from adapters.redis.token_store import RedisTokenStore
+from adapters.redis.session_cache import InvalidationListener, SessionCache
+from adapters.redis.token_store import RedisTokenStore, invalidation_channel
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
@@ -109,16 +110,21 @@ class Container(containers.DeclarativeContainer):
                                 config.dependency_timeout_seconds)
     redis = providers.Singleton(_redis, config.redis_url, config.dependency_timeout_seconds)
     sessions = providers.Singleton(session_factory, engine)
+    # This worker's memory of recent session checks, and what keeps it true (Redis only).
+    session_cache = providers.Singleton(SessionCache, config.session_cache_ttl)
     token_store = providers.Selector(
         config.token_store,
         redis=providers.Singleton(RedisTokenStore, redis, clock, config.redis_key_prefix,
-                                  config.account_cache_seconds),
+                                  config.account_cache_seconds, session_cache),
         sql=providers.Singleton(SqlTokenStore, sessions, clock),
     )
     database_uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions,
                                        request_id=current_request_id)
     # Every unit of work that writes a user makes the token store forget its snapshot.
     uow = providers.Singleton(ForgettingUnitOfWork, database_uow, token_store)
+    session_listener = providers.Singleton(
+        InvalidationListener, redis,
+        providers.Callable(invalidation_channel, config.redis_key_prefix), session_cache)
     # The read side of PostgreSQL: asyncpg's own pool, beside the units of work's.
     postgres_pool = providers.Singleton(PostgresPool, config.database_url,
                                         config.database_pool_size,
@@ -246,6 +252,9 @@ def configuration(settings: Settings) -> dict[str, object]:
         task_lease_seconds=settings.task_lease_seconds,
         relay_max_backoff_seconds=min(10.0, settings.outbox_poll_seconds * 10),
         outbox_retention_seconds=settings.outbox_retention_days * 86_400,
+        # a worker's copy of an account never outlives the copy in Redis
+        session_cache_ttl=min(settings.session_cache_seconds, settings.account_cache_seconds)
+        if settings.redis_url else 0,
     )
     return values
 
@@ -261,12 +270,16 @@ def start_background(container: Container) -> None:
     event loop); with a broker, the Celery worker runs the relay instead."""
     if container.config.task_queue() == "in_process":
         container.outbox_relay().start()
+    if container.config.session_cache_ttl():
+        container.session_listener().start()
 
 
 async def close_resources(container: Container) -> None:
     """Stop the relay and let running jobs finish (jobs not yet run wait in the outbox
     for the next start), then close the connections that were opened."""
     await container.outbox_relay().stop()
+    if container.config.session_cache_ttl():
+        await container.session_listener().stop()
     queue = container.task_queue()
     await queue.drain()
     if isinstance(queue, CeleryTaskQueue):

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # With Redis: how long an account (role, active flag, profile) is cached for the
     # requests that authenticate; changes drop it at once. 0 turns the cache off.
     account_cache_seconds: int = Field(default=300, ge=0)
+    # With Redis: how long a worker answers a session it checked recently from memory
+    # (revocations reach every worker at once through Redis pub/sub; this bounds what no
+    # message reports). At most account_cache_seconds; 0: every request asks Redis.
+    session_cache_seconds: int = Field(default=60, ge=0)
     broker_url: str | None = None
     secret_key: str | None = Field(default=None, repr=False)
     public_url: str = "http://127.0.0.1:8000"

@@ -13,6 +13,9 @@ Keys (all under `key_prefix`):
   it lives a day past the latest `forget`, longer than any snapshot. Random, not a
   counter: a counter that expired and started again could repeat a stamp a reader holds.
 
+Channel `invalidations`: `s:{sid}:{uid}` when a session ends, `u:{uid}` when all of a
+user's sessions end or the account changes; workers' session caches listen to it.
+
 Scripts build session keys from set members, so they assume a single Redis server
 (not Cluster), as the rest of the service does.
 """
@@ -20,6 +23,7 @@ Scripts build session keys from set members, so they assume a single Redis serve
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
@@ -27,6 +31,7 @@ from uuid import UUID
 import orjson
 import redis.asyncio as aioredis
 
+from adapters.redis.session_cache import SessionCache, user_message
 from application.ports.clock import Clock
 from application.ports.sessions import RotationOutcome, SessionCheck
 from domain.users import Role, User
@@ -45,25 +50,28 @@ if set_expiry < tonumber(ARGV[3]) then redis.call('PEXPIREAT', KEYS[2], ARGV[3])
 return 1
 """
 
-# 1 = rotated, 2 = reused (session revoked), 0 = unknown
+# {1 = rotated, 2 = reused (session revoked), 0 = unknown; the session's user on reuse}
 _ROTATE = """
 local current = redis.call('HGET', KEYS[1], 'refresh')
-if not current then return 0 end
+if not current then return {0} end
 if current == ARGV[1] then
   redis.call('HSET', KEYS[1], 'refresh', ARGV[2])
-  return 1
+  return {1}
 end
 local user = redis.call('HGET', KEYS[1], 'user')
 redis.call('DEL', KEYS[1])
 if user then redis.call('SREM', ARGV[3] .. user, ARGV[4]) end
-return 2
+redis.call('PUBLISH', ARGV[5], 's:' .. ARGV[4] .. ':' .. (user or ''))
+return {2, user}
 """
 
+# the session's user, if it was live
 _REVOKE_SESSION = """
 local user = redis.call('HGET', KEYS[1], 'user')
 redis.call('DEL', KEYS[1])
 if user then redis.call('SREM', ARGV[1] .. user, ARGV[2]) end
-return 1
+redis.call('PUBLISH', ARGV[3], 's:' .. ARGV[2] .. ':' .. (user or ''))
+return user
 """
 
 _REVOKE_USER = """
@@ -71,13 +79,14 @@ for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   redis.call('DEL', ARGV[1] .. sid)
 end
 redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[3], 'u:' .. ARGV[2])
 return 1
 """
 
-# {session exists (0/1), snapshot or nil, version}
+# {session exists (0/1), snapshot or nil, version, the session's expiry (Unix ms; < 0: none)}
 _CHECK = """
 return {redis.call('EXISTS', KEYS[1]), redis.call('GET', KEYS[2]),
-        redis.call('GET', KEYS[3]) or '0'}
+        redis.call('GET', KEYS[3]) or '0', redis.call('PEXPIRETIME', KEYS[1])}
 """
 
 _REMEMBER = """
@@ -87,6 +96,10 @@ return 1
 """
 
 _OUTCOMES = {1: RotationOutcome.ROTATED, 2: RotationOutcome.REUSED}
+
+
+def invalidation_channel(key_prefix: str) -> str:
+    return f"{key_prefix}invalidations"
 
 
 def _epoch_ms(moment: datetime) -> int:
@@ -122,16 +135,23 @@ class RedisTokenStore:
 
     Account snapshots are cached for `account_ttl_seconds` (0: none are cached; `forget`
     still drops any that another process configured otherwise wrote).
+
+    With a `cache` (one per worker process, kept true by its `InvalidationListener`), a
+    session checked recently is answered from memory: no round trip at all. Whatever ends
+    a session or changes an account publishes on `invalidation_channel` as part of the
+    same script, so every worker's cache forgets it (see `session_cache`).
     """
 
     def __init__(
         self, client: aioredis.Redis, clock: Clock, key_prefix: str = "bookly:",
-        account_ttl_seconds: int = 300,
+        account_ttl_seconds: int = 300, cache: SessionCache | None = None,
     ) -> None:
         self._redis = client
         self._clock = clock
         self._prefix = key_prefix
         self._account_ttl = account_ttl_seconds
+        self._cache = cache
+        self.invalidation_channel = invalidation_channel(key_prefix)
         self._check = client.register_script(_CHECK)
         self._remember = client.register_script(_REMEMBER)
         self._open = client.register_script(_OPEN)
@@ -171,11 +191,21 @@ class RedisTokenStore:
     async def check(self, session_id: UUID, user_id: UUID) -> SessionCheck:
         if not self._account_ttl:
             return SessionCheck(await self.is_live(session_id), None, None)
-        live, snapshot, version = await self._check(keys=[
+        cache = self._cache
+        if cache is not None:
+            known = cache.get(session_id, user_id)
+            if known is not None:
+                return known
+            ticket = cache.ticket(user_id)
+        live, snapshot, version, expires_ms = await self._check(keys=[
             self.session_key(session_id), self.account_key(user_id),
             self.account_version_key(user_id)])
         user = None if snapshot is None else _from_snapshot(snapshot)
-        return SessionCheck(bool(live), user, version.decode())
+        found = SessionCheck(bool(live), user, version.decode())
+        if cache is not None and found.user is not None:
+            expires_in = expires_ms / 1000 - time.time() if expires_ms >= 0 else None
+            cache.put(session_id, user_id, found, ticket, expires_in)
+        return found
 
     async def remember(self, user: User, version: str | None) -> None:
         if not self._account_ttl or version is None:
@@ -194,7 +224,11 @@ class RedisTokenStore:
                 pipe.set(self.account_version_key(uid), secrets.token_hex(8),
                          ex=VERSION_TTL_SECONDS)
                 pipe.delete(self.account_key(uid))
+                pipe.publish(self.invalidation_channel, user_message(uid))
             await pipe.execute()
+        if self._cache is not None:
+            for uid in user_ids:
+                self._cache.drop_user(uid)
 
     async def rotate(
         self, session_id: UUID, presented_token_id: str, new_token_id: str
@@ -202,20 +236,32 @@ class RedisTokenStore:
         result = await self._rotate(
             keys=[self.session_key(session_id)],
             args=[presented_token_id, new_token_id, f"{self._prefix}user-sessions:",
-                  str(session_id)],
+                  str(session_id), self.invalidation_channel],
         )
-        return _OUTCOMES.get(int(result), RotationOutcome.UNKNOWN)
+        outcome = _OUTCOMES.get(int(result[0]), RotationOutcome.UNKNOWN)
+        if outcome is RotationOutcome.REUSED:
+            self._dropped(session_id, result[1] if len(result) > 1 else None)
+        return outcome
 
     async def revoke_session(self, session_id: UUID) -> None:
-        await self._revoke_session(
+        user = await self._revoke_session(
             keys=[self.session_key(session_id)],
-            args=[f"{self._prefix}user-sessions:", str(session_id)],
+            args=[f"{self._prefix}user-sessions:", str(session_id), self.invalidation_channel],
         )
+        self._dropped(session_id, user)
 
     async def revoke_user(self, user_id: UUID) -> None:
         await self._revoke_user(
-            keys=[self.user_sessions_key(user_id)], args=[f"{self._prefix}session:"]
+            keys=[self.user_sessions_key(user_id)],
+            args=[f"{self._prefix}session:", str(user_id), self.invalidation_channel],
         )
+        if self._cache is not None:
+            self._cache.drop_user(user_id)
+
+    def _dropped(self, session_id: UUID, user: bytes | None) -> None:
+        """This worker forgets a session at once; the others hear of it on the channel."""
+        if self._cache is not None:
+            self._cache.drop_session(session_id, UUID(user.decode()) if user else None)
 
     async def claim_once(self, key: str, expires_at: datetime) -> bool:
         if expires_at <= self._clock.now():

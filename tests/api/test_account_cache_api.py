@@ -3,12 +3,14 @@ the account comes from Redis), and a change shows on the very next request."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
 
+from entrypoints.container import start_background
 from tests.api.conftest import bearer
 
 AUTH = "/api/v1/auth"
@@ -50,3 +52,51 @@ async def test_me_runs_no_sql_once_the_account_is_cached(api):
     assert patched.status_code == 200
     me = await api.client.get(f"{AUTH}/me", headers=headers)
     assert me.json()["last_name"] == "King"
+
+
+async def _eventually(condition, what: str, within: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, f"not within {within} s: {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_two_workers_answer_from_memory_and_both_honour_a_logout(api_factory):
+    """Two apps on one PostgreSQL and Redis, as two worker processes, listening as
+    `bookly serve` makes them: each answers a repeated /me from memory, and an account
+    change or a logout in one reaches the other."""
+    async with api_factory() as one, api_factory() as two:
+        caches = [api.container.session_cache() for api in (one, two)]
+        for api in (one, two):
+            start_background(api.container)
+
+        async def listening() -> bool:
+            return all(cache.trusted for cache in caches)
+
+        await _eventually(listening, "both workers subscribe")
+        await one.signup()
+        headers = bearer((await one.login())["access_token"])
+        for api, cache in zip((one, two), caches, strict=True):
+            await api.client.get(f"{AUTH}/me", headers=headers)  # the account reaches Redis
+            await api.client.get(f"{AUTH}/me", headers=headers)  # and this worker's memory
+            hits = cache.hits
+            assert (await api.client.get(f"{AUTH}/me", headers=headers)).status_code == 200
+            assert cache.hits == hits + 1
+
+        patched = await one.client.patch(f"{AUTH}/me", json={"last_name": "King"},
+                                         headers=headers)
+        assert patched.status_code == 200
+
+        async def renamed_in_two() -> bool:
+            me = await two.client.get(f"{AUTH}/me", headers=headers)
+            return me.json()["last_name"] == "King"
+
+        await _eventually(renamed_in_two, "the other worker sees the change")
+
+        assert (await one.client.post(f"{AUTH}/logout", headers=headers)).status_code == 204
+        assert (await one.client.get(f"{AUTH}/me", headers=headers)).status_code == 401
+
+        async def refused_by_two() -> bool:
+            return (await two.client.get(f"{AUTH}/me", headers=headers)).status_code == 401
+
+        await _eventually(refused_by_two, "the other worker refuses the token")
