@@ -5,9 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 
+import orjson
 import structlog
 
 from entrypoints.settings import Environment, Settings
+
+
+def _orjson_text(event: object, **options: object) -> str:
+    """structlog's JSON serializer: orjson (several times json's speed; this runs once per
+    request for the access line). Values orjson cannot encode go to `default` as before."""
+    return orjson.dumps(event, **options).decode()
 
 
 class _Renderer:
@@ -34,7 +41,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     RENDERER.chosen = (
-        structlog.processors.JSONRenderer() if json_lines
+        structlog.processors.JSONRenderer(serializer=_orjson_text) if json_lines
         else structlog.dev.ConsoleRenderer(
             colors=False, exception_formatter=structlog.dev.plain_traceback)
     )

@@ -22,18 +22,14 @@ from entrypoints.container import (
 )
 from entrypoints.http.docs import add_docs
 from entrypoints.http.metrics import add_metrics
-from entrypoints.http.middleware import (
-    BodyLimitMiddleware,
-    HostCheckMiddleware,
-    RequestContextMiddleware,
-)
+from entrypoints.http.middleware import BodyLimitMiddleware, EdgeMiddleware
 from entrypoints.http.problems import (
     domain_error_handler,
     http_exception_handler,
     request_validation_handler,
 )
 from entrypoints.http.routers import API_PREFIX, auth, books, operations, reviews, tags, users
-from entrypoints.http.security import ClientAddress, SecurityHeadersMiddleware
+from entrypoints.http.security import ClientAddress
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Environment, Settings
 
@@ -45,12 +41,31 @@ Authenticate with **Authorize** (OAuth2 password flow: your email as username)."
 
 HOT_FIRST = (operations.router, books.router, auth.router, reviews.router, tags.router,
              users.router)
+# Requested most of all: tried right after the operations routes (the probes). A request
+# that matches late pays for every route tried before it (~1 µs each).
+HOTTEST = (("GET", f"{API_PREFIX}/books/{{uid}}"), ("GET", f"{API_PREFIX}/books"),
+           ("GET", f"{API_PREFIX}/auth/me"))
 DOCS_ORDER = ("auth", "books", "users", "reviews", "tags", "operations")
 
 
 def is_unavailable(error: BaseException) -> bool:
     return (database_unavailable(error) or postgres_unavailable(error)
             or redis_unavailable(error))
+
+
+def _hottest_first(app: FastAPI, after: int) -> None:
+    """Moves the HOTTEST routes to just after the first `after` routes; none of them
+    overlaps a route it overtakes, so every request still finds the same route."""
+    routes = app.router.routes
+    hot = [next(r for r in routes if (m, p) == (_method(r), getattr(r, "path", None)))
+           for m, p in HOTTEST]
+    rest = [r for r in routes[after:] if r not in hot]
+    routes[after:] = [*hot, *rest]
+
+
+def _method(route: object) -> str | None:
+    methods = getattr(route, "methods", None) or set()
+    return next(iter(methods - {"HEAD"}), None) if len(methods - {"HEAD"}) == 1 else None
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -87,7 +102,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.router.routes.extend(router.routes)
     add_docs(app, docs_url=f"{API_PREFIX}/docs", redoc_url=f"{API_PREFIX}/redoc")  # no CDN
 
-    # Added innermost first: the request context wraps everything.
+    # Added innermost first: the edge wraps everything but the metrics.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         wildcard = "*" in settings.cors_origins
@@ -97,15 +112,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(HostCheckMiddleware, allowed_hosts=settings.allowed_hosts)
-    app.add_middleware(RequestContextMiddleware, is_unavailable=is_unavailable)
+    app.add_middleware(  # every response, problems included, has its headers
+        EdgeMiddleware, is_unavailable=is_unavailable, allowed_hosts=settings.allowed_hosts,
+        docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
+        hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,
+    )
     if settings.metrics_exposed:  # /metrics, and the middleware that counts every request
         reads_on_postgres = container.config.book_reads() == "postgres"
         add_metrics(app, lambda: container.engine().pool, settings.metrics_token,
                     shared=settings.prometheus_multiproc_dir is not None,
                     read_pool=lambda: container.postgres_pool() if reads_on_postgres else None)
-    app.add_middleware(  # outermost: every response, problems included
-        SecurityHeadersMiddleware, docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
-        hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,
-    )
+    app.openapi()  # made (and kept) while the routes are in the order the docs show them
+    _hottest_first(app, after=len(operations.router.routes) + 1)  # + openapi.json
     return app

@@ -16,7 +16,8 @@ from domain.errors import NotAuthenticated, TooManyRequests
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 
-bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - an address, not a secret
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 async def get_container(request: Request) -> Container:
@@ -33,14 +34,23 @@ async def bearer_token(token: Annotated[str | None, Depends(bearer)]) -> str:
     return token
 
 
-async def current_principal(
-    request: Request,
-    token: Annotated[str, Depends(bearer_token)],
-    container: Annotated[Container, Depends(get_container)],
-) -> Principal:
-    principal = await container.authenticate().execute(token)
-    request.scope["state"]["user_id"] = str(principal.user.uid)
-    return principal
+class BearerPrincipal(OAuth2PasswordBearer):
+    """The caller behind the request's Bearer access token, as a single dependency: the
+    hot path of every authenticated request, so FastAPI solves one dependency instead of
+    a chain. Being the same security scheme as `bearer` (and named like it), it documents
+    itself in OpenAPI as `bearer` does."""
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        token = await super().__call__(request)
+        if not token:
+            raise NotAuthenticated()
+        principal = await request.app.state.container.authenticate().execute(token)
+        request.scope["state"]["user_id"] = str(principal.user.uid)
+        return principal
+
+
+current_principal = BearerPrincipal(tokenUrl=TOKEN_URL, scheme_name="OAuth2PasswordBearer",
+                                    auto_error=False)
 
 
 def client_ip(request: Request) -> str:
