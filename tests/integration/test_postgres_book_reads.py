@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from adapters.postgres.book_reads import PostgresBookReads
 from adapters.postgres.pool import PostgresPool, asyncpg_dsn
+from adapters.postgres.pool import is_unavailable_error as postgres_unavailable
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.tables import books
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -154,3 +155,78 @@ async def test_the_pool_tells_its_size_and_what_is_in_use(postgres_database_url)
         assert (pool.size(), pool.in_use()) == (1, 0)
     finally:
         await pool.close()
+
+
+async def _until(condition, within: float = 2.0) -> None:
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+async def test_a_full_pool_makes_statements_wait_in_turn_then_gives_up(postgres_database_url):
+    pool = PostgresPool(postgres_database_url, max_size=2, timeout=0.3)
+    try:
+        sleepers = [asyncio.create_task(pool.fetch("SELECT pg_sleep(0.6)")) for _ in range(2)]
+        await _until(lambda: pool.in_use() == 2)
+        with pytest.raises(TimeoutError) as waited:  # both busy for longer than the timeout
+            await pool.fetchrow("SELECT 1")
+        assert postgres_unavailable(waited.value)  # the caller answers 503
+        assert pool.size() == 2
+        await asyncio.gather(*sleepers)
+
+        pool._timeout = 2.0
+        order: list[int] = []
+
+        async def numbered(number: int) -> None:
+            await pool.fetch("SELECT pg_sleep(0.05)")
+            order.append(number)
+
+        busy = [asyncio.create_task(pool.fetch("SELECT pg_sleep(0.2)")) for _ in range(2)]
+        await _until(lambda: pool.in_use() == 2)
+        queued = []
+        for number in range(4):  # they wait in this order, and get connections in it
+            queued.append(asyncio.create_task(numbered(number)))
+            await asyncio.sleep(0.01)
+        await asyncio.gather(*busy, *queued)
+        assert sorted(order[:2]) == [0, 1] and sorted(order[2:]) == [2, 3]
+        assert (pool.size(), pool.in_use()) == (2, 0)  # never more than max_size
+    finally:
+        await pool.close()
+
+
+async def test_a_place_freed_by_a_lost_connection_goes_to_a_waiter(postgres_database_url):
+    pool = PostgresPool(postgres_database_url, max_size=1, timeout=3.0)
+    admin = await asyncpg.connect(asyncpg_dsn(postgres_database_url))
+    try:
+        pid = await pool.fetchrow("SELECT pg_backend_pid() AS pid")
+        holder = asyncio.create_task(pool.fetch("SELECT pg_sleep(2)"))
+        await _until(lambda: pool.in_use() == 1)
+        waiter = asyncio.create_task(pool.fetchrow("SELECT 42 AS answer"))
+        await asyncio.sleep(0.05)
+        await admin.execute("SELECT pg_terminate_backend($1)", pid["pid"])
+        # the waiter opens a connection in the freed place at once, while the holder's
+        # statement, ended under it, waits its turn to go again
+        answer = await asyncio.wait_for(waiter, 1.0)
+        assert answer["answer"] == 42 and not holder.done()
+        await holder
+        assert (pool.size(), pool.in_use()) == (1, 0)
+    finally:
+        await admin.close()
+        await pool.close()
+
+
+async def test_a_closed_pool_refuses_and_closes_what_comes_back(postgres_database_url):
+    pool = PostgresPool(postgres_database_url, max_size=1, timeout=2.0)
+    holder = asyncio.create_task(pool.fetch("SELECT pg_sleep(0.2)"))
+    await _until(lambda: pool.in_use() == 1)
+    waiter = asyncio.create_task(pool.fetchrow("SELECT 1"))
+    await asyncio.sleep(0.02)
+    await pool.close()
+    with pytest.raises(asyncpg.InterfaceError):
+        await waiter
+    await holder
+    assert pool.size() == 0
+    with pytest.raises(asyncpg.InterfaceError):
+        await pool.fetchrow("SELECT 1")
