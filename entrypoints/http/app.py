@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,6 +54,16 @@ def is_unavailable(error: BaseException) -> bool:
             or redis_unavailable(error))
 
 
+def settle_heap() -> None:
+    """What start-up made (modules, routes, schemas, the container's singletons) lives as
+    long as the process: freeze it out of the garbage collector's reach. A full collection
+    otherwise walks all of it, finding nothing: measured under load, pauses of ~100 ms
+    every few seconds, which set the p99 of every endpoint. Garbage made later is
+    collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def _hottest_first(app: FastAPI, after: int) -> None:
     """Moves the HOTTEST routes to just after the first `after` routes; none of them
     overlaps a route it overtakes, so every request still finds the same route."""
@@ -76,6 +87,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         start_background(container)
+        settle_heap()
         try:
             yield
         finally:
