@@ -5,7 +5,11 @@ against the response model and serialise it: for a catalogue page that is most o
 request's time. These functions give the same bytes (the same keys in the same order,
 datetimes in UTC with `Z`, as pydantic writes them), and the pydantic models stay the
 contract in the OpenAPI document; a unit test checks that each document validates
-against its model and serialises to the very same JSON."""
+against its model and serialises to the very same JSON.
+
+Tags and reviews inside a book are left as dataclasses: orjson writes a dataclass's fields
+in order, which are exactly TagOut's and ReviewOut's keys, without a dict made per item in
+Python (60 tags on a page of 20 books). The same unit test holds them to the models."""
 
 from __future__ import annotations
 
@@ -17,8 +21,6 @@ import orjson
 from starlette.responses import Response
 
 from application.ports.books import BookDetail, BookView, Page
-from domain.reviews import Review
-from domain.tags import Tag
 from domain.users import User
 
 T = TypeVar("T")
@@ -39,31 +41,20 @@ class JSONDocument(Response):
         return orjson.dumps(content, default=_other, option=orjson.OPT_UTC_Z)
 
 
-def tag_document(tag: Tag) -> Document:
-    return {"uid": tag.uid, "name": tag.name, "created_at": tag.created_at}
-
-
 def book_document(view: BookView) -> Document:
     book = view.book
     return {
         "uid": book.uid, "title": book.title, "author": book.author,
         "publisher": book.publisher, "published_date": book.published_date,
         "page_count": book.page_count, "language": book.language,
-        "owner_uid": book.owner_uid, "tags": [tag_document(tag) for tag in view.tags],
+        "owner_uid": book.owner_uid, "tags": view.tags,  # Tag: its fields are TagOut's
         "review_count": view.review_count, "average_rating": view.average_rating,
         "created_at": book.created_at, "updated_at": book.updated_at,
     }
 
 
-def review_document(review: Review) -> Document:
-    return {"uid": review.uid, "book_uid": review.book_uid, "user_uid": review.user_uid,
-            "rating": review.rating, "review_text": review.review_text,
-            "created_at": review.created_at, "updated_at": review.updated_at}
-
-
 def book_detail_document(detail: BookDetail) -> Document:
-    return {**book_document(detail.view),
-            "reviews": [review_document(review) for review in detail.newest_reviews]}
+    return {**book_document(detail.view), "reviews": detail.newest_reviews}  # ReviewOut's
 
 
 def page_document(page: Page[T], item: Callable[[T], Document]) -> Document:
