@@ -79,6 +79,11 @@ class SessionCache:
     def trusted(self) -> bool:
         return self._clock() < self._trusted_until
 
+    @property
+    def trusted_until(self) -> float:
+        """When trust lapses (on the cache's clock) unless the listener hears again."""
+        return self._trusted_until
+
     def get(self, session_id: UUID, user_id: UUID) -> SessionCheck | None:
         entry = self._entries.get(session_id)
         now = self._clock()

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 
 from adapters.memory.clock import SystemClock
 from adapters.redis.client import create_redis, is_unavailable_error
-from adapters.redis.session_cache import InvalidationListener, SessionCache
+from adapters.redis.session_cache import HEARTBEAT_SECONDS, InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore
 from application.ports.sessions import RotationOutcome
 from tests.account_cache_contract import ACCOUNT_CACHE_CHECKS, cached, make_user
@@ -93,6 +93,14 @@ async def test_a_listening_store_keeps_the_contracts(
     check, workers: tuple[Worker, Worker]
 ) -> None:
     await check(harness_of(workers[0]))
+
+
+async def test_heartbeats_keep_the_cache_trusted(redis_url: str, redis_prefix: str) -> None:
+    async with worker(redis_url, redis_prefix) as a:
+        first = a.cache.trusted_until
+        await eventually(lambda: a.cache.trusted_until > first + 0.5, "a heartbeat answered",
+                         within=HEARTBEAT_SECONDS * 2.5)
+        assert a.cache.trusted
 
 
 async def test_a_repeated_check_is_answered_from_memory(
