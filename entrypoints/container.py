@@ -125,7 +125,8 @@ class Container(containers.DeclarativeContainer):
     session_listener = providers.Singleton(
         InvalidationListener, redis,
         providers.Callable(invalidation_channel, config.redis_key_prefix), session_cache)
-    # The read side of PostgreSQL: asyncpg's own pool, beside the units of work's.
+    # The read side of PostgreSQL: a pool of asyncpg connections, beside the units of
+    # work's.
     postgres_pool = providers.Singleton(PostgresPool, config.database_url,
                                         config.database_pool_size,
                                         config.dependency_timeout_seconds)

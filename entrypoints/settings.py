@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     # requests that authenticate; changes drop it at once. 0 turns the cache off.
     account_cache_seconds: int = Field(default=300, ge=0)
     # With Redis: how long a worker answers a session it checked recently from memory
-    # (revocations reach every worker at once through Redis pub/sub; this bounds what no
-    # message reports). At most account_cache_seconds; 0: every request asks Redis.
+    # (revocations reach the other workers within moments through Redis pub/sub; this
+    # bounds what no message reports). At most account_cache_seconds; 0: every request asks Redis.
     session_cache_seconds: int = Field(default=60, ge=0)
     broker_url: str | None = None
     secret_key: str | None = Field(default=None, repr=False)

@@ -23,7 +23,6 @@ Scripts build session keys from set members, so they assume a single Redis serve
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
@@ -203,7 +202,8 @@ class RedisTokenStore:
         user = None if snapshot is None else _from_snapshot(snapshot)
         found = SessionCheck(bool(live), user, version.decode())
         if cache is not None and found.user is not None:
-            expires_in = expires_ms / 1000 - time.time() if expires_ms >= 0 else None
+            expires_in = expires_ms / 1000 - self._clock.now().timestamp() \
+                if expires_ms >= 0 else None
             cache.put(session_id, user_id, found, ticket, expires_in)
         return found
 

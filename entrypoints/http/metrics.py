@@ -46,7 +46,7 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_overflow": ("Connections open beyond the pool size.",
                                 lambda p: max(0, p.overflow())),
 }
-READ_POOL = {  # gauge name -> (help, reading of the PostgreSQL read side's asyncpg pool)
+READ_POOL = {  # gauge name -> (help, reading of the PostgreSQL read side's pool)
     "bookly_db_read_pool_size": ("Connections the read pool has open.", lambda p: p.size()),
     "bookly_db_read_pool_in_use": ("Read-pool connections in use by requests.",
                                    lambda p: p.in_use()),

@@ -80,7 +80,7 @@ class Api:
 @contextmanager
 def statements_counted(api: Api) -> Iterator[Callable[[], int]]:
     """Yields a function that tells how many SQL statements the service has sent since the
-    block began: through SQLAlchemy (the units of work) and asyncpg's own pool (the
+    block began: through SQLAlchemy (the units of work) and the read side's pool (the
     PostgreSQL read side)."""
     engine = api.container.engine().sync_engine
     through_sqlalchemy: list[str] = []
