@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -168,6 +169,18 @@ book_tags = Table(
     Column("tag_uid", Uuid, ForeignKey("tags.uid", ondelete="CASCADE"), primary_key=True),
 )
 Index("ix_book_tags_tag_uid_book_uid", book_tags.c.tag_uid, book_tags.c.book_uid)
+# How many books carry each tag, for PostgreSQL's tag-filtered pages (migration 0007): a
+# tag's count is the sum of its rows. Triggers on `book_tags` only append signed changes,
+# one row per tag per statement, so writers never queue on a shared row, and fold a tag's
+# rows back into one when they pile up. SQLite keeps no rows here; its pages count.
+tag_link_counts = Table(
+    "tag_link_counts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True),
+    Column("tag_uid", Uuid, nullable=False),  # no foreign key: a deleted tag's rows sum to 0
+    Column("links", BigInteger, nullable=False),
+)
+Index("ix_tag_link_counts_tag_uid_links", tag_link_counts.c.tag_uid, tag_link_counts.c.links)
 
 # The transactional outbox: jobs written with the change that causes them (see
 # application/ports/outbox.py). The relay's query reads only unfinished jobs by
