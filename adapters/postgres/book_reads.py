@@ -117,11 +117,11 @@ def _one_tag_statement(name: str, limit: str, offset: str, columns: str, order: 
     statement runs from the tag's count (kept by triggers, migration 0007):
 
     - walk: books in the page's order, each probed for the tag, until the page is full.
-      About (offset + limit) × books / links probes: right for a common tag.
+      About (offset + limit) * books / links probes: right for a common tag.
     - pick: the tag's links, their books, sorted. About `links` rows: right for a rare
       tag, or a page deep enough.
 
-    Walk when links² ≥ (offset + limit) × books, about where the two costs meet. The
+    Walk when links^2 >= (offset + limit) * books, about where the two costs meet. The
     planner cannot choose so itself: it plans before it knows the tag, so it went by
     LIMIT alone, walking for a page of 20 and picking for a page of 100, whatever the
     tag (on the benchmark's data: 3.0 ms for a page of 20 of a tag of 170 books, 11.9 ms

@@ -13,7 +13,7 @@ book with several tags would lock their rows one after another, and two such sta
 taking the same tags in another order deadlock (so would a book's deletion beside a
 tagging). Appending locks nothing another writer waits for.
 
-The rows are folded back into one per tag when a tag has more than FOLD_AFTER of them,
+The rows are folded back into one per tag when a tag has more than 16 of them,
 or when they add up to nothing (a deleted tag, or a tag taken off every book): by the
 statement that finds them so, if it can take the fold's advisory lock without waiting
 (otherwise the next writer will). The fold deletes the rows it read and inserts their
@@ -40,12 +40,11 @@ down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-FOLD_AFTER = 16  # rows of one tag; a page's total adds up at most about this many
 
 POSTGRESQL = [
-    f"""CREATE FUNCTION tag_link_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE FUNCTION tag_link_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-        touched uuid[] := '{{}}';
+        touched uuid[] := '{}';
     BEGIN
         IF TG_OP <> 'DELETE' THEN
             INSERT INTO tag_link_counts (tag_uid, links)
@@ -62,7 +61,7 @@ POSTGRESQL = [
                 SELECT c.tag_uid FROM tag_link_counts c
                 WHERE c.tag_uid = ANY (touched)
                 GROUP BY c.tag_uid
-                HAVING count(*) > {FOLD_AFTER} OR sum(c.links) = 0
+                HAVING count(*) > 16 OR sum(c.links) = 0  -- a page adds up at most ~16 rows
             ), folded AS (
                 DELETE FROM tag_link_counts c USING crowded
                 WHERE c.tag_uid = crowded.tag_uid

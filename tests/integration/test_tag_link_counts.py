@@ -108,7 +108,7 @@ async def test_a_bulk_insert_counts_once_per_tag_and_truncate_empties(catalogue)
         await uow.session.execute(book_tags.insert(), [
             {"book_uid": book.uid, "tag_uid": tag} for book in made for tag in (fiction, poetry)])
         await uow.commit()
-    kept, rows, counted = await kept_and_counted(sessions)
+    kept, _rows, counted = await kept_and_counted(sessions)
     assert kept == counted == {fiction: 30, poetry: 30}
     async with SqlUnitOfWork(sessions) as uow:
         await uow.session.execute(text("TRUNCATE book_tags"))
@@ -134,5 +134,5 @@ async def test_writers_taking_the_same_tags_in_opposite_orders_never_wait(catalo
                 await second.tags.attach(made[21].uid, [tag])
             await asyncio.wait_for(second.commit(), 5)
         await first.commit()
-    kept, rows, counted = await kept_and_counted(sessions)
+    kept, _rows, counted = await kept_and_counted(sessions)
     assert kept == counted == {fiction: FOLD_AFTER + 4, poetry: 2, drama: 1}
