@@ -27,11 +27,13 @@ from entrypoints.http.documents import (
     book_document,
     page_document,
 )
+from entrypoints.http.lean_route import LeanRoute
 from entrypoints.http.patterns import NO_NUL
 from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.routers import API_PREFIX
 
-router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"])
+# LeanRoute: the list reads its query in one pass (see lean_route); the others, FastAPI.
+router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"], route_class=LeanRoute)
 MAX_OFFSET = 1_000_000_000
 BOOK = f"{API_PREFIX}/books/{{uid}}"
 THIS_BOOK = "$response.body#/uid"
