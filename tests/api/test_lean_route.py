@@ -24,16 +24,16 @@ QUERIES = [
 ]
 
 
-def the_list_route(app) -> APIRoute:
+def the_route(app, path: str = "/api/v1/books") -> APIRoute:
     return next(route for route in app.router.routes
-                if getattr(route, "path", None) == "/api/v1/books"
+                if getattr(route, "path", None) == path
                 and getattr(route, "methods", None) == {"GET"})
 
 
-async def answers(api, route: APIRoute) -> list[tuple[int, object]]:
+async def answers(api, urls: list[str]) -> list[tuple[int, object]]:
     found = []
-    for query in QUERIES:
-        response = await api.client.get(f"/api/v1/books?{query}")
+    for url in urls:
+        response = await api.client.get(url)
         body = response.json()
         if isinstance(body, dict):
             body.pop("request_id", None)
@@ -41,25 +41,37 @@ async def answers(api, route: APIRoute) -> list[tuple[int, object]]:
     return found
 
 
-async def test_the_book_list_is_lean_and_answers_as_fastapi_does(api) -> None:
+async def lean_and_fastapis(api, route: APIRoute, urls: list[str]):
+    """What the app answers at `urls` with the route's lean handler, then with FastAPI's."""
+    assert isinstance(route, LeanRoute)
+    assert lean_handler(route.dependant, route.endpoint) is not None
+    lean, lean_app = await answers(api, urls), route.app
+    route.app = request_response(APIRoute.get_route_handler(route))  # FastAPI's own
+    try:
+        return lean, await answers(api, urls)
+    finally:
+        route.app = lean_app
+
+
+async def add_books(api) -> list[str]:
     await api.signup()
     token = (await api.login())["access_token"]
+    uids = []
     for n, tags in enumerate((["Fiction"], ["fiction", "Poetry"], [])):
         response = await api.client.post("/api/v1/books", headers=bearer(token), json={
             "title": f"River {n}", "author": "Ada Writer", "publisher": "Press",
             "published_date": "2001-01-01", "page_count": 100 + n, "language": "en",
             "tags": tags})
         assert response.status_code == 201, response.text
-    route = the_list_route(api.app)
-    assert isinstance(route, LeanRoute)
-    assert lean_handler(route.dependant, route.endpoint) is not None
-    lean = await answers(api, route)
-    lean_app = route.app
-    route.app = request_response(APIRoute.get_route_handler(route))  # FastAPI's own
-    try:
-        assert await answers(api, route) == lean
-    finally:
-        route.app = lean_app
+        uids.append(response.json()["uid"])
+    return uids
+
+
+async def test_the_book_list_is_lean_and_answers_as_fastapi_does(api) -> None:
+    await add_books(api)
+    lean, fastapis = await lean_and_fastapis(
+        api, the_route(api.app), [f"/api/v1/books?{query}" for query in QUERIES])
+    assert lean == fastapis
     statuses = [status for status, _ in lean]
     assert statuses.count(200) == 12 and statuses.count(422) == len(QUERIES) - 12
     assert lean[3][1]["total"] == 2 and lean[1][1]["limit"] == 5  # found what it should
@@ -67,8 +79,22 @@ async def test_the_book_list_is_lean_and_answers_as_fastapi_does(api) -> None:
     assert len(lean[-1][1]["errors"]) == 4
 
 
+async def test_a_book_is_lean_and_answers_as_fastapi_does(api) -> None:
+    uid = (await add_books(api))[1]
+    urls = [f"/api/v1/books/{uid}", f"/api/v1/books/{uid.upper()}", f"/api/v1/books/{uid}?x=1",
+            f"/api/v1/books/{uuid.uuid4()}", "/api/v1/books/nope", "/api/v1/books/123",
+            f"/api/v1/books/{uid}0", "/api/v1/books/%00"]
+    lean, fastapis = await lean_and_fastapis(
+        api, the_route(api.app, "/api/v1/books/{uid}"), urls)
+    assert lean == fastapis
+    assert [status for status, _ in lean] == [200, 200, 200, 404, 422, 422, 422, 422]
+    assert lean[0][1]["uid"] == uid and len(lean[0][1]["tags"]) == 2
+    assert lean[4][1]["errors"][0]["loc"] == ["path", "uid"]
+
+
 async def test_routes_it_cannot_serve_as_fastapi_would_keep_fastapis_handler(api) -> None:
+    served = [the_route(api.app), the_route(api.app, "/api/v1/books/{uid}")]
     kept = [route for route in api.app.router.routes
-            if isinstance(route, LeanRoute) and route is not the_list_route(api.app)]
+            if isinstance(route, LeanRoute) and all(route is not s for s in served)]
     assert kept  # the books router's other routes: path parameters, bodies, principals
     assert all(lean_handler(route.dependant, route.endpoint) is None for route in kept)
