@@ -7,7 +7,6 @@ port providers with doubles (`container.<port>.override(...)`).
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dependency_injector import containers, providers
@@ -15,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.argon2.threads import hashing_threads
 from adapters.celery.client import create_celery
 from adapters.celery.task_queue import CeleryTaskQueue
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
@@ -141,8 +141,8 @@ class Container(containers.DeclarativeContainer):
         redis=providers.Singleton(RedisRateLimiter, redis, config.redis_key_prefix),
         memory=providers.Singleton(MemoryRateLimiter, clock),
     )
-    argon2_threads = providers.Singleton(ThreadPoolExecutor, config.argon2_threads,
-                                         thread_name_prefix="argon2")
+    argon2_threads = providers.Singleton(hashing_threads, config.argon2_threads,
+                                         config.argon2_idle_priority)
     hasher = providers.Singleton(Argon2PasswordHasher, config.argon2_time_cost,
                                  config.argon2_memory_kib, config.argon2_parallelism,
                                  executor=argon2_threads)

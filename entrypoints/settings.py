@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # Threads that hash and verify passwords; by default all cores but one, so a storm of
     # logins never takes the core the event loop needs.
     argon2_threads: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1)
+    # SCHED_IDLE (Linux): hashing runs only on CPU the event loop and the databases leave.
+    argon2_idle_priority: bool = True
     database_pool_size: int = Field(default=10, ge=1)
     dependency_timeout_seconds: float = Field(default=1.5, gt=0)
     # Background work: the mail outbox and its relay, mail retries, the Celery worker, Flower.

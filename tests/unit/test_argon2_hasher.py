@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
 
 from adapters.argon2.hasher import Argon2PasswordHasher
+from adapters.argon2.threads import hashing_threads
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
 
 FAST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
@@ -82,3 +86,26 @@ async def test_dummy_costs_about_one_verification() -> None:
     dummy_cost = time.perf_counter() - started
     assert 0.33 < dummy_cost / real_cost < 3
 
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_hashing_threads_run_under_sched_idle_and_leave_the_caller_alone() -> None:
+    with hashing_threads(2, idle_priority=True) as pool:
+        policies = {pool.submit(os.sched_getscheduler, 0).result() for _ in range(6)}
+    assert policies == {os.SCHED_IDLE}
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the event loop's thread
+    with hashing_threads(1, idle_priority=False) as pool:
+        assert pool.submit(os.sched_getscheduler, 0).result() == os.sched_getscheduler(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+@pytest.mark.parametrize(("setting", "idle"), [({}, True),
+                                               ({"argon2_idle_priority": False}, False)])
+def test_the_service_hashes_under_sched_idle_unless_told_not_to(setting, idle) -> None:
+    container = build_container(Settings(_env_file=None, secret_key="s" * 40, **setting))
+    pool = container.argon2_threads()
+    try:
+        policy = pool.submit(os.sched_getscheduler, 0).result()
+    finally:
+        pool.shutdown()
+    assert (policy == os.SCHED_IDLE) is idle
