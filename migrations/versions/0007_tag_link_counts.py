@@ -107,6 +107,9 @@ def upgrade() -> None:
                     ["tag_uid", "links"])
     if op.get_bind().dialect.name != "postgresql":
         return
+    # Links written by a running service between the count below and the triggers
+    # would be missed: writers wait until this migration commits.
+    op.execute("LOCK TABLE book_tags IN SHARE ROW EXCLUSIVE MODE")
     op.execute("INSERT INTO tag_link_counts (tag_uid, links) "
                "SELECT tag_uid, count(*) FROM book_tags GROUP BY tag_uid")
     for statement in POSTGRESQL:
