@@ -66,7 +66,7 @@ def lean_handler(dependant: Dependant, endpoint: Callable[..., Any]
     return handle
 
 
-def parameters_model(call: Callable[..., Any], names: Iterable[str]) -> type[BaseModel]:
+def _parameters_model(call: Callable[..., Any], names: Iterable[str]) -> type[BaseModel]:
     """A model of `call`'s parameters `names`: the same annotations (with their `Query`
     or `Path` limits) and defaults."""
     hints = get_type_hints(call, include_extras=True)
@@ -89,7 +89,7 @@ def _parameters_reader(call: Callable[..., Any], dependant: Dependant
     query = frozenset(field.name for field in dependant.query_params)
     if not fields:
         return lambda request: {}
-    model = parameters_model(call, [field.name for field in fields])
+    model = _parameters_model(call, [field.name for field in fields])
 
     def read(request: Request) -> dict[str, Any]:
         given = {name: value for name, value in request.query_params.items() if name in query}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from entrypoints.container import configuration
 from entrypoints.http.security import ClientAddress
 from entrypoints.settings import Settings
 
@@ -45,3 +46,26 @@ def test_development_makes_a_secret_once_and_keeps_it(tmp_path):
 ])
 def test_client_address(peer, forwarded, trusted, expected):
     assert ClientAddress(trusted).of(peer, forwarded) == expected
+
+
+# OWASP Password Storage Cheat Sheet, argon2id minimums: (memory KiB, iterations), p=1.
+OWASP_ARGON2ID = [(47_104, 1), (19_456, 2), (12_288, 3), (9_216, 4), (7_168, 5)]
+
+
+def test_default_argon2_parameters_meet_owasps_minimum():
+    settings = Settings(_env_file=None)
+    assert settings.argon2_parallelism >= 1
+    assert any(settings.argon2_memory_kib >= memory and settings.argon2_time_cost >= passes
+               for memory, passes in OWASP_ARGON2ID)
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"redis_url": "redis://r"}, 60),
+    ({"redis_url": "redis://r", "session_cache_seconds": 600}, 300),  # capped by accounts
+    ({"redis_url": "redis://r", "account_cache_seconds": 20}, 20),
+    ({"redis_url": "redis://r", "session_cache_seconds": 0}, 0),
+    ({}, 0),  # no Redis: no channel to hear revocations on, so no cache
+])
+def test_a_workers_session_cache_never_outlives_the_cached_account(values, expected):
+    settings = Settings(_env_file=None, secret_key="k" * 40, **values)
+    assert configuration(settings)["session_cache_ttl"] == expected

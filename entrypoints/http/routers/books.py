@@ -32,7 +32,8 @@ from entrypoints.http.patterns import NO_NUL
 from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.routers import API_PREFIX
 
-# LeanRoute: the list reads its query in one pass (see lean_route); the others, FastAPI.
+# LeanRoute: the list and a book read their parameters in one pass (see lean_route);
+# the routes with bodies or a principal keep FastAPI's handler.
 router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"], route_class=LeanRoute)
 MAX_OFFSET = 1_000_000_000
 BOOK = f"{API_PREFIX}/books/{{uid}}"
