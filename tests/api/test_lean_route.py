@@ -9,7 +9,8 @@ import pytest
 from fastapi.routing import APIRoute, request_response
 
 from entrypoints.http.lean_route import LeanRoute, lean_handler
-from tests.api.conftest import bearer
+from tests.api.test_books_api import writer
+from tests.api.test_reviews_tags_api import book_of
 
 pytestmark = pytest.mark.parametrize("configuration", ["embedded"])
 
@@ -54,17 +55,9 @@ async def lean_and_fastapis(api, route: APIRoute, urls: list[str]):
 
 
 async def add_books(api) -> list[str]:
-    await api.signup()
-    token = (await api.login())["access_token"]
-    uids = []
-    for n, tags in enumerate((["Fiction"], ["fiction", "Poetry"], [])):
-        response = await api.client.post("/api/v1/books", headers=bearer(token), json={
-            "title": f"River {n}", "author": "Ada Writer", "publisher": "Press",
-            "published_date": "2001-01-01", "page_count": 100 + n, "language": "en",
-            "tags": tags})
-        assert response.status_code == 201, response.text
-        uids.append(response.json()["uid"])
-    return uids
+    token, _ = await writer(api)
+    return [(await book_of(api, token, title=f"River {n}", author="Ada Writer", tags=tags))["uid"]
+            for n, tags in enumerate((["Fiction"], ["fiction", "Poetry"], []))]
 
 
 async def test_the_book_list_is_lean_and_answers_as_fastapi_does(api) -> None:
