@@ -31,6 +31,10 @@ class MemoryUserRepository:
     async def get(self, uid: UUID) -> User | None:
         return self._rows.get(uid)
 
+    async def lock(self, uid: UUID) -> User | None:
+        """Nothing to hold, as in `lock_active_admins`."""
+        return self._rows.get(uid)
+
     async def get_by_email(self, email: str) -> User | None:
         return next((u for u in self._rows.values() if u.email == email), None)
 
@@ -69,6 +73,7 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
         self.commits = 0
+        self.open_units = 0  # units of work inside their `async with` block now
         self.clock: Clock = SystemClock()  # stamps outbox jobs; tests may set a FixedClock
 
     def __getattr__(self, name: str) -> dict[Any, Any]:
@@ -86,10 +91,11 @@ class MemoryUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._stage()
+        self._database.open_units += 1
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        return None
+        self._database.open_units -= 1
 
     def _stage(self) -> None:
         staged = {name: StagedRows(rows) for name, rows in self._database.tables.items()}

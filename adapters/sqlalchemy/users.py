@@ -27,6 +27,15 @@ class SqlUserRepository:
     async def get(self, uid: UUID) -> User | None:
         return await self._session.get(User, uid)
 
+    async def lock(self, uid: UUID) -> User | None:
+        if self._session.bind.dialect.name == "sqlite":
+            # No row locks in SQLite: the database's write lock, taken now (as below).
+            await self._session.execute(
+                update(users).where(users.c.uid == uid).values(uid=users.c.uid))
+        # populate_existing: a row already in the session is read again, as locked.
+        return await self._session.get(User, uid, with_for_update=True,
+                                       populate_existing=True)
+
     async def get_by_email(self, email: str) -> User | None:
         return await self._one_where(users.c.email == email)
 

@@ -100,6 +100,9 @@ class _RecordingUsers:
     async def get(self, uid: UUID) -> User | None:
         return await self._inner.get(uid)
 
+    async def lock(self, uid: UUID) -> User | None:
+        return await self._inner.lock(uid)
+
     async def get_by_email(self, email: str) -> User | None:
         return await self._inner.get_by_email(email)
 

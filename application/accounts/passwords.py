@@ -31,12 +31,21 @@ class ChangePassword:
         self._store, self._clock = store, clock
 
     async def execute(self, principal: Principal, current: str, new: str) -> None:
+        """Checks and hashes outside any unit of work (see LogIn), then changes the
+        password only if it is still the one checked: of two changes that race, the
+        second finds the first's password and is told its current one is wrong."""
         check_new_password(self._common, new, "new_password")
         async with self._uow() as uow:
             user = await uow.users.get(principal.user.uid)
-            if user is None or not await self._hasher.verify(user.password_hash, current):
+        if user is None or not await self._hasher.verify(user.password_hash, current):
+            raise CurrentPasswordIncorrect()
+        checked = user.password_hash
+        new_hash = await self._hasher.hash(new)
+        async with self._uow() as uow:
+            user = await uow.users.lock(principal.user.uid)
+            if user is None or user.password_hash != checked:
                 raise CurrentPasswordIncorrect()
-            user.change_password_hash(await self._hasher.hash(new), self._clock.now())
+            user.change_password_hash(new_hash, self._clock.now())
             await uow.users.update(user)
             await uow.commit()
         await self._store.revoke_user(user.uid)

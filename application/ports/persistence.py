@@ -19,6 +19,11 @@ class UserRepository(Protocol):
 
     async def get(self, uid: UUID) -> User | None: ...
 
+    async def lock(self, uid: UUID) -> User | None:
+        """The user, its row held until the unit of work ends: another unit of work's
+        `lock` of the same user waits (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the
+        database's write lock). For a change decided on what the row holds now."""
+
     async def get_by_email(self, email: str) -> User | None:
         """`email` is already normalised."""
 

@@ -94,6 +94,30 @@ async def test_a_second_admin_lock_waits_for_the_first(uow_factory):
     assert await asyncio.wait_for(waiting, 5) == {second_admin.uid}
 
 
+async def test_a_second_user_lock_waits_for_the_first(uow_factory):
+    """`lock` holds the row: another unit of work's lock of it waits, then reads the
+    committed change (what a password change decides on)."""
+    user = make_user()
+    await store_users(uow_factory, user, make_user())
+
+    async def lock_in_another_unit(uid: uuid.UUID) -> str:
+        async with uow_factory() as uow:
+            return (await uow.users.lock(uid)).password_hash
+
+    async with uow_factory() as uow:
+        assert (await uow.users.get(user.uid)).password_hash == user.password_hash
+        locked = await uow.users.lock(user.uid)
+        waiting = asyncio.create_task(lock_in_another_unit(user.uid))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        locked.change_password_hash("changed meanwhile", datetime.now(UTC))
+        await uow.users.update(locked)
+        await uow.commit()
+    assert await asyncio.wait_for(waiting, 5) == "changed meanwhile"
+    async with uow_factory() as uow:
+        assert await uow.users.lock(uuid.uuid4()) is None
+
+
 @pytest.mark.parametrize("changes", [UserChanges(role=Role.USER), UserChanges(is_active=False)])
 async def test_two_admins_stepping_down_at_once_leave_one(uow_factory, changes):
     admins = [make_user(role=Role.ADMIN), make_user(role=Role.ADMIN)]
