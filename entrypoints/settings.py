@@ -66,8 +66,13 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = []  # IPs/CIDRs allowed to set X-Forwarded-For
     hsts_seconds: int = Field(default=31_536_000, ge=0)  # sent in production only
     max_body_bytes: int = Field(default=1_048_576, gt=0)
-    argon2_time_cost: int = Field(default=2, ge=1)
-    argon2_memory_kib: int = Field(default=19_456, ge=8)
+    # argon2id: the least-memory of OWASP's five minimum settings, which it rates equally
+    # strong (7 MiB and 5 passes rather than 19 MiB and 2). Measured on the benchmark
+    # machine: a verify 14 % faster, two at once exactly twice one (1.8 times at 19 MiB:
+    # less memory traffic shared with everything else), a third of the memory per hash.
+    # Hashes stored with other parameters are hashed again at their next login.
+    argon2_time_cost: int = Field(default=5, ge=1)
+    argon2_memory_kib: int = Field(default=7_168, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
     # Threads that hash and verify passwords; by default all cores but one, so a storm of
     # logins never takes the core the event loop needs.
