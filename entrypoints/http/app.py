@@ -131,9 +131,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     if settings.metrics_exposed:  # /metrics, and the middleware that counts every request
         reads_on_postgres = container.config.book_reads() == "postgres"
+        caching = bool(container.config.session_cache_ttl())  # Redis: sessions cached
         add_metrics(app, lambda: container.engine().pool, settings.metrics_token,
                     shared=settings.prometheus_multiproc_dir is not None,
-                    read_pool=lambda: container.postgres_pool() if reads_on_postgres else None)
+                    read_pool=lambda: container.postgres_pool() if reads_on_postgres else None,
+                    session_cache=lambda: container.session_cache() if caching else None)
     app.openapi()  # made (and kept) while the routes are in the order the docs show them
     _hottest_first(app, after=len(operations.router.routes) + 1)  # + openapi.json
     return app

@@ -1,12 +1,14 @@
 """Prometheus metrics at GET /metrics: requests by method, route template and status,
-their latency, requests in flight, and the database connection pools.
+their latency, requests in flight, the database connection pools, and each worker's
+session cache (its hits and misses, entries, and whether it trusts them).
 
 One process (`bookly serve`, one worker): the samples live in this app's own registry
 and the pool is read at scrape time. Several uvicorn workers: `bookly serve --workers N`
 points prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR) at a shared
 folder; each worker writes its samples there and the worker that answers a scrape adds
-them up. Pool gauges are then summed over the live workers, each as of its latest
-request or scrape.
+them up. Pool and cache gauges are then summed over the live workers, each as of its
+latest request or scrape; the cache's hit and miss counters, counted by the cache
+itself, are carried into prometheus_client's counters at those moments too.
 """
 
 from __future__ import annotations
@@ -51,14 +53,22 @@ READ_POOL = {  # gauge name -> (help, reading of the PostgreSQL read side's pool
     "bookly_db_read_pool_in_use": ("Read-pool connections in use by requests.",
                                    lambda p: p.in_use()),
 }
-GAUGES = {name: text for name, (text, _) in (POOL | READ_POOL).items()}
+SESSION_CACHE = {  # gauge name -> (help, reading of this worker's SessionCache)
+    "bookly_session_cache_entries": ("Live session checks the workers hold in memory.",
+                                     len),
+    "bookly_session_cache_trusted": ("Workers whose session cache is trusted (listening "
+                                     "to revocations).", lambda c: int(c.trusted)),
+}
+GAUGES = {name: text for name, (text, _) in (POOL | READ_POOL | SESSION_CACHE).items()}
 
 
 class Metrics:
     def __init__(self, pool: Callable[[], Any], shared: bool,
-                 read_pool: Callable[[], Any] = lambda: None) -> None:
+                 read_pool: Callable[[], Any] = lambda: None,
+                 session_cache: Callable[[], Any] = lambda: None) -> None:
         self.pool = pool  # -> the engine's pool, read when asked
         self.read_pool = read_pool  # -> the read side's pool, or None where there is none
+        self.session_cache = session_cache  # -> this worker's SessionCache, or None
         self.shared = shared  # several workers pool their samples in a folder
         self.requests = Counter("bookly_http_requests", "HTTP requests answered.", LABELS,
                                 registry=None)
@@ -67,11 +77,18 @@ class Metrics:
                                  registry=None)
         self.in_flight = Gauge("bookly_http_requests_in_flight", "HTTP requests being served.",
                                registry=None, multiprocess_mode="livesum")
+        self.cache_lookups = {  # the SessionCache's own counts, by attribute name
+            outcome: Counter(f"bookly_session_cache_{outcome}",
+                             f"Session checks a worker's cache looked up ({outcome}).",
+                             registry=None)
+            for outcome in ("hits", "misses")}
+        self._noted = dict.fromkeys(self.cache_lookups, 0)  # counted into them so far
         self.pool_gauges = {name: Gauge(name, text, registry=None, multiprocess_mode="livesum")
                             for name, text in GAUGES.items()} if self.shared else {}
         self.registry = CollectorRegistry()
         if not self.shared:
-            for collector in (self.requests, self.latency, self.in_flight, self):
+            counters = self.cache_lookups.values() if session_cache() is not None else ()
+            for collector in (self.requests, self.latency, self.in_flight, *counters, self):
                 self.registry.register(collector)
             for extra in (ProcessCollector, PlatformCollector, GCCollector):
                 extra(registry=self.registry)
@@ -83,22 +100,38 @@ class Metrics:
             found |= {name: float(read(pool)) for name, (_, read) in POOL.items()}
         if read_pool is not None:
             found |= {name: float(read(read_pool)) for name, (_, read) in READ_POOL.items()}
+        cache = self.session_cache()
+        if cache is not None:
+            found |= {name: float(read(cache)) for name, (_, read) in SESSION_CACHE.items()}
         return found
 
-    def collect(self) -> Any:  # the pools, read at scrape time (one process)
+    def note_cache_lookups(self) -> None:
+        """Adds what the session cache counted since the last note to the counters."""
+        cache = self.session_cache()
+        if cache is None:
+            return
+        for outcome, counter in self.cache_lookups.items():
+            count = getattr(cache, outcome)
+            if count > self._noted[outcome]:
+                counter.inc(count - self._noted[outcome])
+                self._noted[outcome] = count
+
+    def collect(self) -> Any:  # the gauges, read at scrape time (one process)
         for name, value in self.readings().items():
             family = GaugeMetricFamily(name, GAUGES[name])
             family.add_metric([], value)
             yield family
 
-    def note_pool(self) -> None:  # several workers: this worker's share of the pool gauges
+    def note_worker(self) -> None:  # several workers: this worker's gauges and counts
         for name, value in self.readings().items():
             self.pool_gauges[name].set(value)
+        self.note_cache_lookups()
 
     def exposition(self) -> bytes:
         if not self.shared:
+            self.note_cache_lookups()
             return generate_latest(self.registry)
-        self.note_pool()
+        self.note_worker()
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
@@ -138,7 +171,7 @@ class MetricsMiddleware:
             metrics.requests.labels(*labels).inc()
             metrics.latency.labels(*labels).observe(time.perf_counter() - started)
             if metrics.shared:
-                metrics.note_pool()
+                metrics.note_worker()
 
     @staticmethod
     def _forget_on_shutdown(send: Send) -> Send:
@@ -151,11 +184,12 @@ class MetricsMiddleware:
 
 
 def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None,
-                shared: bool = False, read_pool: Callable[[], Any] = lambda: None) -> None:
+                shared: bool = False, read_pool: Callable[[], Any] = lambda: None,
+                session_cache: Callable[[], Any] = lambda: None) -> None:
     """GET /metrics (a bearer `token` required when given) and the middleware feeding it;
     `shared` when several workers pool their samples (prometheus_client's multiprocess mode).
     Call it after the other middleware, so that it wraps them all."""
-    metrics = Metrics(pool, shared, read_pool)
+    metrics = Metrics(pool, shared, read_pool, session_cache)
     app.state.metrics = metrics
     expected = f"Bearer {token}".encode() if token else None
 

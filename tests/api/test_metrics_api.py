@@ -4,6 +4,7 @@ one sum over several `bookly serve` workers."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 import uuid
@@ -13,11 +14,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
+from entrypoints.container import start_background
 from entrypoints.settings import Settings
+from tests.api.conftest import PASSWORD, bearer
 from tests.api.test_conventions_api import assert_problem
-from tests.live_service import live_service, service_environment
+from tests.integration.test_redis_session_cache import eventually
+from tests.live_service import live_service, run_bookly, service_environment
 
 REQUESTS = "bookly_http_requests_total"
+CACHE_HITS = "bookly_session_cache_hits_total"
+CACHE_MISSES = "bookly_session_cache_misses_total"
+ME = "/api/v1/auth/me"
 LATENCY = "bookly_http_request_duration_seconds"
 METRICS_TOKEN = "scrape-token-0123456789abcdef"
 
@@ -147,9 +154,33 @@ def test_metrics_are_private_in_production_unless_configured(values, exposed):
     assert Settings(_env_file=None, **values).metrics_exposed is exposed
 
 
-def get(url: str) -> tuple[int, str]:
+async def test_the_session_cache_is_counted_where_sessions_are_cached(api):
+    """With Redis, a worker answers repeated session checks from memory: its hits and
+    misses, its entries and whether it trusts them show. The embedded default caches
+    nothing and shows none of it."""
+    if not api.container.config.session_cache_ttl():
+        assert "bookly_session_cache" not in await scrape(api)
+        return
+    start_background(api.container)  # the listener, as `bookly serve` starts it
+    await eventually(lambda: api.container.session_cache().trusted, "the worker listens")
+    await api.signup()
+    headers = bearer((await api.login())["access_token"])
+    for _ in range(2):  # the account reaches Redis, then this worker's memory
+        assert (await api.client.get(ME, headers=headers)).status_code == 200
+    before = await scrape(api)
+    assert value(before, "bookly_session_cache_trusted") == 1
+    assert value(before, "bookly_session_cache_entries") == 1
+    for _ in range(3):
+        assert (await api.client.get(ME, headers=headers)).status_code == 200
+    after = await scrape(api)
+    assert value(after, CACHE_HITS) == value(before, CACHE_HITS) + 3
+    assert value(after, CACHE_MISSES) == value(before, CACHE_MISSES) >= 1
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}),
+                                    timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -181,3 +212,33 @@ def test_several_workers_add_up_to_one_count(tmp_path: Path):
         # out yet when the other worker reads the shared files.
         assert value(exposition, "bookly_http_requests_in_flight") in (1, 2)
         assert str(uid) not in exposition
+
+
+async def test_several_workers_report_their_session_caches_together(
+        tmp_path: Path, redis_url: str, redis_prefix: str):
+    """`bookly serve --workers 2` with Redis: a scrape adds up both workers' cache lookups
+    (counters kept in the shared folder) and counts the workers that trust their cache."""
+    environment = service_environment(tmp_path, outbox_poll_seconds="3600",
+                                      redis_url=redis_url, redis_key_prefix=redis_prefix)
+    with live_service(environment, tmp_path, workers=2) as service:
+        made = run_bookly(environment, "create-admin", "--email", "root@example.com",
+                          "--password-stdin", stdin=PASSWORD + "\n", cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        login = urllib.request.Request(
+            f"{service.base_url}/api/v1/auth/login", method="POST",
+            data=json.dumps({"email": "root@example.com", "password": PASSWORD}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(login, timeout=10) as response:
+            headers = bearer(json.load(response)["access_token"])
+        asked, trusted = 0, 0.0
+        while asked < 400 and trusted < 2:  # until both workers have answered from memory
+            for _ in range(20):
+                assert get(f"{service.base_url}{ME}", headers)[0] == 200
+            asked += 20
+            trusted = value(get(f"{service.base_url}/metrics")[1],
+                            "bookly_session_cache_trusted") or 0.0
+        exposition = get(f"{service.base_url}/metrics")[1]
+    assert trusted == 2, "the requests never reached the second worker"
+    assert value(exposition, CACHE_HITS) + value(exposition, CACHE_MISSES) == asked
+    assert value(exposition, CACHE_HITS) > 0
+    assert value(exposition, "bookly_session_cache_entries") == 2  # the session, in each
