@@ -3,6 +3,7 @@ BOOKLY_* variables, on a temporary SQLite database (the embedded default)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -39,6 +40,16 @@ def service_environment(workdir: Path, **settings: str) -> dict[str, str]:
     )
     environment.update({f"BOOKLY_{name.upper()}": value for name, value in settings.items()})
     return environment
+
+
+def log_in(base_url: str, email: str, password: str) -> str:
+    """POST /api/v1/auth/login to a running service; its access token."""
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/auth/login", method="POST",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)["access_token"]
 
 
 def run_bookly(environment: dict[str, str], *argv: str, stdin: str = "",

@@ -28,10 +28,7 @@ class SqlUserRepository:
         return await self._session.get(User, uid)
 
     async def lock(self, uid: UUID) -> User | None:
-        if self._session.bind.dialect.name == "sqlite":
-            # No row locks in SQLite: the database's write lock, taken now (as below).
-            await self._session.execute(
-                update(users).where(users.c.uid == uid).values(uid=users.c.uid))
+        await self._sqlite_write_lock(users.c.uid == uid)
         # populate_existing: a row already in the session is read again, as locked.
         return await self._session.get(User, uid, with_for_update=True,
                                        populate_existing=True)
@@ -58,16 +55,19 @@ class SqlUserRepository:
 
     async def lock_active_admins(self) -> set[UUID]:
         active_admins = (users.c.role == Role.ADMIN) & (users.c.is_active == true())
-        if self._session.bind.dialect.name == "sqlite":
-            # No row locks in SQLite: a write that changes nothing takes the database's
-            # write lock now, so the caller's reads and writes run without another writer.
-            await self._session.execute(
-                update(users).where(active_admins).values(role=users.c.role))
+        await self._sqlite_write_lock(active_admins)
         # PostgreSQL: the rows, locked in uid order (no deadlock between two callers). A
         # caller that waited re-reads them, so a row demoted meanwhile is left out.
         found = await self._session.execute(
             select(users.c.uid).where(active_admins).order_by(users.c.uid).with_for_update())
         return set(found.scalars())
+
+    async def _sqlite_write_lock(self, rows: ColumnElement[bool]) -> None:
+        """SQLite has no row locks: a write that changes nothing (here, to `rows`) takes
+        the database's write lock now, so the caller's reads and writes run without
+        another writer. PostgreSQL locks the rows themselves (FOR UPDATE): nothing here."""
+        if self._session.bind.dialect.name == "sqlite":
+            await self._session.execute(update(users).where(rows).values(uid=users.c.uid))
 
     async def _one_where(self, condition: ColumnElement[bool]) -> User | None:
         result = await self._session.execute(select(User).where(condition))

@@ -83,8 +83,8 @@ class Metrics:
                              registry=None)
             for outcome in ("hits", "misses")}
         self._noted = dict.fromkeys(self.cache_lookups, 0)  # counted into them so far
-        self.pool_gauges = {name: Gauge(name, text, registry=None, multiprocess_mode="livesum")
-                            for name, text in GAUGES.items()} if self.shared else {}
+        self.worker_gauges = {name: Gauge(name, text, registry=None, multiprocess_mode="livesum")
+                              for name, text in GAUGES.items()} if self.shared else {}
         self.registry = CollectorRegistry()
         if not self.shared:
             counters = self.cache_lookups.values() if session_cache() is not None else ()
@@ -124,7 +124,7 @@ class Metrics:
 
     def note_worker(self) -> None:  # several workers: this worker's gauges and counts
         for name, value in self.readings().items():
-            self.pool_gauges[name].set(value)
+            self.worker_gauges[name].set(value)
         self.note_cache_lookups()
 
     def exposition(self) -> bytes:

@@ -4,7 +4,6 @@ one sum over several `bookly serve` workers."""
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 import uuid
@@ -19,7 +18,7 @@ from entrypoints.settings import Settings
 from tests.api.conftest import PASSWORD, bearer
 from tests.api.test_conventions_api import assert_problem
 from tests.integration.test_redis_session_cache import eventually
-from tests.live_service import live_service, run_bookly, service_environment
+from tests.live_service import live_service, log_in, run_bookly, service_environment
 
 REQUESTS = "bookly_http_requests_total"
 CACHE_HITS = "bookly_session_cache_hits_total"
@@ -224,12 +223,7 @@ async def test_several_workers_report_their_session_caches_together(
         made = run_bookly(environment, "create-admin", "--email", "root@example.com",
                           "--password-stdin", stdin=PASSWORD + "\n", cwd=tmp_path)
         assert made.returncode == 0, made.stderr
-        login = urllib.request.Request(
-            f"{service.base_url}/api/v1/auth/login", method="POST",
-            data=json.dumps({"email": "root@example.com", "password": PASSWORD}).encode(),
-            headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(login, timeout=10) as response:
-            headers = bearer(json.load(response)["access_token"])
+        headers = bearer(log_in(service.base_url, "root@example.com", PASSWORD))
         asked, trusted = 0, 0.0
         while asked < 400 and trusted < 2:  # until both workers have answered from memory
             for _ in range(20):

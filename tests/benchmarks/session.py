@@ -4,7 +4,6 @@ Leaving the `with` block stops the servers, drops the database and deletes the k
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import urllib.parse
 import urllib.request
@@ -19,6 +18,7 @@ from migrations import upgrade_to_head
 from tests.benchmarks import dataset, profile, servers, wrk
 from tests.benchmarks.load import load, login_hashes
 from tests.benchmarks.measure import Endpoint, Plan
+from tests.live_service import log_in
 from tests.services import POSTGRES_ADMIN_DSN, REDIS_URL, asyncpg_url
 
 REFERENCES = ("starlette", "fastapi")
@@ -77,12 +77,7 @@ class Session:
             await connection.close()
 
     def login(self, account: int) -> str:
-        body = json.dumps({"email": self.data.email(account), "password": dataset.PASSWORD})
-        request = urllib.request.Request(
-            self.servers["bookly"].base + "/api/v1/auth/login", data=body.encode(),
-            headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.load(answer)["access_token"]
+        return log_in(self.servers["bookly"].base, self.data.email(account), dataset.PASSWORD)
 
     def endpoints(self) -> list[Endpoint]:
         api = self.servers["bookly"].base + "/api/v1"
