@@ -38,21 +38,18 @@ from adapters.sqlalchemy.token_store import SqlTokenStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.zxcvbn.common_passwords import ZxcvbnCommonPasswords
 from application.accounts.account_cache import ForgettingUnitOfWork
+from application.accounts.account_mails import AccountMails
 from application.accounts.login import LogIn
 from application.accounts.mail import SEND_EMAIL_TASK, DeliverMail
 from application.accounts.passwords import (
     ChangePassword,
+    CheckResetLink,
     ConfirmPasswordReset,
     RequestPasswordReset,
 )
 from application.accounts.policy import AuthPolicy
 from application.accounts.profile import CreateAdmin, UpdateProfile
-from application.accounts.registration import (
-    ResendVerification,
-    SignUp,
-    VerificationMails,
-    VerifyEmail,
-)
+from application.accounts.registration import ResendVerification, SignUp, VerifyEmail
 from application.accounts.sessions import (
     Authenticate,
     LogOut,
@@ -149,6 +146,14 @@ class Container(containers.DeclarativeContainer):
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     token_codec = providers.Singleton(JoseTokenCodec, config.secret_key, clock)
     link_signer = providers.Singleton(ItsdangerousLinkSigner, config.secret_key, clock)
+    policy = providers.Singleton(
+        AuthPolicy,
+        public_url=config.public_url,
+        access_token_ttl_seconds=config.access_token_ttl_seconds,
+        refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
+        verify_link_ttl_seconds=config.verify_link_ttl_seconds,
+        reset_link_ttl_seconds=config.reset_link_ttl_seconds,
+    )
 
     mailer = providers.Selector(
         config.mailer,
@@ -161,6 +166,7 @@ class Container(containers.DeclarativeContainer):
         outbox=providers.Singleton(FileOutboxMailer, config.mail_outbox_dir, config.mail_from),
     )
     mail_renderer = providers.Singleton(JinjaMailRenderer)
+    account_mails = providers.Singleton(AccountMails, uow, link_signer, policy)
     # Background work: jobs wait in the outbox; the relay hands them to the task queue,
     # in-process (the embedded default) or Celery's broker (BOOKLY_BROKER_URL).
     outbox = providers.Singleton(SqlOutboxStore, sessions, clock)
@@ -168,7 +174,7 @@ class Container(containers.DeclarativeContainer):
                                        config.mail_retry_base_seconds,
                                        config.mail_retry_max_seconds)
     deliver_mail = providers.Singleton(DeliverMail, outbox, mail_renderer, mailer, retry_policy,
-                                       config.task_lease_seconds)
+                                       config.task_lease_seconds, account_mails)
     celery_app = providers.Singleton(
         create_celery, config.broker_url, connect_timeout=config.dependency_timeout_seconds,
         visibility_timeout=config.broker_visibility_timeout_seconds,
@@ -189,21 +195,11 @@ class Container(containers.DeclarativeContainer):
     )
     outbox_relay = providers.Singleton(OutboxRelay, outbox, task_queue, clock, relay_policy)
 
-    policy = providers.Singleton(
-        AuthPolicy,
-        public_url=config.public_url,
-        access_token_ttl_seconds=config.access_token_ttl_seconds,
-        refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
-        verify_link_ttl_seconds=config.verify_link_ttl_seconds,
-        reset_link_ttl_seconds=config.reset_link_ttl_seconds,
-    )
     issuer = providers.Singleton(SessionIssuer, token_codec, token_store, clock, policy)
-    verification_mails = providers.Singleton(VerificationMails, link_signer, policy)
 
-    sign_up = providers.Singleton(SignUp, uow, hasher, common_passwords, clock,
-                                  verification_mails, policy)
+    sign_up = providers.Singleton(SignUp, uow, hasher, common_passwords, clock, policy)
     verify_email = providers.Singleton(VerifyEmail, uow, link_signer, token_store, clock, policy)
-    resend_verification = providers.Singleton(ResendVerification, uow, verification_mails)
+    resend_verification = providers.Singleton(ResendVerification, uow)
     log_in = providers.Singleton(LogIn, uow, hasher, rate_limiter, issuer, clock, policy)
     authenticate = providers.Singleton(Authenticate, token_codec, token_store, uow)
     refresh_session = providers.Singleton(RefreshSession, token_codec, token_store, uow, issuer)
@@ -212,10 +208,12 @@ class Container(containers.DeclarativeContainer):
     update_profile = providers.Singleton(UpdateProfile, uow, clock)
     change_password = providers.Singleton(ChangePassword, uow, hasher, common_passwords,
                                           token_store, clock)
-    request_password_reset = providers.Singleton(RequestPasswordReset, uow, link_signer, policy)
+    request_password_reset = providers.Singleton(RequestPasswordReset, uow)
+    check_reset_link = providers.Singleton(CheckResetLink, uow, link_signer, policy)
     confirm_password_reset = providers.Singleton(ConfirmPasswordReset, uow, link_signer, hasher,
                                                  common_passwords, token_store, clock, policy)
-    create_admin = providers.Singleton(CreateAdmin, uow, hasher, common_passwords, clock)
+    create_admin = providers.Singleton(CreateAdmin, uow, hasher, common_passwords,
+                                       token_store, clock)
     list_users = providers.Singleton(ListUsers, uow)
     get_user = providers.Singleton(GetUser, uow)
     find_user_by_email = providers.Singleton(FindUserByEmail, uow)

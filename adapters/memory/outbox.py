@@ -101,6 +101,11 @@ class MemoryOutboxStore:
             self._change(job, status=JobStatus.FAILED, last_error=error,
                          finished_at=self._clock.now())
 
+    async def discard(self, job_id: UUID) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None and job.status not in FINISHED:
+            del self._jobs[job_id]
+
     async def purge_finished(self, older_than: datetime, limit: int) -> int:
         old = [j.id for j in self._jobs.values()
                if j.finished_at is not None and j.finished_at < older_than][:limit]

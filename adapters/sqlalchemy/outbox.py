@@ -113,6 +113,10 @@ class SqlOutboxStore:
         await self._change(and_(jobs.id == job_id, _NOT_FINISHED), status=JobStatus.FAILED,
                            last_error=error, finished_at=self._clock.now())
 
+    async def discard(self, job_id: UUID) -> None:
+        async with self._session_factory.begin() as session:
+            await session.execute(delete(outbox_jobs).where(jobs.id == job_id, _NOT_FINISHED))
+
     async def purge_finished(self, older_than: datetime, limit: int) -> int:
         old = (select(jobs.id).where(jobs.finished_at < older_than).limit(limit)
                .with_for_update(skip_locked=True))

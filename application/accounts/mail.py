@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from application.outbox.retry import RetryPolicy
@@ -27,9 +27,24 @@ async def stage_mail(
     await outbox.add(SEND_EMAIL_TASK, {"template": template, "to": to, "context": dict(context)})
 
 
+async def stage_account_mail(outbox: OutboxRepository, template: str, to: str) -> None:
+    """Write a mail job whose content (and whether it goes at all) is decided when it is
+    sent, from the account that has the address `to` then (see `AccountMailContent`).
+
+    The request that stages it does the same work whoever owns the address, or nobody:
+    it cannot tell by its answer or its timing which addresses have accounts."""
+    await outbox.add(SEND_EMAIL_TASK, {"template": template, "to": to, "account": True})
+
+
+class AccountMailContent(Protocol):
+    async def context(self, template: str, to: str) -> Mapping[str, Any] | None:
+        """The mail's context for the account at address `to` as it is now; None when
+        that address has no account the mail is for (the job is then dropped)."""
+
+
 class Outcome(StrEnum):
     SENT = "sent"
-    SKIPPED = "skipped"  # already finished, or another attempt holds it
+    SKIPPED = "skipped"  # already finished, held by another attempt, or nobody to mail
     RETRY_LATER = "retry_later"  # a transient failure; the outbox hands it over again later
     FAILED = "failed"  # permanently refused, or out of attempts
 
@@ -58,10 +73,10 @@ class DeliverMail:
 
     def __init__(
         self, outbox: OutboxStore, renderer: MailRenderer, mailer: Mailer, retry: RetryPolicy,
-        lease_seconds: float,
+        lease_seconds: float, accounts: AccountMailContent,
     ) -> None:
         self._outbox, self._renderer, self._mailer = outbox, renderer, mailer
-        self._retry, self._lease = retry, lease_seconds
+        self._retry, self._lease, self._accounts = retry, lease_seconds, accounts
 
     async def execute(self, job_id: UUID) -> Delivery:
         job = await self._outbox.start_attempt(job_id, self._lease)
@@ -69,10 +84,19 @@ class DeliverMail:
             return await self._skipped(job_id)
         if job.attempts > self._retry.max_attempts:  # earlier attempts died with their worker
             return await self._fail(job, "no attempt finished within the allowed tries")
+        template, to = str(job.payload["template"]), str(job.payload["to"])
+        context = job.payload.get("context") or {}
+        if job.payload.get("account"):
+            try:
+                context = await self._accounts.context(template, to)
+            except Exception as error:  # the database, most likely: try again later
+                return await self.interrupted(job, describe(error))
+            if context is None:
+                await self._outbox.discard(job.id)
+                return Delivery(job.id, Outcome.SKIPPED, job.attempts,
+                                "no account to mail at this address", job.request_id)
         try:
-            message = self._renderer.render(
-                str(job.payload["template"]), str(job.payload["to"]),
-                dict(job.payload.get("context") or {}))
+            message = self._renderer.render(template, to, dict(context))
         except Exception as error:  # a bad job: no later attempt renders it either
             return await self._fail(job, describe(error))
         try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from application.accounts.mail import PASSWORD_RESET, stage_mail
+from application.accounts.account_mails import password_fingerprint
+from application.accounts.mail import PASSWORD_RESET, stage_account_mail
 from application.accounts.policy import AuthPolicy
 from application.accounts.registration import check_new_password, link_claim_key, read_link
 from application.accounts.sessions import Principal
@@ -14,12 +16,7 @@ from application.ports.persistence import UnitOfWorkFactory
 from application.ports.security import CommonPasswords, LinkPurpose, LinkSigner, PasswordHasher
 from application.ports.sessions import TokenStore
 from domain.errors import CurrentPasswordIncorrect, InvalidLink
-from domain.users import normalize_email
-
-
-def password_fingerprint(password_hash: str) -> str:
-    """Ties a reset link to the password it replaces: a changed password voids it."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
+from domain.users import User, normalize_email
 
 
 class ChangePassword:
@@ -52,25 +49,40 @@ class ChangePassword:
 
 
 class RequestPasswordReset:
-    """Mails a one-time link to an active account; answers the same for any email."""
+    """Stages a one-time link for the address, whoever has it: the same work, and so the
+    same answer in the same time, for any email. Whether it goes out (to an active
+    account) is decided when it is sent (AccountMails)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def execute(self, email: str) -> None:
+        async with self._uow() as uow:
+            await stage_account_mail(uow.outbox, PASSWORD_RESET, normalize_email(email))
+            await uow.commit()
+
+
+class CheckResetLink:
+    """Whether a reset link would still work (InvalidLink if not), without using it: for
+    the page a clicked link opens. A used link fails too, as the password it was made
+    for has changed."""
 
     def __init__(self, uow: UnitOfWorkFactory, signer: LinkSigner, policy: AuthPolicy) -> None:
         self._uow, self._signer, self._policy = uow, signer, policy
 
-    async def execute(self, email: str) -> None:
+    async def execute(self, token: str) -> None:
+        uid, payload = read_link(self._signer, LinkPurpose.RESET_PASSWORD, token,
+                                 self._policy.reset_link_ttl_seconds)
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(normalize_email(email))
-            if user is None or not user.is_active:
-                return
-            token = self._signer.sign(LinkPurpose.RESET_PASSWORD, {
-                "uid": str(user.uid), "fp": password_fingerprint(user.password_hash),
-            })
-            await stage_mail(uow.outbox, PASSWORD_RESET, user.email, {
-                "name": user.first_name,
-                "link": self._policy.link(f"/api/v1/auth/password-reset-confirm/{token}"),
-                "minutes": self._policy.reset_link_ttl_seconds // 60,
-            })
-            await uow.commit()
+            user = await uow.users.get(uid)
+        if not _resets(user, payload):
+            raise InvalidLink()
+
+
+def _resets(user: User | None, payload: Mapping[str, Any]) -> bool:
+    """Whether a reset link's payload still applies to the account."""
+    return (user is not None and user.is_active
+            and password_fingerprint(user.password_hash) == payload.get("fp"))
 
 
 class ConfirmPasswordReset:
@@ -94,8 +106,7 @@ class ConfirmPasswordReset:
         new_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:
             user = await uow.users.get(uid)
-            if (user is None or not user.is_active
-                    or password_fingerprint(user.password_hash) != payload.get("fp")):
+            if user is None or not _resets(user, payload):
                 raise InvalidLink()
             expires = self._clock.now() + timedelta(seconds=ttl)
             if not await self._store.claim_once(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
@@ -9,9 +10,10 @@ from dataclasses import dataclass
 from application.accounts.registration import check_new_password
 from application.accounts.sessions import Principal
 from application.ports.clock import Clock
-from application.ports.persistence import UnitOfWorkFactory
+from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.security import CommonPasswords, PasswordHasher
-from domain.errors import TokenRevoked, UsernameTaken
+from application.ports.sessions import TokenStore
+from domain.errors import TokenRevoked, UsernameTaken, UserNotFound
 from domain.users import Role, User, check_username, normalize_email
 
 
@@ -43,35 +45,62 @@ class UpdateProfile:
         return user
 
 
+@dataclass(frozen=True, slots=True)
+class AdminAppointed:
+    user: User  # the admin, as stored now
+    before: User | None  # the account that had the email before, or None: a new account
+
+
 class CreateAdmin:
-    """A verified, active admin; an existing account is promoted and keeps its password."""
+    """A verified, active admin with the email and password the operator gives.
+
+    When the email already has an account (one that anybody may have signed up for, with
+    a password of their own), that account becomes the admin, and it gets the operator's
+    password and loses every session it had: it is never left with a password or a
+    session the operator did not choose. `before` tells the caller what it was, so the
+    operator is told (an unverified account promoted is the case to look at twice).
+    """
 
     def __init__(
         self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-        clock: Clock,
+        store: TokenStore, clock: Clock,
     ) -> None:
-        self._uow, self._hasher, self._common, self._clock = uow, hasher, common, clock
+        self._uow, self._hasher, self._common = uow, hasher, common
+        self._store, self._clock = store, clock
 
-    async def execute(self, email: str, password: str, username: str | None = None) -> User:
+    async def execute(self, email: str, password: str,
+                      username: str | None = None) -> AdminAppointed:
         email = normalize_email(email)
+        check_new_password(self._common, password, "password")
+        name = check_username(username or _username_from(email))
+        password_hash = await self._hasher.hash(password)  # outside any transaction
         now = self._clock.now()
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(email)
-            if user is not None:
-                user.role, user.is_verified, user.is_active = Role.ADMIN, True, True
-                user.touch(now)
-                await uow.users.update(user)
-                await uow.commit()
-                return user
-            check_new_password(self._common, password, "password")
-            name = check_username(username or _username_from(email))
+            found = await uow.users.get_by_email(email)
+            if found is not None:
+                return await self._promote(uow, found.uid, password_hash)
             if await uow.users.get_by_username(name) is not None:
                 raise UsernameTaken()
-            user = User(uuid.uuid4(), email, name, "Admin", name, await self._hasher.hash(password),
+            user = User(uuid.uuid4(), email, name, "Admin", name, password_hash,
                         created_at=now, updated_at=now, role=Role.ADMIN, is_verified=True)
             await uow.users.add(user)
             await uow.commit()
-        return user
+        return AdminAppointed(user, None)
+
+    async def _promote(self, uow: UnitOfWork, uid: uuid.UUID,
+                       password_hash: str) -> AdminAppointed:
+        user = await uow.users.lock(uid)
+        if user is None:  # deleted meanwhile
+            raise UserNotFound()
+        before = dataclasses.replace(user)
+        now = self._clock.now()
+        user.change_access(now, Role.ADMIN, is_active=True)
+        user.verify_email(now)
+        user.change_password_hash(password_hash, now)
+        await uow.users.update(user)
+        await uow.commit()
+        await self._store.revoke_user(uid)
+        return AdminAppointed(user, before)
 
 
 def _username_from(email: str) -> str:

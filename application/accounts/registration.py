@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, stage_mail
+from application.accounts.mail import (
+    ACCOUNT_EXISTS,
+    VERIFY_EMAIL,
+    stage_account_mail,
+    stage_mail,
+)
 from application.accounts.policy import AuthPolicy
 from application.ports.clock import Clock
-from application.ports.outbox import OutboxRepository
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.security import (
     CommonPasswords,
@@ -55,38 +59,22 @@ def link_claim_key(purpose: LinkPurpose, token: str) -> str:
     return f"link:{purpose.value}:{hashlib.sha256(token.encode()).hexdigest()}"
 
 
-class VerificationMails:
-    """Builds the verification mail and writes it to an outbox; shared by signup and resend."""
-
-    def __init__(self, signer: LinkSigner, policy: AuthPolicy) -> None:
-        self._signer = signer
-        self._policy = policy
-
-    async def stage(self, outbox: OutboxRepository, user: User) -> None:
-        token = self._signer.sign(
-            LinkPurpose.VERIFY_EMAIL, {"uid": str(user.uid), "email": user.email}
-        )
-        await stage_mail(outbox, VERIFY_EMAIL, user.email, {
-            "name": user.first_name,
-            "link": self._policy.link(f"/api/v1/auth/verify/{token}"),
-            "hours": self._policy.verify_link_ttl_seconds // 3600,
-        })
-
-
 class SignUp:
     """Answers the same whether or not the email is registered; the mail tells the owner.
 
-    The new account and its verification mail are committed together, so there is never
-    an account without its mail, nor a mail for an account that was not created.
+    A taken username is refused (UsernameTaken) before the email is looked at, for every
+    email alike: the answer depends on the username only, so it says nothing about which
+    addresses have accounts. The new account and its verification mail are committed
+    together, so there is never an account without its mail, nor a mail for an account
+    that was not created.
     """
 
     def __init__(
         self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-        clock: Clock, verification: VerificationMails, policy: AuthPolicy,
+        clock: Clock, policy: AuthPolicy,
     ) -> None:
         self._uow, self._hasher, self._common = uow, hasher, common
-        self._clock = clock
-        self._verification, self._policy = verification, policy
+        self._clock, self._policy = clock, policy
 
     async def execute(self, command: SignUpCommand) -> None:
         email = normalize_email(command.email)
@@ -100,12 +88,12 @@ class SignUp:
                     created_at=now, updated_at=now)
         try:
             async with self._uow() as uow:
-                if await uow.users.get_by_email(email) is not None:
-                    raise EmailTaken()
                 if await uow.users.get_by_username(username) is not None:
                     raise UsernameTaken()
+                if await uow.users.get_by_email(email) is not None:
+                    raise EmailTaken()
                 await uow.users.add(user)
-                await self._verification.stage(uow.outbox, user)
+                await stage_account_mail(uow.outbox, VERIFY_EMAIL, user.email)
                 await uow.commit()
         except EmailTaken:
             async with self._uow() as uow:
@@ -116,6 +104,10 @@ class SignUp:
 
 
 class VerifyEmail:
+    """Marks the address verified once per link, then ends every session of the account:
+    whoever opened one before the owner proved the address (someone who signed up with
+    an address not theirs, say) must log in again, as after a password reset."""
+
     def __init__(
         self, uow: UnitOfWorkFactory, signer: LinkSigner, store: TokenStore, clock: Clock,
         policy: AuthPolicy,
@@ -138,16 +130,17 @@ class VerifyEmail:
             user.verify_email(self._clock.now())
             await uow.users.update(user)
             await uow.commit()
+        await self._store.revoke_user(uid)
 
 
 class ResendVerification:
-    def __init__(self, uow: UnitOfWorkFactory, verification: VerificationMails) -> None:
+    """Stages a verification mail for the address, whoever has it: whether one goes out
+    (to an active, unverified account) is decided when it is sent (AccountMails)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
-        self._verification = verification
 
     async def execute(self, email: str) -> None:
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(normalize_email(email))
-            if user is not None and user.is_active and not user.is_verified:
-                await self._verification.stage(uow.outbox, user)
-                await uow.commit()
+            await stage_account_mail(uow.outbox, VERIFY_EMAIL, normalize_email(email))
+            await uow.commit()

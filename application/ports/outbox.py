@@ -84,5 +84,9 @@ class OutboxStore(Protocol):
 
     async def mark_failed(self, job_id: UUID, error: str) -> None: ...
 
+    async def discard(self, job_id: UUID) -> None:
+        """Delete an unfinished job that turned out to have nothing to do (no record of
+        it is kept: it may name an address that belongs to nobody)."""
+
     async def purge_finished(self, older_than: datetime, limit: int) -> int:
         """Delete at most `limit` jobs finished before `older_than`; how many went."""

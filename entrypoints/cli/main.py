@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 from collections.abc import Sequence
 
-from domain.errors import DomainError
-from entrypoints.cli import books, users
+from entrypoints.cli import admin, books, users
 from entrypoints.cli.metrics_folder import shared_metrics_folder
 from entrypoints.cli.runtime import load_settings
-from entrypoints.container import Container, build_container, close_resources
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 
 
@@ -36,24 +33,6 @@ def serve(args: argparse.Namespace) -> None:
         )
 
 
-async def _create_admin(email: str, username: str | None, password: str) -> str:
-    container = build_container(load_settings())
-    try:
-        user = await container.create_admin().execute(email, password, username)
-    finally:
-        await close_resources(container)
-    return f"{user.email} is an admin ({user.uid})"
-
-
-def create_admin(args: argparse.Namespace) -> None:
-    if not args.password_stdin:
-        raise SystemExit("bookly: create-admin reads the password from standard input; "
-                         "pass --password-stdin")
-    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
-    try:
-        print(asyncio.run(_create_admin(args.email, args.username, password)))
-    except DomainError as error:
-        raise SystemExit(f"bookly: {error.detail}") from None
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -84,13 +63,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=serve)
     up = commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
     up.set_defaults(handler=lambda _args: migrate(load_settings()))
-    admin = commands.add_parser("create-admin", help="create a verified admin, or promote "
-                                "an existing account")
-    admin.add_argument("--email", required=True)
-    admin.add_argument("--username")
-    admin.add_argument("--password-stdin", action="store_true",
-                       help="read the password from standard input (required)")
-    admin.set_defaults(handler=create_admin)
+    admin.register(commands)
     work = commands.add_parser("worker", help="run a Celery worker (needs BOOKLY_BROKER_URL)")
     work.add_argument("--concurrency", type=int, help="processes (BOOKLY_WORKER_CONCURRENCY)")
     work.add_argument("--hostname", help="the worker's node name, e.g. mail@%%h")

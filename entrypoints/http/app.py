@@ -29,7 +29,16 @@ from entrypoints.http.problems import (
     http_exception_handler,
     request_validation_handler,
 )
-from entrypoints.http.routers import API_PREFIX, auth, books, operations, reviews, tags, users
+from entrypoints.http.routers import (
+    API_PREFIX,
+    auth,
+    books,
+    mail_links,
+    operations,
+    reviews,
+    tags,
+    users,
+)
 from entrypoints.http.security import ClientAddress
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Environment, Settings
@@ -40,8 +49,8 @@ Every error is `application/problem+json` with a stable `error_code`.
 Authenticate with **Authorize** (OAuth2 password flow: your email as username)."""
 
 
-HOT_FIRST = (operations.router, books.router, auth.router, reviews.router, tags.router,
-             users.router)
+HOT_FIRST = (operations.router, books.router, auth.router, mail_links.router, reviews.router,
+             tags.router, users.router, mail_links.forms)
 # Requested most of all: tried right after the operations routes (the probes). A request
 # that matches late pays for every route tried before it (~1 µs each).
 HOTTEST = (("GET", f"{API_PREFIX}/books/{{uid}}"), ("GET", f"{API_PREFIX}/books"),

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.problems import PROBLEM_JSON, RETRY_AFTER_UNAVAILABLE, problem_body
 
-API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
             "frame-ancestors 'none'; base-uri 'none'")

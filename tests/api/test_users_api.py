@@ -18,7 +18,7 @@ USER_FIELDS = {"uid", "email", "username", "first_name", "last_name", "role", "i
 
 async def admin(api, email="root@example.com") -> tuple[str, str]:
     """(access token, uid) of a new verified admin, made as `bookly create-admin` does."""
-    user = await api.container.create_admin().execute(email, PASSWORD)
+    user = (await api.container.create_admin().execute(email, PASSWORD)).user
     return (await api.login(email))["access_token"], str(user.uid)
 
 

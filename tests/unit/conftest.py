@@ -24,5 +24,5 @@ async def signed_up(harness: Harness, email: str = "ada@example.com", username: 
     c = harness.container
     await c.sign_up().execute(signup_command(email, username))
     if verified:
-        await c.verify_email().execute(harness.last_link_token("verify_email"))
+        await c.verify_email().execute(await harness.last_link_token("verify_email"))
     return next(u for u in harness.database.users.values() if u.email == email.lower())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from dependency_injector import providers
 
@@ -20,8 +21,12 @@ from adapters.memory.security import (
 from adapters.memory.task_queue import RecordingTaskQueue
 from adapters.memory.token_store import MemoryTokenStore
 from application.accounts.mail import SEND_EMAIL_TASK
+from application.ports.messaging import EmailMessage
 from entrypoints.container import Container, configuration
 from entrypoints.settings import Settings
+
+LINK_PATHS = {"verify_email": "/api/v1/auth/verify/",
+              "password_reset": "/api/v1/auth/password-reset-confirm/"}
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Harness:
     hasher: PlainPasswordHasher
     store: MemoryTokenStore
     mailer: RecordingMailer
+    delivered: int = 0  # jobs of `queue` already delivered
 
     def mails(self, template: str | None = None) -> list[dict]:
         """The payloads of the mail jobs committed to the outbox, oldest first."""
@@ -40,8 +46,26 @@ class Harness:
                 if job.task_name == SEND_EMAIL_TASK]
         return [job for job in jobs if template is None or job["template"] == template]
 
-    def last_link_token(self, template: str) -> str:
-        return self.mails(template)[-1]["context"]["link"].rsplit("/", 1)[1]
+    async def deliver(self) -> None:
+        """Relay the committed mail jobs and send them, as a worker would."""
+        await self.container.outbox_relay().relay_due()
+        deliver = self.container.deliver_mail()
+        for job_id in self.queue.task_ids[self.delivered:]:
+            await deliver.execute(UUID(str(job_id)))
+        self.delivered = len(self.queue.task_ids)
+
+    async def sent(self, template: str) -> list[EmailMessage]:
+        """The mails of `template` (with a link) sent so far, oldest first; those whose
+        jobs are due are sent now."""
+        await self.deliver()
+        return [message for message in self.mailer.sent
+                if LINK_PATHS[template] in message.text]
+
+    async def last_link_token(self, template: str) -> str:
+        """The token of the newest link sent in a mail of `template` (sent now, if due)."""
+        sent = await self.sent(template)
+        assert sent, f"no {template} mail was sent"
+        return sent[-1].text.split(LINK_PATHS[template], 1)[1].split()[0]
 
 
 def build_harness() -> Harness:

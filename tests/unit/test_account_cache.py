@@ -106,7 +106,10 @@ async def test_account_changes_show_on_the_next_request(harness, units) -> None:
         return await c.authenticate().execute(pair.access_token)
 
     assert not (await me()).user.is_verified
-    await c.verify_email().execute(harness.last_link_token("verify_email"))
+    await c.verify_email().execute(await harness.last_link_token("verify_email"))
+    with pytest.raises(TokenRevoked):  # verifying ends the sessions opened before it
+        await me()
+    pair = await login(harness)
     assert (await me()).user.is_verified
     await c.change_user().execute(OPERATOR, user.uid, UserChanges(role=Role.GUEST))
     assert (await me()).user.role is Role.GUEST

@@ -65,7 +65,7 @@ async def test_no_unit_of_work_is_open_while_a_password_is_hashed_or_checked(har
     _, me = await principal_of(harness)
     await c.change_password().execute(me, PASSWORD, "a brand new passphrase")
     await c.request_password_reset().execute("ada@example.com")
-    await c.confirm_password_reset().execute(harness.last_link_token("password_reset"),
+    await c.confirm_password_reset().execute(await harness.last_link_token("password_reset"),
                                              "yet another passphrase")
     assert len(hasher.open_at) == 11  # every hash and check above
     assert set(hasher.open_at) == {0}

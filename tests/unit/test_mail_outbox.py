@@ -220,3 +220,29 @@ def test_flower_needs_basic_auth_in_production():
     assert flower_credentials(Settings(_env_file=None, **production, flower_user="ops",
                                        flower_password="pw")) == "ops:pw"
     assert flower_credentials(Settings(_env_file=None)) is None  # development: open
+
+
+async def test_an_account_mail_is_made_when_it_is_sent_or_dropped(harness):
+    """A verification job for an account verified meanwhile has nothing to send: it is
+    dropped, and with it the address it names."""
+    job_id = await relayed(harness)
+    (user,) = harness.database.users.values()
+    user.is_verified = True
+    delivery = await harness.container.deliver_mail().execute(job_id)
+    assert (delivery.outcome, delivery.error) == (Outcome.SKIPPED,
+                                                  "no account to mail at this address")
+    assert harness.mailer.sent == [] and jobs(harness) == []
+
+
+async def test_an_account_mail_whose_account_cannot_be_read_is_tried_again(harness):
+    job_id = await relayed(harness)
+
+    class Unreachable:
+        async def context(self, template, to):
+            raise ConnectionError("database down")
+
+    harness.container.account_mails.override(providers.Object(Unreachable()))
+    harness.container.deliver_mail.reset()
+    delivery = await harness.container.deliver_mail().execute(job_id)
+    assert delivery.outcome is Outcome.RETRY_LATER and "database down" in delivery.error
+    assert only_job(harness).status is JobStatus.PENDING and harness.mailer.sent == []

@@ -15,9 +15,9 @@ async def test_signup_stores_a_normalised_unverified_user_and_mails_a_link(harne
     assert (user.email, user.role, user.is_verified, user.is_active) == (
         "ada@example.com", Role.USER, False, True)
     assert user.password_hash != "correct horse battery"
-    (mail,) = harness.mails("verify_email")
-    assert mail["to"] == "ada@example.com"
-    assert mail["context"]["link"].startswith("http://127.0.0.1:8000/api/v1/auth/verify/")
+    (mail,) = await harness.sent("verify_email")
+    assert mail.to == "ada@example.com"
+    assert "http://127.0.0.1:8000/api/v1/auth/verify/" in mail.text
 
 
 async def test_signup_with_a_registered_email_changes_nothing_and_mails_a_notice(harness):
@@ -69,7 +69,7 @@ async def test_a_long_password_is_kept_whole(harness):
 
 async def test_verification_link_verifies_once(harness):
     await harness.container.sign_up().execute(signup_command())
-    token = harness.last_link_token("verify_email")
+    token = await harness.last_link_token("verify_email")
     await harness.container.verify_email().execute(token)
     assert next(iter(harness.database.users.values())).is_verified
     with pytest.raises(InvalidLink):
@@ -78,7 +78,7 @@ async def test_verification_link_verifies_once(harness):
 
 async def test_verification_link_expires_after_48_hours(harness):
     await harness.container.sign_up().execute(signup_command())
-    token = harness.last_link_token("verify_email")
+    token = await harness.last_link_token("verify_email")
     harness.clock.advance(48 * 3600 + 1)
     with pytest.raises(InvalidLink):
         await harness.container.verify_email().execute(token)
@@ -88,14 +88,16 @@ async def test_a_reset_link_does_not_verify(harness):
     await signed_up(harness, verified=False)
     await harness.container.request_password_reset().execute("ada@example.com")
     with pytest.raises(InvalidLink):
-        await harness.container.verify_email().execute(harness.last_link_token("password_reset"))
+        await harness.container.verify_email().execute(
+            await harness.last_link_token("password_reset"))
 
 
 async def test_resend_mails_only_unverified_active_accounts(harness):
     await signed_up(harness, verified=False)
     await signed_up(harness, "bob@example.com", "bob", verified=True)
     resend = harness.container.resend_verification()
+    sent_at_signup = len(await harness.sent("verify_email"))
     for email in ["ADA@example.com", "bob@example.com", "nobody@example.com"]:
         await resend.execute(email)
-    assert [m["to"] for m in harness.mails("verify_email")] == [
-        "ada@example.com", "bob@example.com", "ada@example.com"]
+    assert [m.to for m in (await harness.sent("verify_email"))[sent_at_signup:]] == [
+        "ada@example.com"]

@@ -53,12 +53,6 @@ async def signup(body: SignUpIn, container: ContainerDep) -> MessageOut:
     return MessageOut(message="Check your inbox to finish signing up.")
 
 
-@router.get("/verify/{token}", response_model=MessageOut, responses=errors(400, 422))
-async def verify_email(token: LinkToken, container: ContainerDep) -> MessageOut:
-    await container.verify_email().execute(token)
-    return MessageOut(message="Your email address is verified.")
-
-
 @router.post("/verify/resend", status_code=202, response_model=MessageOut,
              dependencies=[limit_per_ip("resend")], responses=errors(422, 429))
 async def resend_verification(body: EmailIn, container: ContainerDep) -> MessageOut:
