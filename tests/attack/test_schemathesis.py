@@ -46,6 +46,7 @@ PASSWORD_RULES = ["2xx", "401", "403", "409", "422"]  # 422: a common password
 BEYOND_THE_SCHEMA = {
     # 400 `invalid_link`: a generated token is never a signed link.
     "GET /api/v1/auth/verify/{token}": ["2xx", "400"],
+    "GET /api/v1/auth/password-reset-confirm/{token}": ["2xx", "400"],
     # ... and the confirmation must equal the new password, which must not be common.
     "POST /api/v1/auth/password-reset-confirm/{token}": ["2xx", "400", "422"],
     "POST /api/v1/auth/signup": PASSWORD_RULES,
