@@ -128,11 +128,11 @@ def test_usernames_are_3_to_32_of_letters_digits_dot_dash_underscore(raw):
 
 
 def printable_trimmed(raw: str, max_length: int) -> str | None:
-    """The rule of names and book texts: NFC, trimmed, 1 to `max_length` characters, none
-    of them a C0 control."""
+    """The rule of names and book texts: no C0 control, DEL or C1 control anywhere (a
+    leading tab is refused, not trimmed); NFC, trimmed, 1 to `max_length` characters."""
     text = unicodedata.normalize("NFC", raw).strip()
-    good = 0 < len(text) <= max_length and all(ord(char) >= 32 for char in text)
-    return text if good else None
+    controls = [char for char in raw if ord(char) < 32 or 0x7F <= ord(char) <= 0x9F]
+    return text if 0 < len(text) <= max_length and not controls else None
 
 
 long_texts = st.one_of(texts, st.text(st.one_of(letters, tricky_chars), min_size=60,
@@ -141,6 +141,9 @@ long_texts = st.one_of(texts, st.text(st.one_of(letters, tricky_chars), min_size
 
 @PURE
 @given(long_texts)
+@example("\t=x")
+@example("x\r")
+@example(" \x85x")
 def test_names_are_1_to_64_printable_characters_once_trimmed(raw):
     ok, name = accepted(check_name, "first_name", raw)
     assert name == printable_trimmed(raw, NAME_MAX_LENGTH)
