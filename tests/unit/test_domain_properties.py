@@ -164,15 +164,22 @@ tag_names = st.one_of(texts, st.text(st.one_of(letters, st.sampled_from(SPACES))
                                      min_size=38, max_size=60))
 
 
+INVISIBLE = {"Cf", "Cc", "Co", "Cs", "Cn"}  # format, control, private, surrogate, unassigned
+
+
 @PURE
 @given(tag_names)
+@example("sci\u200bfi")
+@example("\uff53\uff43\uff49\uff46\uff49")  # fullwidth
 def test_clean_tag_names_are_a_fixed_point_of_the_rule(raw):
     ok, name = accepted(clean_tag_name, raw)
-    words = unicodedata.normalize("NFC", raw).split()
+    words = unicodedata.normalize("NFKC", raw).split()
     expected = " ".join(words)
-    assert ok == (0 < len(expected) <= TAG_NAME_MAX_LENGTH and expected.isprintable())
+    assert ok == (0 < len(expected) <= TAG_NAME_MAX_LENGTH and expected.isprintable()
+                  and not any(unicodedata.category(char) in INVISIBLE for char in expected))
     if ok:
         assert name == expected and clean_tag_name(name) == name
+        assert unicodedata.is_normalized("NFKC", name)
         assert tag_key(name) == tag_key(raw)
 
 
@@ -188,7 +195,10 @@ def test_tag_keys_ignore_case_and_spacing(data, raw):
     assert accepted(tag_key, variant) == (ok, key)
     if ok:
         assert accepted(tag_key, spaced) == (True, key)
-        assert key == key.casefold()
+        assert key == unicodedata.normalize("NFKC", key.casefold())  # folded, normalised
+        wide = "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char
+                       for char in variant)
+        assert accepted(tag_key, wide) == (True, key)  # fullwidth forms are the same tag
 
 
 # --- Books and reviews -------------------------------------------------------------------
