@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
 from domain.errors import RuleViolation
+from domain.text import check_single_line
 
 TITLE_MAX_LENGTH = 255
 AUTHOR_MAX_LENGTH = 255
@@ -16,13 +16,6 @@ PUBLISHER_MAX_LENGTH = 255
 PAGE_COUNT_MAX = 100_000
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 EDITABLE_FIELDS = ("title", "author", "publisher", "published_date", "page_count", "language")
-
-
-def check_text(field: str, raw: str, max_length: int) -> str:
-    text = unicodedata.normalize("NFC", raw).strip()
-    if not text or len(text) > max_length or any(ord(c) < 32 for c in text):
-        raise RuleViolation(field, f"1 to {max_length} printable characters.")
-    return text
 
 
 def check_page_count(value: int) -> int:
@@ -58,10 +51,10 @@ class BookDetails:
     language: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "title", check_text("title", self.title, TITLE_MAX_LENGTH))
-        object.__setattr__(self, "author", check_text("author", self.author, AUTHOR_MAX_LENGTH))
-        object.__setattr__(self, "publisher",
-                           check_text("publisher", self.publisher, PUBLISHER_MAX_LENGTH))
+        for name, max_length in (("title", TITLE_MAX_LENGTH), ("author", AUTHOR_MAX_LENGTH),
+                                 ("publisher", PUBLISHER_MAX_LENGTH)):
+            object.__setattr__(self, name,
+                               check_single_line(name, getattr(self, name), max_length))
         check_published_date(self.published_date)
         check_page_count(self.page_count)
         object.__setattr__(self, "language", check_language(self.language))

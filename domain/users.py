@@ -10,6 +10,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import RuleViolation
+from domain.text import check_single_line
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 EMAIL_MAX_LENGTH = 254
@@ -46,10 +47,7 @@ def check_username(raw: str) -> str:
 
 
 def check_name(field_name: str, raw: str) -> str:
-    name = unicodedata.normalize("NFC", raw).strip()
-    if not name or len(name) > NAME_MAX_LENGTH or any(ord(c) < 32 for c in name):
-        raise RuleViolation(field_name, f"1 to {NAME_MAX_LENGTH} printable characters.")
-    return name
+    return check_single_line(field_name, raw, NAME_MAX_LENGTH)
 
 
 def check_password(raw: str, field_name: str = "password") -> str:

@@ -11,6 +11,8 @@ from typing import Annotated, Self
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from entrypoints.hosts import AllowedHosts
+
 MIN_SECRET_LENGTH = 32
 SECRET_FILE_NAME = ".bookly-secret"  # noqa: S105 - a file name
 
@@ -62,6 +64,8 @@ class Settings(BaseSettings):
     ip_rate_limit: int = Field(default=30, gt=0)  # requests per window per client IP
     ip_rate_window_seconds: int = Field(default=60, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Host headers served: `name`, `1.2.3.4` or `[::1]`, each with an optional `:port`
+    # (then only that port), or `*` for any well-formed one (rule: `entrypoints.hosts`).
     allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1"]
     trusted_proxies: Annotated[list[str], NoDecode] = []  # IPs/CIDRs allowed to set X-Forwarded-For
     hsts_seconds: int = Field(default=31_536_000, ge=0)  # sent in production only
@@ -107,6 +111,12 @@ class Settings(BaseSettings):
                                    mode="before")(
         classmethod(lambda cls, value: _split_csv(value))
     )
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _well_formed_hosts(cls, entries: list[str]) -> list[str]:
+        AllowedHosts(entries)  # ValueError naming a malformed entry
+        return entries
 
     @field_validator("metrics_enabled", "metrics_token", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.sqlalchemy.engine import ensure_database_folder
+from adapters.sqlalchemy.engine import ensure_database_file
 from adapters.sqlalchemy.tables import metadata
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./bookly.db"
@@ -52,7 +52,7 @@ async def run_online() -> None:
     # Its own engine: no pool, and no `foreign_keys=ON` on SQLite, where batch mode
     # recreates tables and a cascading foreign key would empty their children.
     url = database_url()
-    ensure_database_folder(url)
+    ensure_database_file(url)
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:

@@ -3,7 +3,8 @@ under a prefix of their own per test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -63,3 +64,12 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """New files readable by everyone unless their maker says otherwise (umask 022), as on
+    many servers: a test of file modes then fails if the code leaves them to the umask."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)

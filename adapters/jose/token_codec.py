@@ -16,10 +16,14 @@ from domain.errors import InvalidToken
 ALGORITHM = "HS256"
 MAX_TOKEN_LENGTH = 4096
 VERIFIED_CACHE_SIZE = 4096  # tokens whose signature and claims are known good
+# How far ahead of this process's clock a token's `iat` or `nbf` may be: the clocks of the
+# replicas that issue and check tokens differ a little. A token from further ahead is
+# refused: one issued "in ten minutes" would otherwise outlive its stated lifetime.
+CLOCK_SKEW_SECONDS = 30
 _STRING_CLAIMS = ("sub", "sid", "jti", "typ", "iss", "aud")
 _INT_CLAIMS = ("iat", "exp")
 # jose's own time checks read the wall clock, and its `require_exp` switches its exp
-# check back on; so exp (and nbf) are checked here against the injected clock instead.
+# check back on; so exp, iat and nbf are checked here against the injected clock instead.
 _JOSE_OPTIONS = {
     "verify_signature": True, "verify_aud": True, "verify_iss": True, "verify_iat": True,
     "verify_sub": True, "verify_jti": True, "verify_exp": False, "verify_nbf": False,
@@ -37,7 +41,8 @@ def _uuid(value: str) -> UUID:
 
 
 class JoseTokenCodec:
-    """`TokenCodec`: claims sub, sid, jti, typ, iat, exp (integer seconds), iss, aud."""
+    """`TokenCodec`: claims sub, sid, jti, typ, iat, exp (integer seconds), iss, aud; an
+    `nbf` (integer seconds) is honoured, though our tokens carry none."""
 
     def __init__(
         self, secret_key: str, clock: Clock, issuer: str = "bookly", audience: str = "bookly-api"
@@ -50,7 +55,8 @@ class JoseTokenCodec:
         self._audience = audience
         # Verifying a signature and parsing the claims costs more than the rest of an
         # authenticated request; a client sends the same token many times. Exceptions are
-        # not cached, so only verified tokens are; the clock is checked on every decode.
+        # not cached, so only verified tokens are; the clock is checked on every decode
+        # (a token not yet valid becomes valid later, an unexpired one expires).
         self._verified = functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)(self._verify)
 
     def encode(self, claims: TokenClaims) -> str:
@@ -67,7 +73,8 @@ class JoseTokenCodec:
         return jwt.encode(payload, self._key, algorithm=ALGORITHM)
 
     def decode(self, token: str) -> TokenClaims:
-        """Raises InvalidToken for anything but a well-formed, signed, unexpired token."""
+        """Raises InvalidToken for anything but a well-formed, signed token that is valid
+        now: unexpired, and not from the future (`iat`, `nbf`) beyond the clock skew."""
         try:
             return self._decode(token)
         except InvalidToken:
@@ -78,13 +85,16 @@ class JoseTokenCodec:
     def _decode(self, token: str) -> TokenClaims:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken()
-        claims = self._verified(token)
-        if self._clock.now() >= claims.expires_at:
+        claims, usable_from = self._verified(token)
+        now = self._clock.now()
+        if now >= claims.expires_at or now < usable_from:
             raise InvalidToken()
         return claims
 
-    def _verify(self, token: str) -> TokenClaims:
-        """Signature and claims; everything but the time, which changes between decodes."""
+    def _verify(self, token: str) -> tuple[TokenClaims, datetime]:
+        """Signature and claims, and the moment from which the token may be used (its `iat`
+        or `nbf`, whichever is later, less the clock skew allowed); not the time itself,
+        which changes between decodes."""
         header = jws.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
             raise InvalidToken()
@@ -103,6 +113,10 @@ class JoseTokenCodec:
             raise InvalidToken()
         if not claims["jti"]:
             raise InvalidToken()
+        not_before = claims.get("nbf", claims["iat"])
+        if not isinstance(not_before, int) or isinstance(not_before, bool):
+            raise InvalidToken()
+        usable_from = max(claims["iat"], not_before) - CLOCK_SKEW_SECONDS
         return TokenClaims(
             subject=_uuid(claims["sub"]),
             session_id=_uuid(claims["sid"]),
@@ -110,4 +124,4 @@ class JoseTokenCodec:
             token_type=TokenType(claims["typ"]),
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
-        )
+        ), datetime.fromtimestamp(usable_from, UTC)

@@ -18,6 +18,10 @@ class FileOutboxMailer:
     Names sort by the time of sending and never collide. Each file is written under a
     hidden temporary name and renamed into place, so a reader never sees half a
     message. File work runs in a thread, off the event loop.
+
+    Mails carry live links (a password reset is as good as the password), so the files
+    are readable by their owner only (0600, from the moment they exist), and so is the
+    folder (0700) when the mailer creates it; a folder that exists keeps its mode.
     """
 
     def __init__(self, folder: Path, mail_from: str) -> None:
@@ -31,11 +35,12 @@ class FileOutboxMailer:
         await asyncio.to_thread(self._write, name, data)
 
     def _write(self, name: str, data: bytes) -> Path:
-        self._folder.mkdir(parents=True, exist_ok=True)
+        self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = self._folder / name
         temporary = self._folder / f".{name}.tmp"
         try:
-            with temporary.open("xb") as file:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(descriptor, "wb") as file:
                 file.write(data)
                 file.flush()
                 os.fsync(file.fileno())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -44,13 +46,22 @@ def create_engine(
     )
 
 
-def ensure_database_folder(url: str | URL) -> None:
-    """Create the folder of a SQLite database file; nothing for other databases."""
+def ensure_database_file(url: str | URL) -> None:
+    """Create a SQLite database's folder and, if it does not exist yet, the file itself:
+    empty (which SQLite takes for a new database) and readable by its owner only. SQLite
+    gives the `-wal` and `-shm` files it makes beside it the file's permissions; left to
+    SQLite, all three would follow the umask (usually readable by everyone). An existing
+    file keeps its mode: a deployment may have chosen it. Nothing for other databases."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not _in_memory(parsed):
-        database = parsed.database or ""
-        if not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or _in_memory(parsed):
+        return
+    database = parsed.database or ""
+    if database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # it exists: leave it as it is
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _in_memory(url: URL) -> bool:
@@ -66,7 +77,7 @@ def _sqlite_engine(
     url: URL, busy_timeout: float, pool_size: int, pool_timeout: float
 ) -> AsyncEngine:
     in_memory = _in_memory(url)
-    ensure_database_folder(url)
+    ensure_database_file(url)
     # A memory database lives in one shared connection (SQLAlchemy's StaticPool).
     pooling = {} if in_memory else {
         "pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout,

@@ -46,7 +46,7 @@ class TokenCodec(Protocol):
     def encode(self, claims: TokenClaims) -> str: ...
 
     def decode(self, token: str) -> TokenClaims:
-        """Raises InvalidToken for anything but a well-formed, signed, unexpired token."""
+        """Raises InvalidToken for anything but a well-formed, signed token valid now."""
 
 
 class LinkPurpose(StrEnum):

@@ -3,7 +3,8 @@
 The columns are `RECORD_FIELDS` (title, author, publisher, published_date, page_count,
 language), with a header line; files are UTF-8 (a byte-order mark is accepted). Export
 writes what import reads, so `bookly books export | bookly books import - --owner E`
-copies a catalogue.
+copies a catalogue. Cells a spreadsheet would run as formulas are written with a leading
+`'`, which import takes off again (`csv_cells`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from typing import Protocol, TextIO
 
 from application.books.bulk import RECORD_FIELDS, ImportRejected, to_record
+from domain.books import Book
+from entrypoints.cli.csv_cells import escape_cell, unescape_cell
 from entrypoints.cli.progress import ProgressBar
 from entrypoints.cli.runtime import OPERATOR, operator_command, print_json
 from entrypoints.container import Container
@@ -46,11 +49,12 @@ class CsvReader(Protocol):
 
 
 def numbered_records(reader: CsvReader) -> Iterator[tuple[int, Sequence[str]]]:
-    """(line where the record starts, its values), skipping blank lines."""
+    """(line where the record starts, its values without the `'`s escaping added), skipping
+    blank lines."""
     start = reader.line_num + 1
     for values in reader:
         if values:
-            yield start, values
+            yield start, [unescape_cell(value) for value in values]
         start = reader.line_num + 1
 
 
@@ -97,6 +101,10 @@ async def import_books(args: argparse.Namespace, container: Container) -> None:
               f"read, {report.skipped:,} already there or repeated)")
 
 
+def csv_row(book: Book) -> list[str]:
+    return [escape_cell(value) for value in to_record(book)]
+
+
 async def export_books(args: argparse.Namespace, container: Container) -> None:
     books = aiter(container.export_books().execute(OPERATOR, args.owner))
     first = await anext(books, None)  # an unknown owner fails before any output
@@ -104,9 +112,9 @@ async def export_books(args: argparse.Namespace, container: Container) -> None:
     try:
         writer.writerow(RECORD_FIELDS)
         if first is not None:
-            writer.writerow(to_record(first))
+            writer.writerow(csv_row(first))
             async for book in books:
-                writer.writerow(to_record(book))
+                writer.writerow(csv_row(book))
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from failing
@@ -127,8 +135,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "a file with a bad record loads nothing, and every bad record is "
                     "reported with its line number. Re-running is safe: a book the same "
                     "owner already has from an import (same title, author and "
-                    "published_date, ignoring case and spacing) is skipped. A progress "
-                    "bar is drawn on standard error when it is a terminal.")
+                    "published_date, ignoring case and spacing) is skipped. The ' that "
+                    "`books export` writes before a cell starting with =, +, -, @, ', a tab "
+                    "or a carriage return is taken off. A progress bar is drawn on standard "
+                    "error when it is a terminal.")
     load.add_argument("file", metavar="FILE.csv", help="the CSV file ('-': standard input)")
     load.add_argument("--owner", metavar="EMAIL", required=True,
                       help="the account that will own the books")
@@ -140,6 +150,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "export", help="write the catalogue as CSV to standard output",
         description="Write every book (or one owner's), oldest first, as CSV to standard "
                     "output, with the columns that `books import` reads. Streams in pages, "
-                    "so a large catalogue takes little memory.")
+                    "so a large catalogue takes little memory. A cell that a spreadsheet "
+                    "would run as a formula (it starts with =, +, -, @, a tab or a carriage "
+                    "return) is written with a leading ', which `books import` takes off.")
     dump.add_argument("--owner", metavar="EMAIL", help="only this account's books")
     operator_command(dump, export_books)

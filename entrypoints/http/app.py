@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.cors import CORSMiddleware
 
 from adapters.postgres.pool import is_unavailable_error as postgres_unavailable
 from adapters.redis.client import is_unavailable_error as redis_unavailable
@@ -21,6 +20,7 @@ from entrypoints.container import (
     close_resources,
     start_background,
 )
+from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
 from entrypoints.http.metrics import add_metrics
 from entrypoints.http.middleware import BodyLimitMiddleware, EdgeMiddleware
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.cors_origins:
         wildcard = "*" in settings.cors_origins
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins,
+            ProblemCORSMiddleware, allow_origins=settings.cors_origins,
             allow_credentials=not wildcard, allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],

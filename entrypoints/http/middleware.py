@@ -13,6 +13,7 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.hosts import AllowedHosts
 from entrypoints.http.problems import PROBLEM_JSON, RETRY_AFTER_UNAVAILABLE, problem_body
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -48,7 +49,8 @@ class EdgeMiddleware:
     """What every request goes through first, in one layer (each layer of middleware costs
     a call and a wrapped `send` per request):
 
-    - the Host check: only the configured names are served (400 `invalid_host`);
+    - the Host check: only well-formed Host headers naming a configured host are served
+      (400 `invalid_host`; the rule is in `entrypoints.hosts`);
     - a request id (a sane client one is kept), echoed in `X-Request-ID`, bound to the log
       context, and one access line per request;
     - any exception that escaped the app becomes a 503 (a dependency is down) or a 500
@@ -63,8 +65,7 @@ class EdgeMiddleware:
                  hsts_seconds: int = 0) -> None:
         self.app = app
         self.is_unavailable = is_unavailable
-        self.allowed = {h.lower() for h in allowed_hosts}
-        self.any_host = "*" in self.allowed
+        self.hosts = AllowedHosts(allowed_hosts)
         self.docs_prefixes = tuple(docs_prefixes)
         common = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                   (b"referrer-policy", b"no-referrer")]
@@ -74,21 +75,16 @@ class EdgeMiddleware:
         self.api_headers = [*common, (b"content-security-policy", API_CSP.encode())]
         self.docs_headers = [*common, (b"content-security-policy", DOCS_CSP.encode())]
 
-    def _host_allowed(self, host: bytes) -> bool:
-        text = host.decode("latin-1").lower()
-        name = text.rsplit(":", 1)[0] if not text.endswith("]") else text
-        return name.strip("[]") in self.allowed or name in self.allowed
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent_id, host = b"", b""
+        sent_id, host = b"", None  # host: None when the request has no Host header
         for name, value in scope["headers"]:  # ASGI header names are lower-case
             if name == b"x-request-id":
                 sent_id = value
             elif name == b"host":
-                host = value
+                host = value if host is None else b""  # two Host headers: malformed
         candidate = sent_id.decode("latin-1")
         request_id = candidate if SANE_REQUEST_ID.fullmatch(candidate) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
@@ -109,11 +105,12 @@ class EdgeMiddleware:
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            if self.any_host or self._host_allowed(host):
+            if self.hosts.allows(host):
                 await self.app(scope, receive, send_with_headers)
             else:
                 await send_problem(scope, send_with_headers, 400, "invalid_host",
-                                   "This host name is not served.")
+                                   "This Host header is malformed or names a host (or port) "
+                                   "that is not served.")
         except Exception as error:
             if responded:
                 raise

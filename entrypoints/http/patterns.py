@@ -16,10 +16,12 @@ from pydantic import BeforeValidator, Field
 # What `str.strip()` removes, less the C0 controls (below U+0020) that are refused anyway.
 SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 CONTROL = r"\x00-\x1f"
-# Printable text: something besides white space, and no C0 control once trimmed
-# (the rule of titles, authors, publishers and people's names).
-PRINTABLE_TEXT = (rf"^[{SPACE}]*[^{CONTROL}{SPACE}]"
-                  rf"(?:[^{CONTROL}]*[^{CONTROL}{SPACE}])?[{SPACE}]*$")
+# White space that is not a control character: what single-line texts may start or end with.
+BLANK = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Printable text: something besides white space, and no control character anywhere: no C0
+# control, DEL or C1 control, leading and trailing ones included (domain.text's rule of
+# titles, authors, publishers and people's names).
+PRINTABLE_TEXT = rf"^[^{CONTROL}\x7f-\x9f]*[^{CONTROL}\x7f-\x9f{BLANK}][^{CONTROL}\x7f-\x9f]*$"
 # Tag names: as above, and no C1 control either (other unprintable characters, such as
 # unassigned code points, are refused by the server with 422).
 TAG_NAME_TEXT = (rf"^[{SPACE}]*[^{CONTROL}\x7f-\x9f{SPACE}]"

@@ -23,7 +23,8 @@ class Problem(BaseModel):
 
 
 ERROR_CODES: dict[int, str] = {
-    400: "`invalid_link` (bad, expired or used link), `invalid_host`",
+    400: "`invalid_link` (bad, expired or used link), `invalid_host`, `cors_not_allowed` "
+         "(a CORS preflight from an origin, or for a method or header, not allowed)",
     401: "`not_authenticated`, `invalid_token`, `token_revoked`, `invalid_credentials`, "
          "`refresh_token_required`",
     403: "`insufficient_permissions`, `account_not_verified`, `account_disabled`, "

@@ -84,6 +84,29 @@ async def test_bad_books_are_refused_and_nothing_is_written(api, bad):
     assert (await api.client.get(BOOKS)).json()["total"] == 0
 
 
+async def test_control_characters_are_refused_not_trimmed(api):
+    """A leading tab or CR is how a CSV cell hides a formula: "\t=x" must not become "=x"."""
+    token, uid = await writer(api)
+    for field in ("title", "author", "publisher"):
+        for text in ("\t=x", "=x\r", "\r@x", "a\x85b", "a\x7fb"):
+            response = await api.client.post(BOOKS, json={**BODY, field: text},
+                                             headers=bearer(token))
+            assert (response.status_code, response.json()["error_code"]) == (
+                422, "validation_error"), (field, text)
+    assert (await api.client.get(BOOKS)).json()["total"] == 0
+    book = (await api.client.post(BOOKS, json={**BODY, "title": " \u3000Dune "},
+                                  headers=bearer(token))).json()
+    assert book["title"] == "Dune"  # white space that is no control is still trimmed
+    patched = await api.client.patch(f"{BOOKS}/{book['uid']}", json={"title": "\t=x"},
+                                     headers=bearer(token))
+    assert patched.status_code == 422
+    renamed = await api.client.patch("/api/v1/auth/me", json={"first_name": "\t=x"},
+                                     headers=bearer(token))
+    assert renamed.status_code == 422
+    assert (await api.client.get(f"/api/v1/users/{uid}", headers=bearer(token))).json()[
+        "first_name"] == "Ada"
+
+
 async def test_patch_refuses_nulls_and_unknown_fields(api):
     token, _ = await writer(api)
     book = (await api.client.post(BOOKS, json=BODY, headers=bearer(token))).json()

@@ -79,6 +79,37 @@ async def test_unknown_hosts_are_refused(api):
     assert_problem(response, 400, "invalid_host")
 
 
+# Served when the Host header was split at its last colon rather than parsed.
+HOST_BYPASSES = ["127.0.0.1:80.evil.example", "localhost:8899@evil.example"]
+MALFORMED_HOSTS = [*HOST_BYPASSES, "localhost:80:80", "localhost:http", "local host", ":8000",
+                   "localhost:65536", "[::1]x", "[::1%eth0]:8000", "127.0.0.1/x", ""]
+
+
+async def test_host_headers_are_parsed_not_split(api_factory):
+    allowed = ["localhost", "127.0.0.1", "[::1]:8000", "api.example.com:8443"]
+    async with api_factory(allowed_hosts=allowed) as api:
+        for host in [*MALFORMED_HOSTS, "[::1]:8001", "[::1]", "api.example.com:443",
+                     "api.example.com", "evil.example:8000"]:
+            response = await api.client.get("/health", headers={"Host": host})
+            assert_problem(response, 400, "invalid_host")
+        for host in ["127.0.0.1:8000", "localhost", "LocalHost.:8000", "localhost:",
+                     "[::1]:8000", "[0:0::1]:8000", "api.example.com:8443"]:
+            response = await api.client.get("/health", headers={"Host": host})
+            assert response.status_code == 200, host
+        twice = await api.client.get("/health", headers=[("Host", "localhost"),
+                                                         ("Host", "evil.example")])
+        assert_problem(twice, 400, "invalid_host")
+
+
+async def test_any_host_still_needs_a_well_formed_host_header(api_factory):
+    async with api_factory(allowed_hosts=["*"]) as api:
+        assert (await api.client.get("/health", headers={"Host": "evil.example"})
+                ).status_code == 200
+        for host in MALFORMED_HOSTS:
+            response = await api.client.get("/health", headers={"Host": host})
+            assert_problem(response, 400, "invalid_host")
+
+
 async def test_nul_bytes_and_huge_numbers_are_validation_errors(api):
     for body in ({"email": "a\x00@example.com", "username": "ada", "first_name": "A",
                   "last_name": "B", "password": PASSWORD},

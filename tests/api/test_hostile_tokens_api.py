@@ -42,7 +42,8 @@ async def test_a_well_made_token_of_our_own_is_accepted(api):
 
 @pytest.mark.parametrize("forge", [
     "alg_none", "tampered", "other_key", "expired", "no_exp", "no_sid", "no_typ", "no_aud",
-    "wrong_iss", "hs512", "garbage", "huge", "not_a_uuid",
+    "wrong_iss", "hs512", "garbage", "huge", "not_a_uuid", "nbf_in_ten_minutes",
+    "iat_in_ten_minutes", "nbf_not_a_number",
 ])
 async def test_forged_tokens_are_invalid(api, forge):
     access, uid, sid = await session_of(api)
@@ -62,6 +63,11 @@ async def test_forged_tokens_are_invalid(api, forge):
         "garbage": "not.a.token",
         "huge": "a" * 6000,
         "not_a_uuid": jwt.encode(claims("1 OR 1=1", sid), SECRET, algorithm="HS256"),
+        "nbf_in_ten_minutes": jwt.encode(claims(uid, sid, nbf=int(time.time()) + 600), SECRET,
+                                         algorithm="HS256"),
+        "iat_in_ten_minutes": jwt.encode(claims(uid, sid, iat=int(time.time()) + 600), SECRET,
+                                         algorithm="HS256"),
+        "nbf_not_a_number": jwt.encode(claims(uid, sid, nbf="0"), SECRET, algorithm="HS256"),
     }
     response = await api.client.get(ME, headers=bearer(tokens[forge]))
     assert response.status_code == 401

@@ -123,6 +123,33 @@ async def test_tags_by_admins_and_on_books_by_owners(api):
     assert (missing.status_code, missing.json()["error_code"]) == (404, "tag_not_found")
 
 
+FULLWIDTH_SCIFI = "\uff53\uff43\uff49\uff46\uff49"
+INVISIBLE = ["\u200b", "\u200d", "\u00ad", "\u202e", "\u2066", "\ufeff", "\U000e0001"]
+
+
+async def test_tag_names_that_look_alike_are_one_tag(api):
+    owner, _ = await writer(api)
+    root = await admin_token(api)
+    scifi = await api.client.post("/api/v1/tags", json={"name": "scifi"}, headers=bearer(root))
+    assert scifi.status_code == 201
+    clash = await api.client.post("/api/v1/tags", json={"name": FULLWIDTH_SCIFI},
+                                  headers=bearer(root))
+    assert (clash.status_code, clash.json()["error_code"]) == (409, "tag_exists")
+    for char in INVISIBLE:
+        for name in (f"sci{char}fi", f"{char}scifi", f"scifi{char}"):
+            hidden = await api.client.post("/api/v1/tags", json={"name": name},
+                                           headers=bearer(root))
+            assert (hidden.status_code, hidden.json()["error_code"]) == (
+                422, "validation_error"), ascii(name)
+    book = await book_of(api, owner, tags=["scifi"])
+    wide = await book_of(api, owner, title="Wide", tags=[FULLWIDTH_SCIFI.upper()])
+    assert [t["uid"] for t in wide["tags"]] == [scifi.json()["uid"]]
+    found = (await api.client.get(BOOKS, params={"tag": FULLWIDTH_SCIFI})).json()
+    assert {b["uid"] for b in found["items"]} == {book["uid"], wide["uid"]}
+    listed = (await api.client.get("/api/v1/tags")).json()
+    assert [t["name"] for t in listed["items"]] == ["scifi"]
+
+
 async def test_twenty_concurrent_reviews_leave_exact_figures(api):
     owner, _ = await writer(api)
     book = await book_of(api, owner)

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from adapters.memory.clock import SystemClock
 from adapters.sqlalchemy.tables import books
 from adapters.sqlalchemy.token_store import SqlTokenStore
 from application.books.bulk import RECORD_FIELDS
+from domain.books import Book, BookDetails
 from domain.users import Role
 from tests.integration.sql_fixtures import make_user, truncate_all
 
@@ -128,3 +129,43 @@ async def test_operator_commands(bookly, uow_factory, sql_sessions, tmp_path):
     async with uow_factory() as uow:
         stored = await uow.users.get(ada.uid)
         assert (stored.role, stored.is_active) == (Role.USER, False)
+
+
+FORMULAS = {'=HYPERLINK("http://x","y")': '\'=HYPERLINK("http://x","y")', "+1": "'+1",
+            "-1": "'-1", "@x": "'@x", "'=x": "''=x", "'Salem's Lot": "'Salem's Lot"}
+
+
+async def shelf(sql_sessions, owner_uid) -> list[tuple[str, str, str]]:
+    async with sql_sessions() as session:
+        rows = await session.execute(select(books.c.title, books.c.author, books.c.publisher)
+                                     .where(books.c.owner_uid == owner_uid))
+    return sorted(tuple(row) for row in rows)
+
+
+async def test_formulas_go_out_as_text_and_come_back_as_they_were(bookly, uow_factory,
+                                                                  sql_sessions, tmp_path):
+    ada, other = make_user(email="ada@example.com"), make_user(email="other@example.com")
+    now = datetime.now(UTC)
+    async with uow_factory() as uow:
+        await uow.users.add(ada)
+        await uow.users.add(other)
+        await uow.books.add_many([Book.create(uuid.uuid4(), ada.uid, BookDetails(
+            text, text, text, date(2000, 1, 1), 10, "en"), now) for text in FORMULAS])
+        await uow.commit()
+    (tmp_path / "tab.csv").write_text(csv_text([["\t=x", "A", "P", "2000-01-01", "1", "en"]]),
+                                      encoding="utf-8")
+
+    exported, refused = await asyncio.gather(
+        bookly("books", "export", "--owner", "ada@example.com"),
+        bookly("books", "import", "tab.csv", "--owner", "other@example.com"))
+    rows = list(csv.reader(io.StringIO(exported.stdout)))[1:]
+    assert sorted(row[:3] for row in rows) == sorted([w, w, w] for w in FORMULAS.values())
+    assert failed_with(refused, "bookly: tab.csv: 1 bad record; nothing was imported")
+    assert refused.stderr.splitlines()[0] == "tab.csv:2: title: 1 to 255 printable characters."
+    assert await shelf(sql_sessions, other.uid) == []
+
+    copied = await bookly("books", "import", "-", "--owner", "other@example.com", "--json",
+                          stdin=exported.stdout)
+    assert json.loads(copied.stdout)["added"] == len(FORMULAS)
+    assert await shelf(sql_sessions, other.uid) == await shelf(sql_sessions, ada.uid) == sorted(
+        (text, text, text) for text in FORMULAS)

@@ -147,3 +147,62 @@ async def test_tag_counts_start_from_the_links_already_there(empty_database_url:
         await engine.dispose()
     assert {uid: int(n) for uid, n in kept.items()} == (
         {common.uid: 3, rare.uid: 1} if postgresql else {})
+
+
+async def test_0008_cleans_tag_names_and_merges_look_alikes_into_the_oldest(
+        empty_database_url: str) -> None:
+    from datetime import UTC, date, datetime, timedelta
+    from uuid import UUID, uuid4
+
+    from sqlalchemy import insert, select, text
+
+    from adapters.sqlalchemy.engine import session_factory
+    from adapters.sqlalchemy.tables import book_tags, tags
+    from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+    from domain.books import Book
+    from tests.integration.sql_fixtures import make_user
+
+    url, now = empty_database_url, datetime(2026, 1, 1, tzinfo=UTC)
+    await asyncio.to_thread(upgrade_to, url, "0007")
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    owner = make_user()
+    b1, b2, b3 = [Book(uuid4(), owner.uid, f"T{n}", "A", "P", date(2000, 1, 1), 1, "en", now,
+                       now) for n in range(3)]
+    # (uid, name as stored before 0008, its key then, created_at, linked books)
+    scifi = (UUID(int=2), "scifi", "scifi", now, [b1])
+    tied = (UUID(int=3), "\uff33\uff43\uff49\uff26\uff49", "\uff53\uff43\uff49\uff46\uff49",
+            now, [b1, b2])  # fullwidth "SciFi", as old as scifi: the uid decides
+    hidden = (UUID(int=1), "sci\u200bfi", "sci\u200bfi", now + timedelta(1), [b3])
+    wide = (UUID(int=4), "\uff30oetry", "\uff50oetry", now - timedelta(1), [b3])
+    blank = (UUID(int=5), "\u200b", "\u200b", now, [])  # nothing left once cleaned
+    try:
+        async with SqlUnitOfWork(sessions) as uow:
+            await uow.users.add(owner)
+            await uow.books.add_many([b1, b2, b3])
+            await uow.commit()
+        async with engine.begin() as connection:
+            made = [scifi, tied, hidden, wide, blank]
+            await connection.execute(insert(tags), [
+                {"uid": uid, "name": name, "name_key": key, "created_at": at}
+                for uid, name, key, at, _ in made])
+            await connection.execute(insert(book_tags), [
+                {"book_uid": book.uid, "tag_uid": uid} for uid, *_, linked in made
+                for book in linked])
+        await asyncio.to_thread(upgrade_to, url, "0008")
+        async with engine.connect() as connection:
+            names = {uid: (name, key) for uid, name, key in await connection.execute(
+                select(tags.c.uid, tags.c.name, tags.c.name_key))}
+            links = {(tag, book) for book, tag in await connection.execute(select(book_tags))}
+            postgresql = connection.dialect.name == "postgresql"
+            counts = dict((await connection.execute(text(
+                "SELECT tag_uid, sum(links) FROM tag_link_counts GROUP BY tag_uid "
+                "HAVING sum(links) <> 0"))).all())
+    finally:
+        await engine.dispose()
+    assert names == {scifi[0]: ("scifi", "scifi"), wide[0]: ("Poetry", "poetry"),
+                     blank[0]: ("\u200b", "\u200b")}
+    assert links == {(scifi[0], b1.uid), (scifi[0], b2.uid), (scifi[0], b3.uid),
+                     (wide[0], b3.uid)}
+    assert {uid: int(n) for uid, n in counts.items()} == (  # kept by PostgreSQL's triggers
+        {scifi[0]: 3, wide[0]: 1} if postgresql else {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import time
 from pathlib import Path
 
@@ -23,6 +24,25 @@ async def failure_of(url: str, sql: str = "SELECT 1", **options: float) -> BaseE
     finally:
         await engine.dispose()
     raise AssertionError("no error")
+
+
+async def test_a_new_sqlite_file_is_its_owners_only_and_an_old_one_keeps_its_mode(
+        tmp_path: Path, permissive_umask: None) -> None:
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    old.touch()
+    old.chmod(0o644)  # as a deployment chose
+    for path in (old, new):
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+                await connection.commit()
+                modes = {p.name: stat.S_IMODE(p.stat().st_mode)
+                         for p in tmp_path.glob(f"{path.name}*")}
+        finally:
+            await engine.dispose()
+        assert modes == dict.fromkeys([path.name, f"{path.name}-wal", f"{path.name}-shm"],
+                                      0o644 if path == old else 0o600)
 
 
 async def test_sqlite_file_gets_its_folder_and_pragmas(tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ import csv
 import io
 import json
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from application.books.bulk import RECORD_FIELDS
+from domain.books import Book, BookDetails
 from domain.users import Role, User
 from entrypoints.cli import users as users_cli
 from entrypoints.cli.main import main, parser
@@ -248,3 +249,45 @@ async def test_export_writes_what_import_reads(harness, people, tmp_path, capsys
     assert capsys.readouterr().out == HEADER + "\n"
     assert "No account" in await fails(harness, "books", "export", "--owner", "x@example.com")
     assert capsys.readouterr().out == ""  # nothing written before the failure
+
+
+# Titles that a spreadsheet would run, and one that merely starts with a quote.
+FORMULAS = {'=HYPERLINK("http://x","y")': '\'=HYPERLINK("http://x","y")', "+1": "'+1",
+            "-1": "'-1", "@x": "'@x", "'=x": "''=x", "'Salem's Lot": "'Salem's Lot"}
+
+
+def add_book(harness, owner: User, text: str) -> None:
+    details = BookDetails(text, f"{text} author", text, date(2000, 1, 1), 10, "en")
+    book = Book.create(uuid.uuid4(), owner.uid, details, harness.clock.now())
+    harness.database.books[book.uid] = book
+
+
+async def test_export_writes_formulas_as_text_and_import_reads_them_back(harness, people,
+                                                                         tmp_path, capsys):
+    for title in FORMULAS:
+        add_book(harness, people["ada"], title)
+    await bookly(harness, "books", "export", "--owner", "ada@example.com")
+    exported = capsys.readouterr().out
+    rows = list(csv.reader(io.StringIO(exported)))[1:]
+    assert sorted(row[0] for row in rows) == sorted(FORMULAS.values())
+    assert sorted(row[2] for row in rows) == sorted(FORMULAS.values())  # publishers too
+    assert {row[1] for row in rows} == {f"{written} author" for written in FORMULAS.values()}
+
+    (tmp_path / "out.csv").write_text(exported, encoding="utf-8")
+    await bookly(harness, "books", "import", str(tmp_path / "out.csv"), "--owner",
+                 "bob@example.com")
+    copied = [b for b in harness.database.books.values() if b.owner_uid == people["bob"].uid]
+    assert sorted((b.title, b.author, b.publisher) for b in copied) == sorted(
+        (title, f"{title} author", title) for title in FORMULAS)
+
+
+async def test_a_cell_with_a_control_character_is_refused_not_trimmed(harness, people,
+                                                                     tmp_path, capsys):
+    path = write_csv(tmp_path / "tab.csv", DUNE, '"\t=HYPERLINK(""http://x"",""y"")",A,P,'
+                     "2000-01-01,1,en", "Emma,Jane Austen,\"Murray\r\",1815-12-23,400,en")
+    reason = await fails(harness, "books", "import", path, "--owner", "ada@example.com")
+    assert reason == f"bookly: {path}: 2 bad records; nothing was imported"
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:3: title: 1 to 255 printable characters.",
+        f"{path}:4: publisher: 1 to 255 printable characters."]
+    assert harness.database.books == {}

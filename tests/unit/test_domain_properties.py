@@ -128,11 +128,11 @@ def test_usernames_are_3_to_32_of_letters_digits_dot_dash_underscore(raw):
 
 
 def printable_trimmed(raw: str, max_length: int) -> str | None:
-    """The rule of names and book texts: NFC, trimmed, 1 to `max_length` characters, none
-    of them a C0 control."""
+    """The rule of names and book texts: no C0 control, DEL or C1 control anywhere (a
+    leading tab is refused, not trimmed); NFC, trimmed, 1 to `max_length` characters."""
     text = unicodedata.normalize("NFC", raw).strip()
-    good = 0 < len(text) <= max_length and all(ord(char) >= 32 for char in text)
-    return text if good else None
+    controls = [char for char in raw if ord(char) < 32 or 0x7F <= ord(char) <= 0x9F]
+    return text if 0 < len(text) <= max_length and not controls else None
 
 
 long_texts = st.one_of(texts, st.text(st.one_of(letters, tricky_chars), min_size=60,
@@ -141,6 +141,9 @@ long_texts = st.one_of(texts, st.text(st.one_of(letters, tricky_chars), min_size
 
 @PURE
 @given(long_texts)
+@example("\t=x")
+@example("x\r")
+@example(" \x85x")
 def test_names_are_1_to_64_printable_characters_once_trimmed(raw):
     ok, name = accepted(check_name, "first_name", raw)
     assert name == printable_trimmed(raw, NAME_MAX_LENGTH)
@@ -161,15 +164,22 @@ tag_names = st.one_of(texts, st.text(st.one_of(letters, st.sampled_from(SPACES))
                                      min_size=38, max_size=60))
 
 
+INVISIBLE = {"Cf", "Cc", "Co", "Cs", "Cn"}  # format, control, private, surrogate, unassigned
+
+
 @PURE
 @given(tag_names)
+@example("sci\u200bfi")
+@example("\uff53\uff43\uff49\uff46\uff49")  # fullwidth
 def test_clean_tag_names_are_a_fixed_point_of_the_rule(raw):
     ok, name = accepted(clean_tag_name, raw)
-    words = unicodedata.normalize("NFC", raw).split()
+    words = unicodedata.normalize("NFKC", raw).split()
     expected = " ".join(words)
-    assert ok == (0 < len(expected) <= TAG_NAME_MAX_LENGTH and expected.isprintable())
+    assert ok == (0 < len(expected) <= TAG_NAME_MAX_LENGTH and expected.isprintable()
+                  and not any(unicodedata.category(char) in INVISIBLE for char in expected))
     if ok:
         assert name == expected and clean_tag_name(name) == name
+        assert unicodedata.is_normalized("NFKC", name)
         assert tag_key(name) == tag_key(raw)
 
 
@@ -185,7 +195,10 @@ def test_tag_keys_ignore_case_and_spacing(data, raw):
     assert accepted(tag_key, variant) == (ok, key)
     if ok:
         assert accepted(tag_key, spaced) == (True, key)
-        assert key == key.casefold()
+        assert key == unicodedata.normalize("NFKC", key.casefold())  # folded, normalised
+        wide = "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char
+                       for char in variant)
+        assert accepted(tag_key, wide) == (True, key)  # fullwidth forms are the same tag
 
 
 # --- Books and reviews -------------------------------------------------------------------

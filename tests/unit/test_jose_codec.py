@@ -100,6 +100,12 @@ def _forgeries() -> dict[str, str]:
         "exp-as-float": jwt.encode(payload(exp=9999999999.5), SECRET, "HS256"),
         "exp-huge": jwt.encode(payload(exp=10**30), SECRET, "HS256"),
         "iat-bool": jwt.encode(payload(iat=True), SECRET, "HS256"),
+        "nbf-as-string": jwt.encode(payload(nbf=str(int(NOW.timestamp()))), SECRET, "HS256"),
+        "nbf-as-float": jwt.encode(payload(nbf=NOW.timestamp() - 0.5), SECRET, "HS256"),
+        "nbf-bool": jwt.encode(payload(nbf=False), SECRET, "HS256"),
+        "nbf-huge": jwt.encode(payload(nbf=10**30), SECRET, "HS256"),
+        "iat-in-ten-minutes": jwt.encode(payload(iat=int(NOW.timestamp()) + 600), SECRET,
+                                         "HS256"),
         "jti-empty": jwt.encode(payload(jti=""), SECRET, "HS256"),
         "garbage": "not.a.token",
         "two-parts": "abc.def",
@@ -181,3 +187,29 @@ def test_refused_tokens_are_verified_again_each_time(
         with pytest.raises(InvalidToken):
             codec.decode(FORGERIES["other-key"])
     assert calls == [FORGERIES["other-key"]] * 2
+
+
+def at(seconds: int) -> int:
+    """NOW plus `seconds`, as a JWT time."""
+    return int(NOW.timestamp()) + seconds
+
+
+@pytest.mark.parametrize(("claim", "ahead"), [("nbf", 31), ("nbf", 600), ("iat", 31),
+                                              ("iat", 600)])
+def test_a_token_from_the_future_is_refused_until_its_time(
+    codec: JoseTokenCodec, clock: FixedClock, claim: str, ahead: int
+) -> None:
+    token = jwt.encode(payload(**{claim: at(ahead)}), SECRET, algorithm="HS256")
+    for _ in range(2):  # the second time from the cache of verified tokens
+        with pytest.raises(InvalidToken):
+            codec.decode(token)
+    clock.advance(ahead - 30)  # within the clock skew allowed
+    assert codec.decode(token).subject
+
+
+@pytest.mark.parametrize(("claim", "ahead"), [("nbf", 30), ("nbf", 0), ("nbf", -100),
+                                              ("iat", 30), ("iat", -100)])
+def test_a_token_within_the_clock_skew_or_already_valid_is_accepted(
+    codec: JoseTokenCodec, claim: str, ahead: int
+) -> None:
+    codec.decode(jwt.encode(payload(**{claim: at(ahead)}), SECRET, algorithm="HS256"))

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import email
+import os
+import stat
 from email.policy import default
 from pathlib import Path
 
@@ -28,6 +30,35 @@ async def test_writes_one_eml_file_per_message(tmp_path: Path) -> None:
     html = first.get_body(preferencelist=("html",))
     assert html is not None and html.get_content().strip() == "<p>one</p>"
     assert second.get_content().strip() == "two"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_mails_and_their_folder_are_for_their_owner_only(tmp_path: Path,
+                                                               permissive_umask) -> None:
+    folder = tmp_path / "outbox"
+    seen: list[int] = []
+    real_replace = os.replace
+
+    def replace(source, target) -> None:  # the temporary file, just before it is renamed
+        seen.append(mode(Path(source)))
+        real_replace(source, target)
+
+    mailer = FileOutboxMailer(folder, FROM)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("adapters.memory.outbox_mailer.os.replace", replace)
+        await mailer.send(EmailMessage(to="a@example.com", subject="Reset", text="a link"))
+    assert mode(folder) == 0o700
+    assert [mode(path) for path in folder.iterdir()] == [0o600] and seen == [0o600]
+
+
+async def test_a_folder_that_exists_keeps_its_mode(tmp_path: Path, permissive_umask) -> None:
+    (tmp_path / "shared").mkdir(mode=0o750)
+    await FileOutboxMailer(tmp_path / "shared", FROM).send(
+        EmailMessage(to="a@example.com", subject="s", text="t"))
+    assert mode(tmp_path / "shared") == 0o750
 
 
 async def test_names_are_unique(tmp_path: Path) -> None:

@@ -69,3 +69,16 @@ def test_default_argon2_parameters_meet_owasps_minimum():
 def test_a_workers_session_cache_never_outlives_the_cached_account(values, expected):
     settings = Settings(_env_file=None, secret_key="k" * 40, **values)
     assert configuration(settings)["session_cache_ttl"] == expected
+
+
+@pytest.mark.parametrize("entry", ["http://api.example.com", "api.example.com:https",
+                                   "user@api.example.com", "api.example.com:65536",
+                                   "*.example.com", "[::1", "a b"])
+def test_allowed_hosts_refuse_entries_no_host_header_could_match(entry):
+    with pytest.raises(ValidationError, match="BOOKLY_ALLOWED_HOSTS"):
+        Settings(_env_file=None, allowed_hosts=f"localhost,{entry}")
+
+
+def test_allowed_hosts_take_ports_ipv6_and_the_wildcard():
+    entries = "api.example.com:8443,[::1]:8000,::1,127.0.0.1,*"
+    assert Settings(_env_file=None, allowed_hosts=entries).allowed_hosts == entries.split(",")

@@ -39,7 +39,9 @@ async def list_tags(paging: PagingDep, container: ContainerDep) -> PageOut[TagOu
              responses={**errors(401, 403, 409, 422), **linked(201, "The tag made", **TAG_LINKS)})
 async def create_tag(body: TagIn, principal: PrincipalDep, container: ContainerDep,
                      response: Response) -> TagOut:
-    """Admins only; names are unique without regard to case (409 `tag_exists`)."""
+    """Admins only. A name is stored NFKC-normalised (fullwidth letters are plain ones) and
+    is unique without regard to case (409 `tag_exists`); invisible characters (zero-width
+    space or joiner, soft hyphen, bidi controls, BOM) are refused (422)."""
     tag = await container.manage_tags().create(principal, body.name)
     response.headers["Location"] = f"{router.prefix}/{tag.uid}"
     return tag_out(tag)
