@@ -163,6 +163,16 @@ class LastAdmin(DomainError):
     default_detail = "This would leave no active admin."
 
 
+class InvalidCursor(DomainError):
+    """A cursor that is not one this service gave out for this list, or one sent with a
+    filter or sort other than its own."""
+
+    error_code = "invalid_cursor"
+    kind = ErrorKind.INVALID
+    default_detail = ("This cursor does not continue this list: use the next_cursor of a "
+                      "page of the same list, with no other filter, sort or offset.")
+
+
 class TooManyRequests(DomainError):
     error_code = "too_many_requests"
     kind = ErrorKind.RATE_LIMITED

@@ -17,6 +17,7 @@ from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.argon2.threads import hashing_threads
 from adapters.celery.client import create_celery
 from adapters.celery.task_queue import CeleryTaskQueue
+from adapters.itsdangerous.cursor_signer import ItsdangerousCursorSigner
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
 from adapters.jinja.renderer import JinjaMailRenderer
 from adapters.jose.token_codec import JoseTokenCodec
@@ -24,13 +25,12 @@ from adapters.memory.clock import SystemClock
 from adapters.memory.outbox_mailer import FileOutboxMailer
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.task_queue import InProcessTaskQueue
-from adapters.postgres.book_reads import PostgresBookReads
-from adapters.postgres.pool import PostgresPool
 from adapters.redis.client import create_redis
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.session_cache import InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore, invalidation_channel
 from adapters.smtp.mailer import SmtpMailer
+from adapters.sqlalchemy.book_reads import SqlBookReads
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
@@ -64,7 +64,6 @@ from application.books.catalogue import (
     GetBook,
     ListBooks,
     ListUserBooks,
-    RepositoryBookReads,
     UpdateBook,
 )
 from application.books.reviews import (
@@ -77,6 +76,7 @@ from application.books.reviews import (
 from application.books.tags import ManageTags, TagBook
 from application.outbox.relay import OutboxRelay, RelayPolicy
 from application.outbox.retry import RetryPolicy
+from application.paging import Cursors
 from application.users.administration import (
     ChangeUser,
     FindUserByEmail,
@@ -122,16 +122,9 @@ class Container(containers.DeclarativeContainer):
     session_listener = providers.Singleton(
         InvalidationListener, redis,
         providers.Callable(invalidation_channel, config.redis_key_prefix), session_cache)
-    # The read side of PostgreSQL: a pool of asyncpg connections, beside the units of
-    # work's.
-    postgres_pool = providers.Singleton(PostgresPool, config.database_url,
-                                        config.database_pool_size,
-                                        config.dependency_timeout_seconds)
-    book_reads = providers.Selector(
-        config.book_reads,
-        postgres=providers.Singleton(PostgresBookReads, postgres_pool),
-        repository=providers.Singleton(RepositoryBookReads, uow),
-    )
+    # The catalogue's reads: one statement each, on the engine's pool, outside any unit
+    # of work.
+    book_reads = providers.Singleton(SqlBookReads, engine)
 
     rate_limiter = providers.Selector(
         config.rate_limiter,
@@ -146,6 +139,8 @@ class Container(containers.DeclarativeContainer):
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     token_codec = providers.Singleton(JoseTokenCodec, config.secret_key, clock)
     link_signer = providers.Singleton(ItsdangerousLinkSigner, config.secret_key, clock)
+    cursors = providers.Singleton(Cursors, providers.Singleton(ItsdangerousCursorSigner,
+                                                               config.secret_key))
     policy = providers.Singleton(
         AuthPolicy,
         public_url=config.public_url,
@@ -214,15 +209,15 @@ class Container(containers.DeclarativeContainer):
                                                  common_passwords, token_store, clock, policy)
     create_admin = providers.Singleton(CreateAdmin, uow, hasher, common_passwords,
                                        token_store, clock)
-    list_users = providers.Singleton(ListUsers, uow)
+    list_users = providers.Singleton(ListUsers, uow, cursors)
     get_user = providers.Singleton(GetUser, uow)
     find_user_by_email = providers.Singleton(FindUserByEmail, uow)
     change_user = providers.Singleton(ChangeUser, uow, token_store, clock)
 
     add_book = providers.Singleton(AddBook, uow, clock)
     get_book = providers.Singleton(GetBook, book_reads)
-    list_books = providers.Singleton(ListBooks, book_reads)
-    list_user_books = providers.Singleton(ListUserBooks, uow)
+    list_books = providers.Singleton(ListBooks, book_reads, cursors)
+    list_user_books = providers.Singleton(ListUserBooks, uow, book_reads, cursors)
     update_book = providers.Singleton(UpdateBook, uow, clock)
     delete_book = providers.Singleton(DeleteBook, uow)
     import_books = providers.Singleton(ImportBooks, uow, clock)
@@ -231,8 +226,8 @@ class Container(containers.DeclarativeContainer):
     edit_review = providers.Singleton(EditReview, uow, clock)
     delete_review = providers.Singleton(DeleteReview, uow)
     get_review = providers.Singleton(GetReview, uow)
-    list_reviews = providers.Singleton(ListReviews, uow)
-    manage_tags = providers.Singleton(ManageTags, uow, clock)
+    list_reviews = providers.Singleton(ListReviews, uow, cursors)
+    manage_tags = providers.Singleton(ManageTags, uow, clock, cursors)
     tag_book = providers.Singleton(TagBook, uow, clock)
 
 
@@ -243,7 +238,6 @@ def configuration(settings: Settings) -> dict[str, object]:
         secret_key=settings.resolved_secret_key(),
         mail_outbox_dir=Path(settings.mail_outbox_dir),
         token_store="redis" if settings.redis_url else "sql",
-        book_reads="repository" if settings.is_sqlite else "postgres",
         rate_limiter="redis" if settings.redis_url else "memory",
         mailer="smtp" if settings.smtp_host else "outbox",
         smtp_starttls=settings.smtp_starttls,
@@ -287,6 +281,4 @@ async def close_resources(container: Container) -> None:
     if client is not None:
         await client.aclose()
     await container.engine().dispose()
-    if container.config.book_reads() == "postgres":
-        await container.postgres_pool().close()
     container.argon2_threads().shutdown(wait=False, cancel_futures=True)

@@ -6,19 +6,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.reviews import Link, newest_first
+from adapters.memory.reviews import Link, newest_first, paged
 from adapters.memory.rows import StagedRows
-from application.ports.books import NEWEST_REVIEWS, BookDetail, BookQuery, BookSort, BookView, Page
+from application.ports.books import (
+    NEWEST_REVIEWS,
+    BookDetail,
+    BookQuery,
+    BookSort,
+    BookView,
+    book_position,
+    search_key,
+)
+from application.ports.pages import Page, Position, bounded
+from application.ports.persistence import UnitOfWorkFactory
 from domain.books import Book
 from domain.reviews import Review
 from domain.tags import Tag, tag_key
 
 Ratings = tuple[int, int]  # (review count, sum of ratings)
-
-
-def search_key(text: str) -> str:
-    """Case-insensitive form used for matching and sorting, as the SQL adapter stores it."""
-    return text.casefold()
+DESCENDING = {BookSort.NEWEST, BookSort.TITLE_DESC, BookSort.RATING_DESC}
 
 
 class MemoryBookRepository:
@@ -63,13 +69,18 @@ class MemoryBookRepository:
         self._ratings.put(uid, (count + count_delta, total + sum_delta))
 
     async def search(self, query: BookQuery) -> Page[BookView]:
+        """As the SQL adapter: totals exact for kept lists, else bounded."""
         views = [self._view(book) for book in self._rows.values() if _matches(book, query)]
         if query.tag is not None:
             wanted = tag_key(query.tag)
             views = [v for v in views if any(t.key == wanted for t in v.tags)]
-        _sort(views, query.sort)
-        return Page(views[query.offset:query.offset + query.limit], len(views),
-                    query.limit, query.offset)
+        sort = query.order
+        _sort(views, sort)
+        total, exact = (len(views), True) if query.counted_list() else bounded(len(views))
+        if query.after is not None:
+            views = [v for v in views if _beyond(book_position(v, sort), query.after, sort)]
+        return paged(views, query.limit, query.offset, query.after, total, exact,
+                     lambda view: book_position(view, sort))
 
     async def detail(self, uid: UUID) -> BookDetail | None:
         book = self._rows.get(uid)
@@ -84,6 +95,34 @@ class MemoryBookRepository:
         count, total = self._ratings.get(book.uid) or (0, 0)
         return BookView(book, sorted(tags, key=lambda t: (t.key, t.uid)), count,
                         total / count if count else None)
+
+
+def _beyond(position: Position, after: Position, sort: BookSort) -> bool:
+    """Whether `position` comes after `after` in a list in `sort` order."""
+    descending = sort in DESCENDING
+    if sort in (BookSort.RATING, BookSort.RATING_DESC):
+        unrated, after_unrated = position[0] is None, after[0] is None
+        if unrated != after_unrated:
+            return unrated  # the unrated books come after all the rated ones
+        if unrated:
+            position, after = position[1:], after[1:]
+    return position < after if descending else position > after
+
+
+class MemoryBookReads:
+    """`BookReads` through a memory unit of work's book repository."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def detail(self, uid: UUID) -> BookDetail | None:
+        async with self._uow() as uow:
+            return await uow.books.detail(uid)
+
+    async def search(self, query: BookQuery) -> Page[BookView]:
+        async with self._uow() as uow:
+            assert isinstance(uow.books, MemoryBookRepository)
+            return await uow.books.search(query)
 
 
 def _matches(book: Book, query: BookQuery) -> bool:

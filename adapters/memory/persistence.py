@@ -10,11 +10,16 @@ from uuid import UUID
 from adapters.memory.books import MemoryBookRepository
 from adapters.memory.clock import SystemClock
 from adapters.memory.outbox import MemoryOutboxRepository
-from adapters.memory.reviews import MemoryReviewRepository, MemoryTagRepository
+from adapters.memory.reviews import (
+    MemoryReviewRepository,
+    MemoryTagRepository,
+    from_position,
+    paged,
+)
 from adapters.memory.rows import StagedRows
-from application.ports.books import Page
 from application.ports.clock import Clock
-from application.ports.users import UserQuery, user_search_key
+from application.ports.pages import Page, bounded
+from application.ports.users import UserQuery, user_position, user_search_key
 from domain.errors import EmailTaken, ReviewExists, TagExists, UsernameTaken
 from domain.users import User
 
@@ -47,9 +52,10 @@ class MemoryUserRepository:
 
     async def search(self, query: UserQuery) -> Page[User]:
         found = sorted((u for u in self._rows.values() if _user_matches(u, query)),
-                       key=lambda u: (u.created_at, u.uid))
-        return Page(found[query.offset:query.offset + query.limit], len(found),
-                    query.limit, query.offset)
+                       key=user_position)
+        total, exact = (len(found), True) if query.is_whole_list else bounded(len(found))
+        rest = from_position(found, query.after, False, user_position)
+        return paged(rest, query.limit, query.offset, query.after, total, exact, user_position)
 
     async def lock_active_admins(self) -> set[UUID]:
         """Nothing to lock: memory units of work never wait on I/O, so a use case's check

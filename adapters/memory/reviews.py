@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 from adapters.memory.rows import StagedRows
-from application.ports.books import Page
+from application.ports.pages import Page, Position, fetched_page
+from application.ports.reviews import review_position, tag_position
 from domain.reviews import Review
 from domain.tags import Tag, tag_key
+
+T = TypeVar("T")
 
 Link = tuple[UUID, UUID]  # (book_uid, tag_uid)
 
 
 def newest_first(reviews: list[Review]) -> list[Review]:
     return sorted(reviews, key=lambda r: (r.created_at, r.uid), reverse=True)
+
+
+def paged(ordered: list[T], limit: int, offset: int, after: Position | None, total: int,
+          exact: bool, position_of: Callable[[T], Any]) -> Page[T]:
+    """The page of `ordered` (already from `after`, if given) as the SQL adapters read it."""
+    start = 0 if after is not None else offset
+    return fetched_page(ordered[start:start + limit + 1], limit,
+                        None if after is not None else offset, total, exact, position_of)
+
+
+def from_position(ordered: list[T], after: Position | None, descending: bool,
+                  position_of: Callable[[T], Any]) -> list[T]:
+    if after is None:
+        return ordered
+    return [item for item in ordered
+            if (position_of(item) < after if descending else position_of(item) > after)]
 
 
 class MemoryReviewRepository:
@@ -37,12 +57,13 @@ class MemoryReviewRepository:
     async def delete(self, review: Review) -> None:
         self._rows.remove(review.uid)
 
-    async def page(self, limit: int, offset: int, book_uid: UUID | None = None,
-                   user_uid: UUID | None = None) -> Page[Review]:
+    async def page(self, limit: int, offset: int, after: Position | None = None,
+                   book_uid: UUID | None = None, user_uid: UUID | None = None) -> Page[Review]:
         found = newest_first([r for r in self._rows.values()
                               if (book_uid is None or r.book_uid == book_uid)
                               and (user_uid is None or r.user_uid == user_uid)])
-        return Page(found[offset:offset + limit], len(found), limit, offset)
+        rest = from_position(found, after, True, review_position)
+        return paged(rest, limit, offset, after, len(found), True, review_position)
 
 
 class MemoryTagRepository:
@@ -65,9 +86,10 @@ class MemoryTagRepository:
             if link[1] == tag.uid:
                 self._links.remove(link)
 
-    async def page(self, limit: int, offset: int) -> Page[Tag]:
+    async def page(self, limit: int, offset: int, after: Position | None = None) -> Page[Tag]:
         found = sorted(self._rows.values(), key=lambda t: (t.key, t.uid))
-        return Page(found[offset:offset + limit], len(found), limit, offset)
+        rest = from_position(found, after, False, tag_position)
+        return paged(rest, limit, offset, after, len(found), True, tag_position)
 
     async def ensure(self, names: Sequence[str], new_tags: Sequence[Tag]) -> list[Tag]:
         by_key = {tag.key: tag for tag in self._rows.values()}

@@ -1,8 +1,8 @@
-"""Books in SQL, with SQLAlchemy Core.
+"""Books in SQL, with SQLAlchemy Core: the writes, and reads inside a unit of work.
 
-A page is three statements whatever its size: the books (with their figures), their
-total, and the tags of the books on the page. A book's detail is three: the book, its
-tags, its newest reviews."""
+The catalogue's pages and a book's detail are written once, in `catalogue.py`; a book's
+links to its tags carry copies of its sort keys, and every write here that changes one
+(title, rating figures) changes the copies in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,103 +11,25 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    Select,
-    bindparam,
-    case,
-    cast,
-    delete,
-    exists,
-    func,
-    insert,
-    select,
-    tuple_,
-    update,
-)
+from sqlalchemy import Float, bindparam, case, cast, delete, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sqlalchemy.reviews import NEWEST, REVIEW_COLUMNS, TAG_COLUMNS, to_review, to_tag
-from adapters.sqlalchemy.tables import book_tags, book_totals, books, reviews, tags
-from application.ports.books import (
-    NEWEST_REVIEWS,
-    BookDetail,
-    BookQuery,
-    BookSort,
-    BookView,
-    Page,
-)
+from adapters.sqlalchemy.catalogue import BOOK_COLUMNS, detail_statement, to_book, to_detail
+from adapters.sqlalchemy.tables import book_tags, books
+from application.ports.books import BookDetail, search_key
 from domain.books import Book
-from domain.tags import Tag, tag_key
 
-COLUMNS = ("uid", "owner_uid", "title", "author", "publisher", "published_date", "page_count",
-           "language", "created_at", "updated_at")
-ORDER = {
-    BookSort.NEWEST: (books.c.created_at.desc(), books.c.uid.desc()),
-    BookSort.OLDEST: (books.c.created_at.asc(), books.c.uid.asc()),
-    BookSort.TITLE: (books.c.title_key.asc(), books.c.uid.asc()),
-    BookSort.TITLE_DESC: (books.c.title_key.desc(), books.c.uid.desc()),
-    BookSort.RATING: (books.c.average_rating.asc().nulls_last(), books.c.uid.asc()),
-    BookSort.RATING_DESC: (books.c.average_rating.desc().nulls_last(), books.c.uid.desc()),
-}
 # Rows per multi-row INSERT of `add_many`: 12 parameters each, well under the limits of
 # PostgreSQL (32,767 per statement) and SQLite (32,766).
 BOOKS_PER_INSERT = 1000
-VIEW_COLUMNS = [books.c[name] for name in COLUMNS] + [books.c.review_count,
-                                                      books.c.average_rating]
-
-
-def search_key(text: str) -> str:
-    return text.casefold()
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with `%`, `_` and `\\` taken literally."""
-    escaped = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def book_values(book: Book) -> dict[str, Any]:
-    values = {name: getattr(book, name) for name in COLUMNS}
+    values = {name: getattr(book, name) for name in BOOK_COLUMNS}
     values.update(title_key=search_key(book.title), author_key=search_key(book.author))
     return values
-
-
-def to_book(row: RowMapping) -> Book:
-    return Book(**{name: row[name] for name in COLUMNS})
-
-
-def conditions(query: BookQuery) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
-    if query.text is not None:
-        pattern = like_pattern(query.text)
-        found.append(books.c.title_key.like(pattern, escape="\\")
-                     | books.c.author_key.like(pattern, escape="\\"))
-    if query.author is not None:
-        found.append(books.c.author_key == search_key(query.author))
-    if query.language is not None:
-        found.append(books.c.language == query.language.lower())
-    if query.owner_uid is not None:
-        found.append(books.c.owner_uid == query.owner_uid)
-    if query.tag is not None:
-        found.append(exists().where(
-            book_tags.c.book_uid == books.c.uid, book_tags.c.tag_uid == tags.c.uid,
-            tags.c.name_key == tag_key(query.tag)))
-    return found
-
-
-def total_of(where: list[ColumnElement[bool]]) -> Select[tuple[int]]:
-    """How many books match; the whole catalogue's size as the triggers of `book_totals`
-    keep it (counted after all if its row is gone)."""
-    counted = select(func.count()).select_from(books).where(*where)
-    if where:
-        return counted
-    return select(func.coalesce(select(book_totals.c.books).scalar_subquery(),
-                                counted.scalar_subquery()))
 
 
 class SqlBookRepository:
@@ -119,7 +41,7 @@ class SqlBookRepository:
 
     async def get(self, uid: UUID) -> Book | None:
         row = (await self._session.execute(
-            select(*[books.c[name] for name in COLUMNS]).where(books.c.uid == uid)
+            select(*[books.c[name] for name in BOOK_COLUMNS]).where(books.c.uid == uid)
         )).mappings().first()
         return None if row is None else to_book(row)
 
@@ -127,6 +49,8 @@ class SqlBookRepository:
         values = book_values(book)
         del values["uid"], values["owner_uid"], values["created_at"]
         await self._session.execute(update(books).where(books.c.uid == book.uid).values(values))
+        await self._session.execute(update(book_tags).where(book_tags.c.book_uid == book.uid)
+                                    .values(title_key=values["title_key"]))
 
     async def delete(self, book: Book) -> None:
         await self._session.execute(delete(books).where(books.c.uid == book.uid))
@@ -149,7 +73,7 @@ class SqlBookRepository:
 
     async def scan(self, after: tuple[datetime, UUID] | None, limit: int,
                    owner_uid: UUID | None = None) -> list[Book]:
-        query = select(*[books.c[name] for name in COLUMNS])
+        query = select(*[books.c[name] for name in BOOK_COLUMNS])
         if owner_uid is not None:
             query = query.where(books.c.owner_uid == owner_uid)
         if after is not None:
@@ -160,27 +84,10 @@ class SqlBookRepository:
             query.order_by(books.c.created_at, books.c.uid).limit(limit))).mappings().all()
         return [to_book(row) for row in rows]
 
-    async def search(self, query: BookQuery) -> Page[BookView]:
-        where = conditions(query)
-        rows = (await self._session.execute(
-            select(*VIEW_COLUMNS).where(*where)
-            .order_by(*ORDER[query.sort]).limit(query.limit).offset(query.offset)
-        )).mappings().all()
-        total = (await self._session.execute(total_of(where))).scalar_one()
-        tags_of = await self._tags_of([row["uid"] for row in rows])
-        return Page([to_view(row, tags_of.get(row["uid"], [])) for row in rows], total,
-                    query.limit, query.offset)
-
     async def detail(self, uid: UUID) -> BookDetail | None:
-        row = (await self._session.execute(
-            select(*VIEW_COLUMNS).where(books.c.uid == uid))).mappings().first()
-        if row is None:
-            return None
-        tags_of = await self._tags_of([uid])
-        newest = (await self._session.execute(
-            select(*REVIEW_COLUMNS).where(reviews.c.book_uid == uid)
-            .order_by(*NEWEST).limit(NEWEST_REVIEWS))).mappings().all()
-        return BookDetail(to_view(row, tags_of.get(uid, [])), [to_review(r) for r in newest])
+        statement = detail_statement(self._session.bind.dialect.name, uid)
+        row = (await self._session.execute(statement)).mappings().first()
+        return None if row is None else to_detail(row)
 
     async def lock(self, uid: UUID) -> bool:
         """A no-op UPDATE: takes the row lock (PostgreSQL) or the write lock (SQLite) first."""
@@ -191,23 +98,10 @@ class SqlBookRepository:
     async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> None:
         count = books.c.review_count + count_delta
         total = books.c.rating_sum + sum_delta
-        await self._session.execute(update(books).where(books.c.uid == uid).values(
-            review_count=count, rating_sum=total,
-            average_rating=case((count > 0, cast(total, Float) / count), else_=None)))
-
-    async def _tags_of(self, book_uids: list[UUID]) -> dict[UUID, list[Tag]]:
-        if not book_uids:
-            return {}
-        rows = (await self._session.execute(
-            select(book_tags.c.book_uid, *TAG_COLUMNS)
-            .join(tags, tags.c.uid == book_tags.c.tag_uid)
-            .where(book_tags.c.book_uid.in_(book_uids))
-            .order_by(tags.c.name_key, tags.c.uid))).mappings().all()
-        found: dict[UUID, list[Tag]] = {}
-        for row in rows:
-            found.setdefault(row["book_uid"], []).append(to_tag(row))
-        return found
-
-
-def to_view(row: RowMapping, book_tags_: list[Tag]) -> BookView:
-    return BookView(to_book(row), book_tags_, row["review_count"], row["average_rating"])
+        average = (await self._session.execute(
+            update(books).where(books.c.uid == uid).values(
+                review_count=count, rating_sum=total,
+                average_rating=case((count > 0, cast(total, Float) / count), else_=None))
+            .returning(books.c.average_rating))).scalar_one_or_none()
+        await self._session.execute(update(book_tags).where(book_tags.c.book_uid == uid)
+                                    .values(average_rating=average))

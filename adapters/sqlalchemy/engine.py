@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -42,7 +43,11 @@ def create_engine(
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"timeout": connect_timeout, "command_timeout": statement_timeout},
+        json_deserializer=orjson.loads,
+        # No JIT: a page reads a few rows, and a plan costed for many (a generic plan,
+        # say) would spend more compiling itself than running.
+        connect_args={"timeout": connect_timeout, "command_timeout": statement_timeout,
+                      "server_settings": {"jit": "off"}},
     )
 
 

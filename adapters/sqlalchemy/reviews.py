@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sqlalchemy.tables import book_tags, reviews, tags
-from application.ports.books import Page
+from adapters.sqlalchemy.counts import kept, list_name
+from adapters.sqlalchemy.keyset import keyset_page
+from adapters.sqlalchemy.tables import book_tags, books, reviews, tags
+from application.ports.pages import Page, Position, fetched_page
+from application.ports.reviews import review_position, tag_position
 from domain.errors import ReviewExists, TagExists
 from domain.reviews import Review
 from domain.tags import Tag, tag_key
 
 REVIEW_COLUMNS = [reviews.c[name] for name in (
     "uid", "book_uid", "user_uid", "rating", "review_text", "created_at", "updated_at")]
-NEWEST = (reviews.c.created_at.desc(), reviews.c.uid.desc())
+NEWEST_KEYS = (reviews.c.created_at, reviews.c.uid)
 TAG_COLUMNS = (tags.c.uid, tags.c.name, tags.c.created_at)
 
 
@@ -65,18 +68,23 @@ class SqlReviewRepository:
     async def delete(self, review: Review) -> None:
         await self._session.execute(delete(reviews).where(reviews.c.uid == review.uid))
 
-    async def page(self, limit: int, offset: int, book_uid: UUID | None = None,
-                   user_uid: UUID | None = None) -> Page[Review]:
+    async def page(self, limit: int, offset: int, after: Position | None = None,
+                   book_uid: UUID | None = None, user_uid: UUID | None = None) -> Page[Review]:
         where = []
         if book_uid is not None:
             where.append(reviews.c.book_uid == book_uid)
-        if user_uid is not None:
+            total = select(books.c.review_count).where(books.c.uid == book_uid)
+        elif user_uid is not None:
             where.append(reviews.c.user_uid == user_uid)
-        rows = (await self._session.execute(select(*REVIEW_COLUMNS).where(*where)
-                .order_by(*NEWEST).limit(limit).offset(offset))).mappings().all()
-        total = (await self._session.execute(
-            select(func.count()).select_from(reviews).where(*where))).scalar_one()
-        return Page([to_review(row) for row in rows], total, limit, offset)
+            total = kept(list_name("reviews:user", user_uid))
+        else:
+            total = kept(list_name("reviews"))
+        rows = (await self._session.execute(keyset_page(
+            select(*REVIEW_COLUMNS).where(*where), NEWEST_KEYS, True, limit, offset, after)
+        )).mappings().all()
+        count = (await self._session.execute(total)).scalar_one_or_none() or 0
+        return fetched_page([to_review(row) for row in rows], limit,
+                            None if after else offset, count, True, review_position)
 
 
 class SqlTagRepository:
@@ -105,11 +113,13 @@ class SqlTagRepository:
     async def delete(self, tag: Tag) -> None:
         await self._session.execute(delete(tags).where(tags.c.uid == tag.uid))
 
-    async def page(self, limit: int, offset: int) -> Page[Tag]:
-        rows = (await self._session.execute(select(*TAG_COLUMNS).order_by(
-            tags.c.name_key, tags.c.uid).limit(limit).offset(offset))).mappings().all()
-        total = (await self._session.execute(select(func.count()).select_from(tags))).scalar_one()
-        return Page([to_tag(row) for row in rows], total, limit, offset)
+    async def page(self, limit: int, offset: int, after: Position | None = None) -> Page[Tag]:
+        rows = (await self._session.execute(keyset_page(
+            select(*TAG_COLUMNS), (tags.c.name_key, tags.c.uid), False, limit, offset, after)
+        )).mappings().all()
+        total = (await self._session.execute(kept(list_name("tags")))).scalar_one()
+        return fetched_page([to_tag(row) for row in rows], limit, None if after else offset,
+                            total, True, tag_position)
 
     async def ensure(self, names: Sequence[str], new_tags: Sequence[Tag]) -> list[Tag]:
         keys = [tag_key(name) for name in names]
@@ -124,10 +134,16 @@ class SqlTagRepository:
         return [by_key[key] for key in keys]
 
     async def attach(self, book_uid: UUID, tag_uids: Sequence[UUID]) -> None:
-        if tag_uids:
-            await self._session.execute(
-                upsert_ignoring(self._session, book_tags, ["book_uid", "tag_uid"]),
-                [{"book_uid": book_uid, "tag_uid": uid} for uid in tag_uids])
+        """Each link with copies of its book's sort keys, as the book has them now."""
+        if not tag_uids:
+            return
+        links = (select(books.c.uid, tags.c.uid, books.c.created_at, books.c.title_key,
+                        books.c.average_rating)
+                 .select_from(books.join(tags, true()))  # the book with each tag
+                 .where(books.c.uid == book_uid, tags.c.uid.in_(tag_uids)))
+        await self._session.execute(
+            upsert_ignoring(self._session, book_tags, ["book_uid", "tag_uid"]).from_select(
+                ["book_uid", "tag_uid", "created_at", "title_key", "average_rating"], links))
 
     async def detach(self, book_uid: UUID, tag_uid: UUID) -> bool:
         result = await self._session.execute(delete(book_tags).where(

@@ -111,27 +111,29 @@ books = Table(
     Column("average_rating", Float, nullable=True),
     CheckConstraint("page_count > 0", name="page_count_positive"),
 )
-Index("ix_books_created_at_uid", books.c.created_at, books.c.uid)
-Index("ix_books_owner_uid_created_at", books.c.owner_uid, books.c.created_at, books.c.uid)
-Index("ix_books_title_key_uid", books.c.title_key, books.c.uid)
-Index("ix_books_author_key", books.c.author_key)
-Index("ix_books_language_created_at", books.c.language, books.c.created_at)
+# Every list is read in the order of an index, from a position (keyset pagination), so a
+# page costs the same at any depth and in any size of catalogue: the whole catalogue and
+# each equality filter (owner, language, author) have an index per sort (created_at,
+# title, rating; each read forwards or backwards), ending in uid, the tie-breaker.
+# Books without reviews (average_rating NULL) sort last both ways: a rating page reads
+# the rated books from the index, then the unrated ones (`adapters/sqlalchemy/catalogue`).
+SORT_COLUMNS = ("created_at", "title_key", "average_rating")
+BOOK_FILTER_COLUMNS = ("owner_uid", "language", "author_key")
+
+
+def _index(table: Table, *names: str) -> Index:
+    return Index(f"ix_{table.name}_{'_'.join(names)}", *(table.c[name] for name in names))
+
+
+for _sort in SORT_COLUMNS:
+    _index(books, _sort, "uid")
+    for _filter in BOOK_FILTER_COLUMNS:
+        _index(books, _filter, _sort, "uid")
 # Substring search (`q`): trigram indexes on PostgreSQL (plain ones on SQLite).
 Index("ix_books_title_key_trgm", books.c.title_key, postgresql_using="gin",
       postgresql_ops={"title_key": "gin_trgm_ops"})
 Index("ix_books_author_key_trgm", books.c.author_key, postgresql_using="gin",
       postgresql_ops={"author_key": "gin_trgm_ops"})
-Index("ix_books_average_rating_uid", books.c.average_rating, books.c.uid)
-Index("ix_books_average_rating_desc_uid", books.c.average_rating.desc().nulls_last(),
-      books.c.uid.desc())
-# How many books there are: one row, kept by triggers on `books` (migration 0006).
-book_totals = Table(
-    "book_totals",
-    metadata,
-    Column("singleton", Boolean, primary_key=True),
-    Column("books", BigInteger, nullable=False),
-    CheckConstraint("singleton", name="one_row"),
-)
 
 reviews = Table(
     "reviews",
@@ -162,25 +164,33 @@ tags = Table(
 )
 Index("ix_tags_name_key", tags.c.name_key, unique=True)
 
+# A book's tags. Each link carries copies of its book's sort keys (kept by the book
+# repository whenever they change), so that one tag's books are read in any order from
+# an index of their own, whatever the tag and however its books are rated.
 book_tags = Table(
     "book_tags",
     metadata,
     Column("book_uid", Uuid, ForeignKey("books.uid", ondelete="CASCADE"), primary_key=True),
     Column("tag_uid", Uuid, ForeignKey("tags.uid", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("title_key", Text, nullable=False),
+    Column("average_rating", Float, nullable=True),
 )
-Index("ix_book_tags_tag_uid_book_uid", book_tags.c.tag_uid, book_tags.c.book_uid)
-# How many books carry each tag, for PostgreSQL's tag-filtered pages (migration 0007): a
-# tag's count is the sum of its rows. Triggers on `book_tags` only append signed changes,
-# one row per tag per statement, so writers never queue on a shared row, and fold a tag's
-# rows back into one when they pile up. SQLite keeps no rows here; its pages count.
-tag_link_counts = Table(
-    "tag_link_counts",
+for _sort in SORT_COLUMNS:
+    _index(book_tags, "tag_uid", _sort, "book_uid")
+# Exact sizes of the lists that have them (the catalogue, an owner's, a language's and a
+# tag's books; all reviews and a user's; users; tags), kept by triggers (migration 0009)
+# as signed changes appended in the writer's transaction: a list's size is the sum of
+# its rows, and no writer waits for another to update a shared row. The triggers fold a
+# list's rows into one now and then. `adapters/sqlalchemy/counts.py` names the lists.
+catalogue_counts = Table(
+    "catalogue_counts",
     metadata,
     Column("id", BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True),
-    Column("tag_uid", Uuid, nullable=False),  # no foreign key: a deleted tag's rows sum to 0
-    Column("links", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("delta", BigInteger, nullable=False),
 )
-Index("ix_tag_link_counts_tag_uid_links", tag_link_counts.c.tag_uid, tag_link_counts.c.links)
+Index("ix_catalogue_counts_name_delta", catalogue_counts.c.name, catalogue_counts.c.delta)
 
 # The transactional outbox: jobs written with the change that causes them (see
 # application/ports/outbox.py). The relay's query reads only unfinished jobs by
@@ -207,3 +217,4 @@ outbox_jobs = Table(
 Index("ix_outbox_jobs_due", outbox_jobs.c.available_at,
       postgresql_where=text(OUTBOX_UNFINISHED), sqlite_where=text(OUTBOX_UNFINISHED))
 Index("ix_outbox_jobs_finished_at", outbox_jobs.c.finished_at)
+_index(users, "created_at", "uid")  # the admins' user list, oldest first

@@ -8,10 +8,12 @@ from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.sqlalchemy.counts import bounded_count, kept
+from adapters.sqlalchemy.keyset import keyset_page
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.tables import USERS_EMAIL_INDEX, USERS_USERNAME_INDEX, users
-from application.ports.books import Page
-from application.ports.users import UserQuery, user_search_key
+from application.ports.pages import Page, bounded, fetched_page
+from application.ports.users import UserQuery, user_position, user_search_key
 from domain.errors import DomainError, EmailTaken, UsernameTaken
 from domain.users import Role, User
 
@@ -44,14 +46,16 @@ class SqlUserRepository:
 
     async def search(self, query: UserQuery) -> Page[User]:
         where = _conditions(query)
-        found = (await self._session.execute(
-            select(User).where(*where).order_by(users.c.created_at, users.c.uid)
-            .limit(query.limit).offset(query.offset)
-        )).scalars().all()
-        total = (await self._session.execute(
-            select(func.count()).select_from(users).where(*where)
-        )).scalar_one()
-        return Page(list(found), total, query.limit, query.offset)
+        found = (await self._session.execute(keyset_page(
+            select(User).where(*where), (users.c.created_at, users.c.uid), False,
+            query.limit, query.offset, query.after))).scalars().all()
+        if query.is_whole_list:
+            total, exact = (await self._session.execute(kept("users"))).scalar_one(), True
+        else:
+            total, exact = bounded((await self._session.execute(
+                bounded_count(select(users.c.uid).where(*where)))).scalar_one())
+        return fetched_page(list(found), query.limit,
+                            None if query.after else query.offset, total, exact, user_position)
 
     async def lock_active_admins(self) -> set[UUID]:
         active_admins = (users.c.role == Role.ADMIN) & (users.c.is_active == true())

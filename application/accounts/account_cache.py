@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Self
 from uuid import UUID
 
-from application.ports.books import BookRepository, Page
+from application.ports.books import BookRepository
 from application.ports.outbox import OutboxRepository
+from application.ports.pages import Page
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory, UserRepository
 from application.ports.reviews import ReviewRepository, TagRepository
 from application.ports.sessions import TokenStore

@@ -10,8 +10,10 @@ from typing import Any
 from application.accounts.sessions import Principal
 from application.books.permissions import require_content_writer, require_owner_or_admin
 from application.books.tags import ensure_tags
-from application.ports.books import BookDetail, BookQuery, BookReads, BookView, Page
+from application.paging import Cursors
+from application.ports.books import BookDetail, BookQuery, BookReads, BookView
 from application.ports.clock import Clock
+from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from domain.books import EDITABLE_FIELDS, Book, BookDetails
 from domain.errors import BookNotFound, RuleViolation, UserNotFound
@@ -34,22 +36,6 @@ class AddBook:
                 await uow.tags.attach(book.uid, [tag.uid for tag in found])
             await uow.commit()
             return await _view(uow, book.uid)
-
-
-class RepositoryBookReads:
-    """`BookReads` through a unit of work's book repository: for stores with no read
-    adapter of their own (SQLite, the in-memory doubles)."""
-
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
-
-    async def detail(self, uid: uuid.UUID) -> BookDetail | None:
-        async with self._uow() as uow:
-            return await uow.books.detail(uid)
-
-    async def search(self, query: BookQuery) -> Page[BookView]:
-        async with self._uow() as uow:
-            return await uow.books.search(query)
 
 
 class GetBook:
@@ -76,29 +62,43 @@ def matches_no_tag(query: BookQuery) -> bool:
     return False
 
 
-class ListBooks:
-    def __init__(self, reads: BookReads) -> None:
-        self._reads = reads
+async def book_page(reads: BookReads, cursors: Cursors, list_name: str, query: BookQuery,
+                    request: PageRequest) -> Page[BookView]:
+    """A page of books `query` filters, as `request` asks (from its cursor, or at its
+    offset), with the cursor of the next page."""
+    filters, after = cursors.resume(list_name, request, query.filters())
+    query = BookQuery.of_filters(filters, request.limit, request.offset, after)
+    filters = {**filters, "sort": query.order.value}
+    if matches_no_tag(query):
+        return Page([], 0, query.limit, query.offset)
+    return cursors.continued(list_name, filters, await reads.search(query))
 
-    async def execute(self, query: BookQuery) -> Page[BookView]:
-        if matches_no_tag(query):
-            return Page([], 0, query.limit, query.offset)
-        return await self._reads.search(query)
+
+class ListBooks:
+    def __init__(self, reads: BookReads, cursors: Cursors) -> None:
+        self._reads, self._cursors = reads, cursors
+
+    async def execute(self, query: BookQuery,
+                      request: PageRequest | None = None) -> Page[BookView]:
+        """`request` None: the query's own limit and offset."""
+        request = request or PageRequest(query.limit, query.offset)
+        return await book_page(self._reads, self._cursors, "books", query, request)
 
 
 class ListUserBooks:
     """A user's books, newest first; 404 for a user who does not exist."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWorkFactory, reads: BookReads, cursors: Cursors) -> None:
+        self._uow, self._reads, self._cursors = uow, reads, cursors
 
-    async def execute(self, user_uid: uuid.UUID, query: BookQuery) -> Page[BookView]:
+    async def execute(self, user_uid: uuid.UUID, query: BookQuery,
+                      request: PageRequest | None = None) -> Page[BookView]:
+        request = request or PageRequest(query.limit, query.offset)
         async with self._uow() as uow:
             if await uow.users.get(user_uid) is None:
                 raise UserNotFound()
-            if matches_no_tag(query):
-                return Page([], 0, query.limit, query.offset)
-            return await uow.books.search(dataclasses.replace(query, owner_uid=user_uid))
+        return await book_page(self._reads, self._cursors, "user-books",
+                               query.with_owner(user_uid), request)
 
 
 class UpdateBook:

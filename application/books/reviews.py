@@ -6,8 +6,9 @@ import uuid
 
 from application.accounts.sessions import Principal
 from application.books.permissions import require_content_writer
-from application.ports.books import Page
+from application.paging import Cursors
 from application.ports.clock import Clock
+from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWorkFactory
 from domain.errors import (
     BookNotFound,
@@ -101,25 +102,36 @@ class GetReview:
 
 
 class ListReviews:
-    """A book's reviews, a user's reviews (anyone), or all reviews (admins only)."""
+    """A book's reviews, a user's reviews (anyone), or all reviews (admins only); newest
+    first, each a list of its own for cursors."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWorkFactory, cursors: Cursors) -> None:
+        self._uow, self._cursors = uow, cursors
 
-    async def for_book(self, book_uid: uuid.UUID, limit: int, offset: int) -> Page[Review]:
+    async def for_book(self, book_uid: uuid.UUID, request: PageRequest) -> Page[Review]:
+        filters = {"book_uid": str(book_uid)}
+        _, after = self._cursors.resume("book-reviews", request, filters)
         async with self._uow() as uow:
             if await uow.books.get(book_uid) is None:
                 raise BookNotFound()
-            return await uow.reviews.page(limit, offset, book_uid=book_uid)
+            page = await uow.reviews.page(request.limit, request.offset, after,
+                                          book_uid=book_uid)
+        return self._cursors.continued("book-reviews", filters, page)
 
-    async def for_user(self, user_uid: uuid.UUID, limit: int, offset: int) -> Page[Review]:
+    async def for_user(self, user_uid: uuid.UUID, request: PageRequest) -> Page[Review]:
+        filters = {"user_uid": str(user_uid)}
+        _, after = self._cursors.resume("user-reviews", request, filters)
         async with self._uow() as uow:
             if await uow.users.get(user_uid) is None:
                 raise UserNotFound()
-            return await uow.reviews.page(limit, offset, user_uid=user_uid)
+            page = await uow.reviews.page(request.limit, request.offset, after,
+                                          user_uid=user_uid)
+        return self._cursors.continued("user-reviews", filters, page)
 
-    async def all(self, principal: Principal, limit: int, offset: int) -> Page[Review]:
+    async def all(self, principal: Principal, request: PageRequest) -> Page[Review]:
         if not principal.user.is_admin:
             raise InsufficientPermissions()
+        _, after = self._cursors.resume("reviews", request, {})
         async with self._uow() as uow:
-            return await uow.reviews.page(limit, offset)
+            page = await uow.reviews.page(request.limit, request.offset, after)
+        return self._cursors.continued("reviews", {}, page)

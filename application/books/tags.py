@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 from application.accounts.sessions import Principal
 from application.books.permissions import require_owner_or_admin
-from application.ports.books import BookView, Page
+from application.paging import Cursors
+from application.ports.books import BookView
 from application.ports.clock import Clock
+from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from domain.errors import BookNotFound, InsufficientPermissions, RuleViolation, TagNotFound
 from domain.tags import Tag, clean_tag_name, tag_key
@@ -34,9 +36,10 @@ async def ensure_tags(uow: UnitOfWork, names: Sequence[str], clock: Clock) -> li
 
 
 class ManageTags:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, cursors: Cursors) -> None:
         self._uow = uow
         self._clock = clock
+        self._cursors = cursors
 
     async def create(self, principal: Principal, name: str) -> Tag:
         require_admin(principal)
@@ -66,9 +69,11 @@ class ManageTags:
             await uow.tags.delete(tag)
             await uow.commit()
 
-    async def list(self, limit: int, offset: int) -> Page[Tag]:
+    async def list(self, request: PageRequest) -> Page[Tag]:
+        _, after = self._cursors.resume("tags", request, {})
         async with self._uow() as uow:
-            return await uow.tags.page(limit, offset)
+            page = await uow.tags.page(request.limit, request.offset, after)
+        return self._cursors.continued("tags", {}, page)
 
 
 class TagBook:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Protocol, Self
 from uuid import UUID
 
-from application.ports.books import BookRepository, Page
+from application.ports.books import BookRepository
 from application.ports.outbox import OutboxRepository
+from application.ports.pages import Page
 from application.ports.reviews import ReviewRepository, TagRepository
 from application.ports.users import UserQuery
 from domain.users import User

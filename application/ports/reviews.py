@@ -6,9 +6,17 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from application.ports.books import Page
+from application.ports.pages import Page, Position
 from domain.reviews import Review
 from domain.tags import Tag
+
+
+def review_position(review: Review) -> Position:
+    return (review.created_at, review.uid)
+
+
+def tag_position(tag: Tag) -> Position:
+    return (tag.key, tag.uid)
 
 
 class ReviewRepository(Protocol):
@@ -23,9 +31,10 @@ class ReviewRepository(Protocol):
 
     async def delete(self, review: Review) -> None: ...
 
-    async def page(self, limit: int, offset: int, book_uid: UUID | None = None,
-                   user_uid: UUID | None = None) -> Page[Review]:
-        """Newest first (ties by uid)."""
+    async def page(self, limit: int, offset: int, after: Position | None = None,
+                   book_uid: UUID | None = None, user_uid: UUID | None = None) -> Page[Review]:
+        """Newest first (ties by uid), from the position `after` (created_at, uid) or at
+        `offset`; the total is exact (kept: a book's, a user's, all reviews)."""
 
 
 class TagRepository(Protocol):
@@ -40,8 +49,9 @@ class TagRepository(Protocol):
     async def delete(self, tag: Tag) -> None:
         """Also takes the tag off every book."""
 
-    async def page(self, limit: int, offset: int) -> Page[Tag]:
-        """By name (case-insensitive), ties by uid."""
+    async def page(self, limit: int, offset: int, after: Position | None = None) -> Page[Tag]:
+        """By name (case-insensitive), ties by uid; from the position `after` (the name's
+        key, uid) or at `offset`; the total is exact (kept)."""
 
     async def ensure(self, names: Sequence[str], new_tags: Sequence[Tag]) -> list[Tag]:
         """The tags with these names, one per name; `new_tags` (same order) are stored for

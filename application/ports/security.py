@@ -59,3 +59,12 @@ class LinkSigner(Protocol):
 
     def unsign(self, purpose: LinkPurpose, token: str, max_age_seconds: int) -> dict[str, Any]:
         """Raises InvalidLink when the token is bad, of another purpose or too old."""
+
+
+class CursorSigner(Protocol):
+    """Makes a page cursor's content opaque and tamper-evident."""
+
+    def sign(self, content: dict[str, Any]) -> str: ...
+
+    def unsign(self, token: str) -> dict[str, Any]:
+        """Raises InvalidCursor for anything this signer did not make."""

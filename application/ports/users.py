@@ -5,7 +5,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from domain.users import Role
+from application.ports.pages import Position
+from domain.users import Role, User
 
 
 def user_search_key(text: str) -> str:
@@ -26,3 +27,31 @@ class UserQuery:
     text: str | None = None
     limit: int = 20
     offset: int = 0
+    after: Position | None = None  # (created_at, uid) of the last account seen
+
+    def filters(self) -> dict[str, str]:
+        found = {"role": None if self.role is None else self.role.value,
+                 "is_verified": None if self.is_verified is None else str(self.is_verified),
+                 "is_active": None if self.is_active is None else str(self.is_active),
+                 "q": None if self.text is None else user_search_key(self.text)}
+        return {name: value for name, value in found.items() if value is not None}
+
+    @classmethod
+    def of_filters(cls, filters: dict[str, str], limit: int, offset: int = 0,
+                   after: Position | None = None) -> UserQuery:
+        def flag(name: str) -> bool | None:
+            return None if name not in filters else filters[name] == "True"
+
+        role = filters.get("role")
+        return cls(role=role and Role(role), is_verified=flag("is_verified"),
+                   is_active=flag("is_active"), text=filters.get("q"), limit=limit,
+                   offset=offset, after=after)
+
+    @property
+    def is_whole_list(self) -> bool:
+        """No filter: the total is the number of accounts, which is kept."""
+        return not self.filters()
+
+
+def user_position(user: User) -> Position:
+    return (user.created_at, user.uid)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.ports.books import Page
+from application.paging import Cursors
 from application.ports.clock import Clock
+from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.sessions import TokenStore
 from application.ports.users import UserQuery
@@ -16,13 +17,19 @@ from domain.users import Role, User, normalize_email
 
 
 class ListUsers:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWorkFactory, cursors: Cursors) -> None:
+        self._uow, self._cursors = uow, cursors
 
-    async def execute(self, actor: Actor, query: UserQuery) -> Page[User]:
+    async def execute(self, actor: Actor, query: UserQuery,
+                      request: PageRequest | None = None) -> Page[User]:
+        """`request` None: the query's own limit and offset (operators page this way)."""
         require_admin(actor)
+        request = request or PageRequest(query.limit, query.offset)
+        filters, after = self._cursors.resume("users", request, query.filters())
+        query = UserQuery.of_filters(filters, request.limit, request.offset, after)
         async with self._uow() as uow:
-            return await uow.users.search(query)
+            page = await uow.users.search(query)
+        return self._cursors.continued("users", filters, page)
 
 
 class GetUser:

@@ -12,6 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 from domain.books import AUTHOR_MAX_LENGTH, PAGE_COUNT_MAX, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.reviews import RATING_MAX, RATING_MIN, REVIEW_TEXT_MAX_LENGTH
 from domain.tags import TAG_NAME_MAX_LENGTH
+from entrypoints.http.paging import TOTAL_DESCRIPTION
 from entrypoints.http.patterns import (
     NON_BLANK_TEXT,
     PRINTABLE_TEXT,
@@ -158,6 +159,10 @@ class BookDetailOut(BookOut):
 
 class PageOut(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description=TOTAL_DESCRIPTION)
+    total_exact: bool = Field(description="False when `total` was counted up to its bound.")
     limit: int
-    offset: int
+    offset: int | None = Field(description="Null on a page reached by `cursor`.")
+    next_cursor: str | None = Field(description=(
+        "Continues the list after this page (`?cursor=`); null on the last page. A page "
+        "with a next_cursor is full."))

@@ -20,7 +20,8 @@ from uuid import UUID
 import orjson
 from starlette.responses import Response
 
-from application.ports.books import BookDetail, BookView, Page
+from application.ports.books import BookDetail, BookView
+from application.ports.pages import Page
 from domain.users import User
 
 T = TypeVar("T")
@@ -57,9 +58,15 @@ def book_detail_document(detail: BookDetail) -> Document:
     return {**book_document(detail.view), "reviews": detail.newest_reviews}  # ReviewOut's
 
 
-def page_document(page: Page[T], item: Callable[[T], Document]) -> Document:
+def page_document(page: Page[T], item: Callable[[T], Any]) -> Document:
     return {"items": [item(entry) for entry in page.items], "total": page.total,
-            "limit": page.limit, "offset": page.offset}
+            "total_exact": page.total_exact, "limit": page.limit, "offset": page.offset,
+            "next_cursor": page.next_cursor}
+
+
+def as_is(entry: T) -> T:
+    """An item whose dataclass fields are its response model's keys (Tag, Review)."""
+    return entry
 
 
 def user_document(user: User) -> Document:

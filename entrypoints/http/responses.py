@@ -34,7 +34,7 @@ ERROR_CODES: dict[int, str] = {
     405: "`method_not_allowed`",
     409: "`username_taken`, `last_admin`, `review_exists`, `tag_exists`",
     413: "`payload_too_large`",
-    422: "`validation_error` (with `errors`)",
+    422: "`validation_error` (with `errors`), `invalid_cursor`",
     429: "`too_many_requests` (with `Retry-After`)",
     431: "`request_header_fields_too_large`",
     500: "`server_error`",
@@ -43,6 +43,10 @@ ERROR_CODES: dict[int, str] = {
 
 
 PROBLEM_SCHEMA = Problem.model_json_schema()
+# The 200 of every list: its `Link` header (RFC 8288) when another page follows.
+NEXT_PAGE: dict[int | str, Any] = {200: {"description": "A page", "headers": {"Link": {
+    "description": 'The next page, `<...?cursor=...&limit=...>; rel="next"`, when there '
+                   "is one (as `next_cursor`).", "schema": {"type": "string"}}}}}
 
 
 def link(method: str, path: str, description: str, **parameters: str) -> dict[str, Any]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from application.ports.users import UserQuery
 from domain.users import Role
+from entrypoints.http.paging import PagingParams
 from entrypoints.http.patterns import NO_NUL
-
-MAX_OFFSET = 1_000_000_000
 
 
 class UserPatch(BaseModel):
@@ -35,16 +34,19 @@ class UserPatch(BaseModel):
         return data
 
 
-async def user_query(
-    role: Role | None = None,
-    is_verified: bool | None = None,
-    is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=254, pattern=NO_NUL, description=(
-        "Substring of the email or username, case-insensitive; `%` and `_` are literal"
-    ))] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> UserQuery:
+class UserListParams(PagingParams):
     """Filters combine with AND; oldest account first (ties by uid)."""
-    return UserQuery(role=role, is_verified=is_verified, is_active=is_active, text=q,
-                     limit=limit, offset=offset)
+
+    role: Role | None = None
+    is_verified: bool | None = None
+    is_active: bool | None = None
+    q: Annotated[str | None, Field(max_length=254, pattern=NO_NUL, description=(
+        "Substring of the email or username, case-insensitive; `%` and `_` are literal"
+    ))] = None
+
+    def query(self) -> UserQuery:
+        return UserQuery(role=self.role, is_verified=self.is_verified,
+                         is_active=self.is_active, text=self.q)
+
+
+UserListQuery = Annotated[UserListParams, Query()]

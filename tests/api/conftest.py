@@ -80,20 +80,16 @@ class Api:
 @contextmanager
 def statements_counted(api: Api) -> Iterator[Callable[[], int]]:
     """Yields a function that tells how many SQL statements the service has sent since the
-    block began: through SQLAlchemy (the units of work) and the read side's pool (the
-    PostgreSQL read side)."""
+    block began (every statement goes through the engine)."""
     engine = api.container.engine().sync_engine
-    through_sqlalchemy: list[str] = []
-    reads_on_postgres = api.container.config.book_reads() == "postgres"
-    pool = api.container.postgres_pool() if reads_on_postgres else None
-    start = pool.statements_sent if pool else 0
+    sent: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:
-        through_sqlalchemy.append(statement)
+        sent.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        yield lambda: len(through_sqlalchemy) + (pool.statements_sent - start if pool else 0)
+        yield lambda: len(sent)
     finally:
         event.remove(engine, "before_cursor_execute", count)
 

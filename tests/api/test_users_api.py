@@ -247,5 +247,5 @@ async def test_the_user_routes_are_documented(api):
     assert {"401", "403", "422"} <= set(paths[USERS]["get"]["responses"])
     assert {"401", "403", "404", "409", "422"} <= set(paths[f"{USERS}/{{uid}}"]["patch"]
                                                       ["responses"])
-    assert {"role", "is_verified", "is_active", "q", "limit", "offset"} == {
+    assert {"role", "is_verified", "is_active", "q", "limit", "offset", "cursor"} == {
         p["name"] for p in paths[USERS]["get"]["parameters"]}

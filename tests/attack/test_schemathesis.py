@@ -56,6 +56,10 @@ BEYOND_THE_SCHEMA = {
     "PATCH /api/v1/tags/{uid}": ["2xx", "401", "403", "404", "409", "422"],
     "POST /api/v1/books": ["2xx", "401", "403", "422"],
     "POST /api/v1/books/{uid}/tags": ["2xx", "401", "403", "404", "422"],
+    # 422 `invalid_cursor`: a generated cursor is never one the service gave out.
+    **{f"GET /api/v1{path}": ["2xx", "401", "403", "404", "422"] for path in (
+        "/books", "/books/{uid}/reviews", "/users", "/users/{uid}/books",
+        "/users/{uid}/reviews", "/reviews", "/tags")},
 }
 BOOK = {"title": "Solaris", "author": "Stanisław Lem", "publisher": "Walker",
         "published_date": "1961-06-01", "page_count": 204, "language": "en",

@@ -60,12 +60,9 @@ async def truncate_all(engine: AsyncEngine) -> None:
             await connection.execute(
                 text(f"TRUNCATE {', '.join(map(quote, names))} RESTART IDENTITY CASCADE")
             )
-        else:
-            for name in names:
+        else:  # the kept counts last: deleting the rows they count appends to them
+            for name in sorted(names, key=lambda name: name == "catalogue_counts"):
                 await connection.execute(text(f"DELETE FROM {quote(name)}"))
-        if "book_totals" in names:  # as migrated: the catalogue's size, zero
-            await connection.execute(
-                text("INSERT INTO book_totals (singleton, books) VALUES (true, 0)"))
 
 
 def _tables_children_first(connection: Connection) -> list[str]:

@@ -108,47 +108,6 @@ async def test_migrated_schema_matches_the_metadata(empty_database_url: str) -> 
     assert differences == []
 
 
-async def test_tag_counts_start_from_the_links_already_there(empty_database_url: str) -> None:
-    """0007 counts the links made before it (PostgreSQL keeps the counts; SQLite none)."""
-    from datetime import UTC, date, datetime
-    from uuid import uuid4
-
-    from sqlalchemy import text
-
-    from adapters.sqlalchemy.engine import session_factory
-    from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
-    from domain.books import Book
-    from domain.tags import Tag
-    from tests.integration.sql_fixtures import make_user
-
-    url, now = empty_database_url, datetime(2026, 1, 1, tzinfo=UTC)
-    await asyncio.to_thread(upgrade_to, url, "0006")
-    engine = create_engine(url)
-    sessions = session_factory(engine)  # maps the domain classes: make the user after it
-    try:
-        owner = make_user()
-        made = [Book(uuid4(), owner.uid, f"T{n}", "A", "P", date(2000, 1, 1), 1, "en", now, now)
-                for n in range(3)]
-        common, rare = Tag(uuid4(), "Common", now), Tag(uuid4(), "Rare", now)
-        async with SqlUnitOfWork(sessions) as uow:
-            await uow.users.add(owner)
-            await uow.books.add_many(made)
-            await uow.tags.ensure(["Common", "Rare"], [common, rare])
-            for book in made:
-                await uow.tags.attach(book.uid, [common.uid])
-            await uow.tags.attach(made[0].uid, [rare.uid])
-            await uow.commit()
-        await asyncio.to_thread(upgrade_to, url, "0007")
-        async with engine.connect() as connection:
-            kept = dict((await connection.execute(text(
-                "SELECT tag_uid, sum(links) FROM tag_link_counts GROUP BY tag_uid"))).all())
-            postgresql = connection.dialect.name == "postgresql"
-    finally:
-        await engine.dispose()
-    assert {uid: int(n) for uid, n in kept.items()} == (
-        {common.uid: 3, rare.uid: 1} if postgresql else {})
-
-
 async def test_0008_cleans_tag_names_and_merges_look_alikes_into_the_oldest(
         empty_database_url: str) -> None:
     from datetime import UTC, date, datetime, timedelta
@@ -193,7 +152,8 @@ async def test_0008_cleans_tag_names_and_merges_look_alikes_into_the_oldest(
         async with engine.connect() as connection:
             names = {uid: (name, key) for uid, name, key in await connection.execute(
                 select(tags.c.uid, tags.c.name, tags.c.name_key))}
-            links = {(tag, book) for book, tag in await connection.execute(select(book_tags))}
+            links = {(tag, book) for book, tag in await connection.execute(
+                select(book_tags.c.book_uid, book_tags.c.tag_uid))}
             postgresql = connection.dialect.name == "postgresql"
             counts = dict((await connection.execute(text(
                 "SELECT tag_uid, sum(links) FROM tag_link_counts GROUP BY tag_uid "

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from dependency_injector import providers
 
+from adapters.memory.books import MemoryBookReads
 from adapters.memory.clock import FixedClock
 from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.persistence import MemoryDatabase
@@ -89,6 +90,7 @@ def build_harness() -> Harness:
         "link_signer": MemoryLinkSigner(clock),
         "task_queue": queue,
         "outbox": MemoryOutboxStore(database, clock),
+        "book_reads": MemoryBookReads(database.unit_of_work),
         "mailer": mailer,
     }.items():
         getattr(container, name).override(providers.Object(double))

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from adapters.memory.books import MemoryBookReads
 from adapters.memory.persistence import MemoryDatabase
+from adapters.sqlalchemy.book_reads import SqlBookReads
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -256,7 +258,7 @@ def book_titled(title: str, owner_uid) -> Book:
     return Book.create(uuid4(), owner_uid, details, datetime.now(UTC))
 
 
-async def search_finds(uow_factory, owner_uid, title: str, start: int, stop: int,
+async def search_finds(uow_factory, reads, owner_uid, title: str, start: int, stop: int,
                        decoy: str) -> None:
     """A book titled `title`, and one titled `decoy` that LIKE's wildcards would match."""
     book, other = book_titled(title, owner_uid), book_titled(decoy, owner_uid)
@@ -266,8 +268,7 @@ async def search_finds(uow_factory, owner_uid, title: str, start: int, stop: int
         await uow.commit()
     stored = book.title  # trimmed and normalised by BookDetails
     needle = stored[start:stop] or stored
-    async with uow_factory() as uow:
-        found = await uow.books.search(BookQuery(text=needle, owner_uid=owner_uid, limit=100))
+    found = await reads.search(BookQuery(text=needle, owner_uid=owner_uid, limit=100))
     uids = {view.book.uid for view in found.items}
     assert book.uid in uids, (stored, needle)
     key = needle.casefold()
@@ -285,7 +286,8 @@ def decoy_for(title: str) -> str:
 async def test_a_search_for_any_part_of_a_title_finds_it_in_memory(title, start, stop):
     database, owner = MemoryDatabase(), make_user()
     database.users[owner.uid] = owner  # books go with their owner (ON DELETE CASCADE)
-    await search_finds(database.unit_of_work, owner.uid, title, start, stop, decoy_for(title))
+    await search_finds(database.unit_of_work, MemoryBookReads(database.unit_of_work), owner.uid,
+                       title, start, stop, decoy_for(title))
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +300,7 @@ async def sqlite_books(tmp_path_factory):
     async with SqlUnitOfWork(sessions) as uow:
         await uow.users.add(owner)
         await uow.commit()
-    yield (lambda: SqlUnitOfWork(sessions)), owner.uid
+    yield (lambda: SqlUnitOfWork(sessions)), SqlBookReads(engine), owner.uid
     await engine.dispose()
 
 
@@ -306,5 +308,5 @@ async def sqlite_books(tmp_path_factory):
 @given(titles, st.integers(0, 40), st.integers(0, 40))
 async def test_a_search_for_any_part_of_a_title_finds_it_in_sqlite(sqlite_books, title, start,
                                                                    stop):
-    uow_factory, owner_uid = sqlite_books
-    await search_finds(uow_factory, owner_uid, title, start, stop, decoy_for(title))
+    uow_factory, reads, owner_uid = sqlite_books
+    await search_finds(uow_factory, reads, owner_uid, title, start, stop, decoy_for(title))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import Field
 
-from application.ports.books import BookQuery, BookSort, BookView, Page
+from application.ports.books import BookQuery, BookSort, BookView
+from application.ports.pages import Page
 from domain.books import BookDetails
-from domain.reviews import Review
 from entrypoints.http.book_schemas import (
     BookDetailOut,
     BookIn,
@@ -23,19 +24,16 @@ from entrypoints.http.book_schemas import (
 from entrypoints.http.deps import ContainerDep, PrincipalDep
 from entrypoints.http.documents import (
     JSONDocument,
+    as_is,
     book_detail_document,
     book_document,
-    page_document,
 )
-from entrypoints.http.lean_route import LeanRoute
+from entrypoints.http.paging import PagingParams, PagingQuery, paged
 from entrypoints.http.patterns import NO_NUL
-from entrypoints.http.responses import errors, link, linked
+from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
 from entrypoints.http.routers import API_PREFIX
 
-# LeanRoute: the list and a book read their parameters in one pass (see lean_route);
-# the routes with bodies or a principal keep FastAPI's handler.
-router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"], route_class=LeanRoute)
-MAX_OFFSET = 1_000_000_000
+router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"])
 BOOK = f"{API_PREFIX}/books/{{uid}}"
 THIS_BOOK = "$response.body#/uid"
 BOOK_LINKS = {
@@ -59,49 +57,38 @@ REVIEW_LINKS = {
 }
 
 
-async def book_query(
-    q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
-                                   description="Substring of the title or author")] = None,
-    author: Annotated[str | None, Query(max_length=255, pattern=NO_NUL,
-                                        description="The author's whole name")] = None,
-    language: Annotated[str | None, Query(max_length=35, pattern=NO_NUL)] = None,
-    owner_uid: UUID | None = None,
-    tag: Annotated[str | None, Query(max_length=40, pattern=NO_NUL,
-                                     description="A tag's name")] = None,
-    sort: BookSort = BookSort.NEWEST,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> BookQuery:
+class BookListParams(PagingParams):
     """Case-insensitive filters that combine with AND; a stable order (ties by uid)."""
-    return BookQuery(text=q, author=author, language=language, owner_uid=owner_uid, tag=tag,
-                     sort=sort, limit=limit, offset=offset)
+
+    q: Annotated[str | None, Field(max_length=200, pattern=NO_NUL,
+                                   description="Substring of the title or author")] = None
+    author: Annotated[str | None, Field(max_length=255, pattern=NO_NUL,
+                                        description="The author's whole name")] = None
+    language: Annotated[str | None, Field(max_length=35, pattern=NO_NUL)] = None
+    owner_uid: UUID | None = None
+    tag: Annotated[str | None, Field(max_length=40, pattern=NO_NUL,
+                                     description="A tag's name")] = None
+    sort: Annotated[BookSort | None, Field(description=(
+        "`-created_at` (newest first) unless given; books without reviews come last in "
+        "both rating orders"))] = None
+
+    def query(self) -> BookQuery:
+        return BookQuery(text=self.q, author=self.author, language=self.language,
+                         owner_uid=self.owner_uid, tag=self.tag, sort=self.sort)
 
 
-async def paging(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> tuple[int, int]:
-    return limit, offset
+BookListQuery = Annotated[BookListParams, Query()]
 
 
-PagingDep = Annotated[tuple[int, int], Depends(paging)]
+def books_page(request: Request, page: Page[BookView]) -> JSONDocument:
+    return paged(request, page, book_document)
 
 
-QueryDep = Annotated[BookQuery, Depends(book_query)]
-
-
-def books_page(page: Page[BookView]) -> JSONDocument:
-    return JSONDocument(page_document(page, book_document))
-
-
-def reviews_out(page: Page[Review]) -> PageOut[ReviewOut]:
-    return PageOut[ReviewOut](items=[ReviewOut.model_validate(r) for r in page.items],
-                              total=page.total, limit=page.limit, offset=page.offset)
-
-
-@router.get("", response_model=PageOut[BookOut], responses=errors(422))
-async def list_books(query: QueryDep, container: ContainerDep) -> JSONDocument:
-    return books_page(await container.list_books().execute(query))
+@router.get("", response_model=PageOut[BookOut], responses={**errors(422), **NEXT_PAGE})
+async def list_books(params: BookListQuery, request: Request,
+                     container: ContainerDep) -> JSONDocument:
+    return books_page(request, await container.list_books().execute(params.query(),
+                                                                     params.request()))
 
 
 @router.post("", status_code=201, response_model=BookOut,
@@ -140,11 +127,13 @@ async def delete_book(uid: UUID, principal: PrincipalDep, container: ContainerDe
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut], responses=errors(404, 422))
-async def book_reviews(uid: UUID, paging: PagingDep, container: ContainerDep
-                       ) -> PageOut[ReviewOut]:
+@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut],
+            responses={**errors(404, 422), **NEXT_PAGE})
+async def book_reviews(uid: UUID, paging: PagingQuery, request: Request,
+                       container: ContainerDep) -> JSONDocument:
     """Newest first."""
-    return reviews_out(await container.list_reviews().for_book(uid, *paging))
+    return paged(request, await container.list_reviews().for_book(uid, paging.request()),
+                 as_is)
 
 
 @router.post("/{uid}/reviews", status_code=201, response_model=ReviewOut,

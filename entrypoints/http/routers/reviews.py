@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from entrypoints.http.book_schemas import PageOut, ReviewOut, ReviewPatch
 from entrypoints.http.deps import ContainerDep, PrincipalDep
-from entrypoints.http.responses import errors
+from entrypoints.http.documents import JSONDocument, as_is
+from entrypoints.http.paging import PagingQuery, paged
+from entrypoints.http.responses import NEXT_PAGE, errors
 from entrypoints.http.routers import API_PREFIX
-from entrypoints.http.routers.books import PagingDep, reviews_out
 
 router = APIRouter(prefix=f"{API_PREFIX}/reviews", tags=["reviews"])
 
 
-@router.get("", response_model=PageOut[ReviewOut], responses=errors(401, 403, 422))
-async def all_reviews(paging: PagingDep, principal: PrincipalDep, container: ContainerDep
-                      ) -> PageOut[ReviewOut]:
+@router.get("", response_model=PageOut[ReviewOut],
+            responses={**errors(401, 403, 422), **NEXT_PAGE})
+async def all_reviews(paging: PagingQuery, principal: PrincipalDep, request: Request,
+                      container: ContainerDep) -> JSONDocument:
     """Admins only; newest first."""
-    return reviews_out(await container.list_reviews().all(principal, *paging))
+    return paged(request, await container.list_reviews().all(principal, paging.request()),
+                 as_is)
 
 
 @router.get("/{uid}", response_model=ReviewOut, responses=errors(404, 422))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from domain.tags import Tag
 from entrypoints.http.book_schemas import PageOut, TagIn, TagOut
 from entrypoints.http.deps import ContainerDep, PrincipalDep
-from entrypoints.http.responses import errors, link, linked
+from entrypoints.http.documents import JSONDocument, as_is
+from entrypoints.http.paging import PagingQuery, paged
+from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
 from entrypoints.http.routers import API_PREFIX
-from entrypoints.http.routers.books import PagingDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/tags", tags=["tags"])
 TAG = f"{API_PREFIX}/tags/{{uid}}"
@@ -27,12 +28,11 @@ def tag_out(tag: Tag) -> TagOut:
     return TagOut.model_validate(tag)
 
 
-@router.get("", response_model=PageOut[TagOut], responses=errors(422))
-async def list_tags(paging: PagingDep, container: ContainerDep) -> PageOut[TagOut]:
+@router.get("", response_model=PageOut[TagOut], responses={**errors(422), **NEXT_PAGE})
+async def list_tags(paging: PagingQuery, request: Request,
+                    container: ContainerDep) -> JSONDocument:
     """By name, case-insensitively."""
-    page = await container.manage_tags().list(*paging)
-    return PageOut[TagOut](items=[tag_out(t) for t in page.items], total=page.total,
-                           limit=page.limit, offset=page.offset)
+    return paged(request, await container.manage_tags().list(paging.request()), as_is)
 
 
 @router.post("", status_code=201, response_model=TagOut,

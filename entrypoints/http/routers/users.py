@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Request
 
-from application.ports.users import UserQuery
 from application.users.administration import UserChanges
 from entrypoints.http.book_schemas import BookOut, PageOut, ReviewOut
 from entrypoints.http.deps import ContainerDep, PrincipalDep
-from entrypoints.http.documents import JSONDocument
-from entrypoints.http.responses import errors
+from entrypoints.http.documents import JSONDocument, as_is, user_document
+from entrypoints.http.paging import PagingQuery, paged
+from entrypoints.http.responses import NEXT_PAGE, errors
 from entrypoints.http.routers import API_PREFIX
-from entrypoints.http.routers.books import PagingDep, QueryDep, books_page, reviews_out
+from entrypoints.http.routers.books import BookListQuery, books_page
 from entrypoints.http.schemas import UserOut
-from entrypoints.http.user_schemas import UserPatch, user_query
+from entrypoints.http.user_schemas import UserListQuery, UserPatch
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
-@router.get("/{uid}/books", response_model=PageOut[BookOut], responses=errors(404, 422))
-async def user_books(uid: UUID, query: QueryDep, container: ContainerDep) -> JSONDocument:
+@router.get("/{uid}/books", response_model=PageOut[BookOut],
+            responses={**errors(404, 422), **NEXT_PAGE})
+async def user_books(uid: UUID, params: BookListQuery, request: Request,
+                     container: ContainerDep) -> JSONDocument:
     """Anyone may list a user's books (the `owner_uid` filter is fixed to that user)."""
-    return books_page(await container.list_user_books().execute(uid, query))
+    page = await container.list_user_books().execute(uid, params.query(), params.request())
+    return books_page(request, page)
 
 
-@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut], responses=errors(404, 422))
-async def user_reviews(uid: UUID, paging: PagingDep, container: ContainerDep
-                       ) -> PageOut[ReviewOut]:
+@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut],
+            responses={**errors(404, 422), **NEXT_PAGE})
+async def user_reviews(uid: UUID, paging: PagingQuery, request: Request,
+                       container: ContainerDep) -> JSONDocument:
     """Anyone may list a user's reviews, newest first."""
-    return reviews_out(await container.list_reviews().for_user(uid, *paging))
+    return paged(request, await container.list_reviews().for_user(uid, paging.request()),
+                 as_is)
 
 
-@router.get("", response_model=PageOut[UserOut], responses=errors(401, 403, 422))
-async def list_users(
-    query: Annotated[UserQuery, Depends(user_query)], principal: PrincipalDep,
-    container: ContainerDep,
-) -> PageOut[UserOut]:
+@router.get("", response_model=PageOut[UserOut],
+            responses={**errors(401, 403, 422), **NEXT_PAGE})
+async def list_users(params: UserListQuery, principal: PrincipalDep, request: Request,
+                     container: ContainerDep) -> JSONDocument:
     """Admins only. Filters `role`, `is_verified`, `is_active` and `q` combine with AND;
     the oldest account comes first (ties by uid)."""
-    page = await container.list_users().execute(principal, query)
-    return PageOut[UserOut](items=[UserOut.model_validate(u) for u in page.items],
-                            total=page.total, limit=page.limit, offset=page.offset)
+    page = await container.list_users().execute(principal, params.query(), params.request())
+    return paged(request, page, user_document)
 
 
 @router.get("/{uid}", response_model=UserOut, responses=errors(401, 403, 404, 422))

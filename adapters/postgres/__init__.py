@@ -1,1 +1,0 @@
-"""PostgreSQL through asyncpg directly: the read paths that must not pay for an ORM."""

@@ -1,0 +1,246 @@
+"""The catalogue's reads, one statement each, written once for PostgreSQL and SQLite.
+
+A page walks one index in the page's order, from its position (or offset), and stops
+after `limit + 1` rows; the whole catalogue and each owner, language and author have an
+index per sort (`tables.py`), and a tag's books are read through its links, which carry
+their book's sort keys. The rating orders put books without reviews last both ways: the
+rated books are read first, then the unrated ones, each from the same index. The page's
+total and each book's tags come in the same statement (tags as a JSON array, the one
+thing the two dialects spell differently); rows are read by column name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.engine import RowMapping
+
+from adapters.sqlalchemy.counts import bounded_count, kept_books
+from adapters.sqlalchemy.keyset import beyond, limit_of, ordered
+from adapters.sqlalchemy.tables import book_tags, books, reviews, tags
+from application.ports.books import (
+    NEWEST_REVIEWS,
+    BookDetail,
+    BookQuery,
+    BookSort,
+    BookView,
+    book_position,
+    search_key,
+)
+from application.ports.pages import Page, bounded, fetched_page
+from domain.books import Book
+from domain.reviews import Review
+from domain.tags import Tag, tag_key
+
+BOOK_COLUMNS = ("uid", "owner_uid", "title", "author", "publisher", "published_date",
+                "page_count", "language", "created_at", "updated_at")
+VIEW_COLUMNS = (*BOOK_COLUMNS, "review_count", "average_rating")
+TAG_FIELDS = ("uid", "name", "created_at")
+REVIEW_FIELDS = ("uid", "book_uid", "user_uid", "rating", "review_text", "created_at",
+                 "updated_at")
+SORT_COLUMN = {BookSort.NEWEST: "created_at", BookSort.OLDEST: "created_at",
+               BookSort.TITLE: "title_key", BookSort.TITLE_DESC: "title_key",
+               BookSort.RATING: "average_rating", BookSort.RATING_DESC: "average_rating"}
+DESCENDING = {BookSort.NEWEST, BookSort.TITLE_DESC, BookSort.RATING_DESC}
+RATED, UNRATED = 0, 1  # the two runs of a rating order
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with `%`, `_` and `\\` taken literally."""
+    escaped = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def json_rows(dialect: str, rows: Select, fields: Sequence[str],
+              outer: FromClause) -> ColumnElement[Any]:
+    """The rows of `rows` (a select of `fields`, correlated with the enclosing query's
+    `outer`) as one JSON array of objects; NULL when there are none. The array's order is
+    not the rows' order: the reader sorts."""
+    source = rows.correlate(outer).subquery()
+    build, aggregate = ((func.json_build_object, func.json_agg) if dialect == "postgresql"
+                        else (func.json_object, func.json_group_array))
+    pairs: list[Any] = []
+    for name in fields:
+        pairs += [literal_column(f"'{name}'"), source.c[name]]
+    return select(aggregate(build(*pairs))).scalar_subquery()
+
+
+def tags_of(dialect: str, book_uid: ColumnElement[UUID]) -> ColumnElement[Any]:
+    rows = (select(tags.c.uid, tags.c.name, tags.c.created_at, tags.c.name_key)
+            .join(book_tags, book_tags.c.tag_uid == tags.c.uid)
+            .where(book_tags.c.book_uid == book_uid))
+    return json_rows(dialect, rows, (*TAG_FIELDS, "name_key"), book_uid.table)
+
+
+def newest_reviews_of(dialect: str, book_uid: ColumnElement[UUID]) -> ColumnElement[Any]:
+    rows = (select(*(reviews.c[name] for name in REVIEW_FIELDS))
+            .where(reviews.c.book_uid == book_uid)
+            .order_by(reviews.c.created_at.desc(), reviews.c.uid.desc())
+            .limit(limit_of(NEWEST_REVIEWS)))
+    return json_rows(dialect, rows, REVIEW_FIELDS, book_uid.table)
+
+
+def _loaded(packed: Any) -> list[dict[str, Any]]:
+    """A JSON array as the driver hands it over: text (SQLite) or decoded (asyncpg)."""
+    if packed is None:
+        return []
+    return packed if isinstance(packed, list) else orjson.loads(packed)
+
+
+def timestamp(text: str) -> datetime:
+    """A timestamp as either database writes it in JSON, in UTC."""
+    parsed = datetime.fromisoformat(text)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def to_tags(packed: Any) -> list[Tag]:
+    """By name (case-insensitive), then uid."""
+    found = sorted(_loaded(packed), key=lambda t: (t["name_key"], UUID(t["uid"])))
+    return [Tag(UUID(t["uid"]), t["name"], timestamp(t["created_at"])) for t in found]
+
+
+def to_reviews(packed: Any) -> list[Review]:
+    """Newest first (ties by uid)."""
+    found = [Review(UUID(r["uid"]), UUID(r["book_uid"]), UUID(r["user_uid"]), r["rating"],
+                    r["review_text"], timestamp(r["created_at"]), timestamp(r["updated_at"]))
+             for r in _loaded(packed)]
+    return sorted(found, key=lambda r: (r.created_at, r.uid), reverse=True)
+
+
+def to_book(row: RowMapping) -> Book:
+    return Book(**{name: row[name] for name in BOOK_COLUMNS})
+
+
+def to_view(row: RowMapping) -> BookView:
+    return BookView(to_book(row), to_tags(row["tags"]), row["review_count"],
+                    row["average_rating"])
+
+
+def detail_statement(dialect: str, uid: UUID) -> Select:
+    return (select(*(books.c[name] for name in VIEW_COLUMNS),
+                   tags_of(dialect, books.c.uid).label("tags"),
+                   newest_reviews_of(dialect, books.c.uid).label("reviews"))
+            .where(books.c.uid == uid))
+
+
+def to_detail(row: RowMapping) -> BookDetail:
+    return BookDetail(to_view(row), to_reviews(row["reviews"]))
+
+
+class _Walk:
+    """What a page reads: the books matching a query, from the index of its order."""
+
+    def __init__(self, query: BookQuery) -> None:
+        self.query = query
+        self.sort = query.order
+        if query.tag is not None:  # through the tag's links, which carry the sort keys
+            self.source: FromClause = book_tags.join(books, books.c.uid == book_tags.c.book_uid)
+            self.keys = book_tags
+            self.uid = book_tags.c.book_uid
+        else:
+            self.source, self.keys, self.uid = books, books, books.c.uid
+        self.key = self.keys.c[SORT_COLUMN[self.sort]]
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        query, found = self.query, []
+        if query.tag is not None:
+            found.append(book_tags.c.tag_uid == select(tags.c.uid).where(
+                tags.c.name_key == tag_key(query.tag)).scalar_subquery())
+        if query.text is not None:
+            pattern = like_pattern(query.text)
+            found.append(books.c.title_key.like(pattern, escape="\\")
+                         | books.c.author_key.like(pattern, escape="\\"))
+        if query.author is not None:
+            found.append(books.c.author_key == search_key(query.author))
+        if query.language is not None:
+            found.append(books.c.language == query.language.lower())
+        if query.owner_uid is not None:
+            found.append(books.c.owner_uid == query.owner_uid)
+        return found
+
+    def matches(self) -> Select:
+        return select(self.uid).select_from(self.source).where(*self.conditions())
+
+    def _ordered(self, *columns: Any) -> list[Any]:
+        return ordered(columns, self.sort in DESCENDING)
+
+    def _beyond(self, key: Any, uid: UUID | None = None) -> ColumnElement[bool]:
+        """After the position (key, uid) in the walk's order; after `key` alone (a uid),
+        among books whose sort key is NULL."""
+        if uid is None:
+            return beyond([self.uid], (key,), self.sort in DESCENDING)
+        return beyond([self.key, self.uid], (key, uid), self.sort in DESCENDING)
+
+    def _walk(self, columns: list[Any], where: list[ColumnElement[bool]],
+              limit: int) -> Select:
+        return (select(*columns).select_from(self.source).where(*self.conditions(), *where)
+                .order_by(*self._ordered(self.key, self.uid)).limit(limit_of(limit)))
+
+    def page(self, columns: list[Any]) -> tuple[Select, list[str]]:
+        """The page's rows, `limit + 1` of them (one more says that more follow), and the
+        names of the columns that order them (then uid)."""
+        query, after = self.query, self.query.after
+        skip = 0 if after is not None else query.offset
+        limit = query.limit + 1
+        columns = [*columns, self.key.label("sort_key")]
+        if self.sort not in (BookSort.RATING, BookSort.RATING_DESC):
+            walk = self._walk(columns, [] if after is None else [self._beyond(*after)],
+                              limit)
+            return walk.offset(skip or None), ["sort_key"]
+        # Rated books (from the position, if it is among them), then unrated ones; each
+        # run reads its index up to what the page can need, and this page is sorted
+        # from those few rows.
+        runs = []
+        if after is None or after[0] is not None:
+            where = [self.key.is_not(None)] + ([] if after is None else [self._beyond(*after)])
+            runs.append(self._walk([*columns, literal_column(str(RATED)).label("run")],
+                                   where, skip + limit))
+        where = [self.key.is_(None)]
+        if after is not None and after[0] is None:
+            where.append(self._beyond(after[1]))
+        runs.append(self._walk([*columns, literal_column(str(UNRATED)).label("run")], where,
+                               skip + limit))
+        both = union_all(*(select(run.subquery()) for run in runs)).subquery()
+        return (select(both).order_by(both.c.run, *self._ordered(both.c.sort_key, both.c.uid))
+                .limit(limit_of(limit)).offset(skip or None)), ["run", "sort_key"]
+
+
+def page_statement(dialect: str, query: BookQuery) -> Select:
+    """The page's total (first column) and its books with their tags: one row per book,
+    or one row of NULLs beside the total when the page is empty."""
+    walk = _Walk(query)
+    counted = query.counted_list()
+    total = (kept_books(*counted) if counted else bounded_count(walk.matches())).subquery()
+    rows, order = walk.page([books.c[name] for name in VIEW_COLUMNS])
+    page = rows.subquery("page")
+    ordering = walk._ordered(page.c.sort_key, page.c.uid)
+    if order[0] == "run":
+        ordering.insert(0, page.c.run)
+    return (select(total.c.n.label("total"), *(page.c[name] for name in VIEW_COLUMNS),
+                   tags_of(dialect, page.c.uid).label("tags"))
+            .select_from(total.outerjoin(page, true()))
+            .order_by(*ordering))
+
+
+def to_page(query: BookQuery, rows: Sequence[RowMapping]) -> Page[BookView]:
+    counted = query.counted_list()
+    total, exact = (rows[0]["total"], True) if counted else bounded(rows[0]["total"])
+    views = [to_view(row) for row in rows if row["uid"] is not None]
+    sort = query.order
+    return fetched_page(views, query.limit, None if query.after else query.offset, total,
+                        exact, lambda view: book_position(view, sort))
+

@@ -1,0 +1,48 @@
+"""Sizes of lists: the counts the triggers keep (migration 0009), or a bounded count.
+
+A kept count is the sum of a list's rows in `catalogue_counts`, named as the triggers
+name them (uids as 32 hex digits): a few rows to add up, whatever the list's size. Any
+other total counts matches, but never more than COUNT_BOUND + 1 of them.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import BigInteger, Select, Text, cast, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from adapters.sqlalchemy.keyset import limit_of
+from adapters.sqlalchemy.tables import catalogue_counts, tags
+from application.ports.pages import COUNT_BOUND
+from domain.tags import tag_key
+
+
+def list_name(kind: str, key: str | UUID = "") -> str:
+    """A kept list's name: `books`, `reviews`, `users`, `tags`, or `books:owner:<hex>`,
+    `books:language:<tag>`, `reviews:user:<hex>`."""
+    if not key:
+        return kind
+    return f"{kind}:{key.hex if isinstance(key, UUID) else key}"
+
+
+def kept(name: str | ColumnElement[str]) -> Select[tuple[int]]:
+    """The kept size of the list `name` (0 when it has no rows)."""
+    wanted = literal(name) if isinstance(name, str) else name
+    total = cast(func.coalesce(func.sum(catalogue_counts.c.delta), 0), BigInteger)
+    return select(total.label("n")).where(catalogue_counts.c.name == wanted)
+
+
+def kept_books(kind: str, key: str | UUID) -> Select[tuple[int]]:
+    """The kept size of a list of books: all of them (`books`), an owner's, a language's,
+    or a tag's (by name; a tag that does not exist has none)."""
+    if kind == "tag":
+        uid = select(tags.c.uid).where(tags.c.name_key == tag_key(str(key))).scalar_subquery()
+        return kept(literal("books:tag:") + func.replace(cast(uid, Text), "-", ""))
+    return kept(list_name("books" if kind == "books" else f"books:{kind}", key))
+
+
+def bounded_count(matches: Select) -> Select[tuple[int]]:
+    """How many rows `matches` gives, counting at most COUNT_BOUND + 1."""
+    return select(func.count().label("n")).select_from(
+        matches.limit(limit_of(COUNT_BOUND + 1)).subquery())
