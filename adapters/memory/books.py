@@ -64,9 +64,12 @@ class MemoryBookRepository:
     async def lock(self, uid: UUID) -> bool:
         return self._rows.get(uid) is not None
 
-    async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> None:
+    async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> bool:
+        if self._rows.get(uid) is None:
+            return False
         count, total = self._ratings.get(uid) or (0, 0)
         self._ratings.put(uid, (count + count_delta, total + sum_delta))
+        return True
 
     async def search(self, query: BookQuery) -> Page[BookView]:
         """As the SQL adapter: totals exact for kept lists, else bounded."""

@@ -47,10 +47,6 @@ class MemoryReviewRepository:
     async def get(self, uid: UUID) -> Review | None:
         return self._rows.get(uid)
 
-    async def find(self, book_uid: UUID, user_uid: UUID) -> Review | None:
-        return next((r for r in self._rows.values()
-                     if r.book_uid == book_uid and r.user_uid == user_uid), None)
-
     async def update(self, review: Review) -> None:
         self._rows.put(review.uid, review)
 

@@ -95,13 +95,16 @@ class SqlBookRepository:
             update(books).where(books.c.uid == uid).values(review_count=books.c.review_count))
         return bool(result.rowcount)
 
-    async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> None:
+    async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> bool:
         count = books.c.review_count + count_delta
         total = books.c.rating_sum + sum_delta
-        average = (await self._session.execute(
+        moved = (await self._session.execute(
             update(books).where(books.c.uid == uid).values(
                 review_count=count, rating_sum=total,
                 average_rating=case((count > 0, cast(total, Float) / count), else_=None))
-            .returning(books.c.average_rating))).scalar_one_or_none()
+            .returning(books.c.average_rating))).first()
+        if moved is None:
+            return False
         await self._session.execute(update(book_tags).where(book_tags.c.book_uid == uid)
-                                    .values(average_rating=average))
+                                    .values(average_rating=moved.average_rating))
+        return True

@@ -56,11 +56,6 @@ class SqlReviewRepository:
             select(*REVIEW_COLUMNS).where(reviews.c.uid == uid))).mappings().first()
         return None if row is None else to_review(row)
 
-    async def find(self, book_uid: UUID, user_uid: UUID) -> Review | None:
-        row = (await self._session.execute(select(*REVIEW_COLUMNS).where(
-            reviews.c.book_uid == book_uid, reviews.c.user_uid == user_uid))).mappings().first()
-        return None if row is None else to_review(row)
-
     async def update(self, review: Review) -> None:
         await self._session.execute(update(reviews).where(reviews.c.uid == review.uid).values(
             rating=review.rating, review_text=review.review_text, updated_at=review.updated_at))

@@ -17,7 +17,7 @@ from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from domain.books import EDITABLE_FIELDS, Book, BookDetails
 from domain.errors import BookNotFound, RuleViolation, UserNotFound
-from domain.tags import tag_key
+from domain.tags import Tag, tag_key
 
 
 class AddBook:
@@ -27,15 +27,18 @@ class AddBook:
 
     async def execute(self, principal: Principal, details: BookDetails,
                       tags: Sequence[str] = ()) -> BookView:
+        """The new book as readers will see it, known without reading it back: its tags,
+        and no reviews yet."""
         require_content_writer(principal.user)
         book = Book.create(uuid.uuid4(), principal.user.uid, details, self._clock.now())
+        found: list[Tag] = []
         async with self._uow() as uow:
             await uow.books.add(book)
             if tags:
                 found = await ensure_tags(uow, tags, self._clock)
                 await uow.tags.attach(book.uid, [tag.uid for tag in found])
             await uow.commit()
-            return await _view(uow, book.uid)
+        return BookView(book, sorted(found, key=lambda tag: (tag.key, tag.uid)), 0, None)
 
 
 class GetBook:
@@ -122,8 +125,9 @@ class UpdateBook:
             if changes:
                 book.revise(dataclasses.replace(book.details(), **changes), self._clock.now())
                 await uow.books.update(book)
-                await uow.commit()
-            return await _view(uow, uid)
+            view = await _view(uow, uid)  # in the same transaction, as it will be committed
+            await uow.commit()
+        return view
 
 
 async def _view(uow: UnitOfWork, uid: uuid.UUID) -> BookView:

@@ -13,7 +13,6 @@ from application.ports.persistence import UnitOfWorkFactory
 from domain.errors import (
     BookNotFound,
     InsufficientPermissions,
-    ReviewExists,
     ReviewNotFound,
     UserNotFound,
 )
@@ -31,12 +30,12 @@ class ReviewBook:
         review = Review.write(uuid.uuid4(), book_uid, principal.user.uid, rating, text,
                               self._clock.now())
         async with self._uow() as uow:
-            if not await uow.books.lock(book_uid):
+            # The book's figures move first: that finds the book and holds it, so reviews
+            # of one book count one after another; a second review by the same user is
+            # refused by the store's uniqueness rule, and nothing of it is kept.
+            if not await uow.books.adjust_ratings(book_uid, 1, review.rating):
                 raise BookNotFound()
-            if await uow.reviews.find(book_uid, principal.user.uid) is not None:
-                raise ReviewExists()
             await uow.reviews.add(review)
-            await uow.books.adjust_ratings(book_uid, 1, review.rating)
             await uow.commit()
         return review
 

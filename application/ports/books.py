@@ -157,8 +157,9 @@ class BookRepository(Protocol):
         Every change to a book's reviews takes this lock first, so its figures stay exact
         under concurrent reviews."""
 
-    async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> None:
-        """Move the book's review count and rating sum (and so its average)."""
+    async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> bool:
+        """Move the book's review count and rating sum (and so its average), holding the
+        book until the unit of work ends; False if there is no such book."""
 
 
 class BookReads(Protocol):
