@@ -193,6 +193,18 @@ FACTS = {  # found in the database, so that a kept catalogue needs no generator
 }
 
 
+POSTGRES_SETTINGS = ("server_version", "shared_buffers", "work_mem", "effective_cache_size",
+                     "random_page_cost", "jit", "jit_above_cost", "max_parallel_workers_per_gather")
+
+
+def postgres_settings(name: str) -> dict[str, str]:
+    """The server's settings that bear on plans, as the catalogue's database sees them."""
+    rows = asyncio.run(fetch(databases.dsn_of(name), "SELECT name, current_setting(name) "
+                             "FROM pg_settings WHERE name = ANY($1::text[])",
+                             list(POSTGRES_SETTINGS)))
+    return {row[0]: row[1] for row in rows}
+
+
 def facts_of(name: str) -> dict[str, object]:
     async def find() -> dict[str, object]:
         connection = await asyncpg.connect(databases.dsn_of(name))
@@ -362,7 +374,7 @@ def measure_writes(stored: Stored, args: argparse.Namespace, workdir: Path,
             stack.callback(lambda: asyncio.run(fetch(dsn, f"DROP TABLE {CEILING_TABLE}")))
         asyncio.run(fetch(dsn, f"CREATE TABLE {CEILING_TABLE} (LIKE books INCLUDING ALL)"))
         needed = MOST_WRITES_PER_S * (args.warmup + args.duration * args.rounds) \
-            * len(args.clients)
+            * len(args.clients) * plan.threads
         pairs_file = workdir / "review-pairs.txt"
         pairs = review_pairs(name, catalogue.WRITERS, int(needed), pairs_file)
         bookly = servers.start_bookly(workdir, servers.bookly_settings(
@@ -397,7 +409,9 @@ def measure_writes(stored: Stored, args: argparse.Namespace, workdir: Path,
                 review.scripts = ("review.lua",)
             result = measure.run(plan, route, seconds, clients)
             if route is routes[2]:
-                start += result.requests + clients + threads
+                # A thread may have sent every request of the run, and one per client
+                # more that was cut off: past the pairs of the busiest thread, then.
+                start += threads * (result.requests + clients)
             return result
 
         for route in routes:
@@ -484,6 +498,7 @@ def measure_size(stored: Stored, args: argparse.Namespace, workdir: Path,
             f"{facts['books']} books")
     return {"books": stored.shape.books, "database": stored.name, "kept": stored.kept,
             "build": stored.build, "facts": {k: str(v) for k, v in facts.items()},
+            "postgres": postgres_settings(stored.name),
             "reads": rows, "writes": writes}
 
 

@@ -1,8 +1,9 @@
 -- POST /api/v1/books/{uid}/reviews with BODY, each request on a (writer, book) pair of its
 -- own: a review is unique per user and book. The pairs are lines "<writer> <book uid>" of
 -- the file PAIRS; thread t of THREADS sends pairs START + t, START + t + THREADS, ..., and
--- the harness moves START past the pairs of each run. TOKENS holds each writer's access
--- token, PREFIX the path up to the uid. The harness sets these above.
+-- the harness moves START past the pairs of each run (threads need not keep pace: past
+-- THREADS times the run's requests). TOKENS holds each writer's access token, PREFIX the
+-- path up to the uid. The harness sets these above.
 local next_thread = 0
 setup = function(thread)
   thread:set("thread_id", next_thread)
