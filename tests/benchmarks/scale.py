@@ -101,7 +101,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     args.sizes = [int(size) for size in args.sizes.split(",")]
     args.clients = [int(count) for count in args.clients.split(",")]
     writes = {"largest": [max(args.sizes)], "all": args.sizes, "none": []}
-    args.writes_at = writes.get(args.writes_at) or [int(s) for s in args.writes_at.split(",")]
+    args.writes_at = (writes[args.writes_at] if args.writes_at in writes
+                      else [int(size) for size in args.writes_at.split(",")])
     return args
 
 
@@ -293,21 +294,25 @@ def measure_reads(server: servers.Server, facts: dict[str, object], args: argpar
     client = Client(server.base)
     budget = Budget(most=args.samples, least=args.least, seconds=args.seconds)
     maxima = offset_maxima(client)
-    admin = {"Authorization": "Bearer " + log_in(server.base, catalogue.email(catalogue.ADMIN),
-                                                 catalogue.PASSWORD)}
     rows: list[dict[str, object]] = []
 
-    def timed(read: Read, page: str, path: str, **extra: object) -> dict[str, object]:
+    def headers(read: Read) -> dict[str, str]:
+        """The admin's reads log in afresh each time: a slow run outlives an access token."""
+        if not read.admin:
+            return {}
+        token = log_in(server.base, catalogue.email(catalogue.ADMIN), catalogue.PASSWORD)
+        return {"Authorization": f"Bearer {token}"}
+
+    def timed(read: Read, page: str, path: str, **extra: object) -> None:
         waited = measure.wait_quiet(plan, 0.5)
-        timing = time_path(client, path, admin if read.admin else {}, budget,
-                           server.process.pid, plan.database)
+        timing = time_path(client, path, headers(read), budget, server.process.pid,
+                           plan.database)
         row = {"request": read.label, "page": page, "path": path, **timing.summary(),
                "quiet_wait_s": waited, **extra}
         rows.append(row)
         statuses = ", ".join(f"{n}x{status}" for status, n in timing.statuses.items())
         say(f"  {read.label} {page}: p50 {timing.p50_ms:.2f} ms, p90 {timing.p90_ms:.2f} ms "
             f"({statuses})")
-        return row
 
     wanted = args.only.split(",") if args.only else None
     for read in reads(facts):
@@ -317,7 +322,7 @@ def measure_reads(server: servers.Server, facts: dict[str, object], args: argpar
         if not read.is_list:
             timed(read, "", first_path)
             continue
-        first = client.get(first_path, admin if read.admin else {})
+        first = client.get(first_path, headers(read))
         if first.status != 200:
             timed(read, "first", first_path)
             continue
@@ -327,7 +332,7 @@ def measure_reads(server: servers.Server, facts: dict[str, object], args: argpar
         offset = int(min(total // 2, maxima.get(read.path, math.inf)))
         deep_path = url(read.actual, {**read.query, "offset": str(offset)})
         timed(read, "offset", deep_path, offset=offset)
-        deep = client.get(deep_path, admin if read.admin else {})
+        deep = client.get(deep_path, headers(read))
         cursor = deep.json().get("next_cursor") if deep.status == 200 else None
         if cursor is None:
             rows.append({"request": read.label, "page": "cursor", "path": None, "n/a":
