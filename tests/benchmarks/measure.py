@@ -3,6 +3,7 @@ probe beside it, and p99 at about half of each endpoint's peak rate."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import statistics
 import time
@@ -44,18 +45,32 @@ class Plan:
         return self.workdir / f"{name}.lua"
 
 
+def add_quiet_wait(parser: argparse.ArgumentParser, before: str) -> None:
+    """The --quiet-wait option: `before` says before what the harness waits."""
+    parser.add_argument("--quiet-wait", type=float, default=300, metavar="SECONDS",
+                        help=f"on a shared machine: before {before}, wait while other "
+                        f"processes keep more than {QUIET_CORES} cores busy, up to this many "
+                        "seconds in all (default 300; 0: never wait)")
+
+
 def settle(plan: Plan) -> float:
     """Let the last run drain; then, on a shared machine, wait for other processes to quiet
     down, from a budget for the whole run (the seconds waited are returned and recorded)."""
     time.sleep(SETTLE_S)
+    return wait_quiet(plan, SETTLE_S)
+
+
+def wait_quiet(plan: Plan, sample: float) -> float:
+    """While other processes keep more than QUIET_CORES busy (measured over `sample`
+    seconds), wait, from the plan's budget; the seconds waited."""
     waited = 0.0
-    while plan.quiet_wait > 0 and cpu.foreign_load(SETTLE_S) > QUIET_CORES:
-        waited += SETTLE_S
-        plan.quiet_wait -= SETTLE_S
+    while plan.quiet_wait > 0 and cpu.foreign_load(sample) > QUIET_CORES:
+        waited += sample
+        plan.quiet_wait -= sample
     return waited
 
 
-def _run(plan: Plan, endpoint: Endpoint, duration: float, connections: int,
+def run(plan: Plan, endpoint: Endpoint, duration: float, connections: int,
          target: wrk.Target | None = None,
          beside: tuple[wrk.Target, list[wrk.Result]] | None = None) -> wrk.Result:
     """One wrk run, with the CPU each process spent per request; `beside` = (a probe, where
@@ -78,7 +93,7 @@ def _run(plan: Plan, endpoint: Endpoint, duration: float, connections: int,
 
 def warm_up(plan: Plan, endpoints: list[Endpoint], say: Callable[[str], None]) -> None:
     for endpoint in endpoints:
-        result = _run(plan, endpoint, plan.warmup, plan.connections)
+        result = run(plan, endpoint, plan.warmup, plan.connections)
         say(f"  warm-up {endpoint.name}: {result.rps:,.0f} req/s")
 
 
@@ -99,7 +114,7 @@ def timed_rounds(plan: Plan, endpoints: list[Endpoint], login: str, health: wrk.
                 settle(plan)
                 found["idle"].append(wrk.run(probe, plan.script("health-idle"),
                                              plan.duration, 1, 1))
-                result = _run(plan, endpoint, plan.duration, plan.connections,
+                result = run(plan, endpoint, plan.duration, plan.connections,
                               beside=(probe, found["storm"]))
                 say(f"  round {number} argon2id verify/s: "
                     f"{found['argon2'][-1]['verify_per_s_1_thread']:.1f} on 1 thread, "
@@ -107,7 +122,7 @@ def timed_rounds(plan: Plan, endpoints: list[Endpoint], login: str, health: wrk.
                     f"idle {found['idle'][-1].p99_ms:.2f} ms, during the login storm "
                     f"{found['storm'][-1].p99_ms:.2f} ms")
             else:
-                result = _run(plan, endpoint, plan.duration, plan.connections)
+                result = run(plan, endpoint, plan.duration, plan.connections)
             endpoint.rounds.append(result)
             say(f"  round {number} {endpoint.name}: {result.rps:,.0f} req/s, "
                 f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, CPU {result.cpu}"
@@ -128,11 +143,11 @@ def half_rate(plan: Plan, endpoint: Endpoint, say: Callable[[str], None]) -> Non
     connections += connections % 2
     period_ms = 1000 * connections / goal
     delay = max(0.0, round(period_ms - 1000 / peak, 2))
-    trial = _run(plan, endpoint, max(2.0, plan.duration / 2), connections,
+    trial = run(plan, endpoint, max(2.0, plan.duration / 2), connections,
                  _paced(endpoint.target, delay))
     latency_ms = max(0.0, 1000 * connections / max(trial.rps, 0.1) - delay)
     delay = max(0.0, round(period_ms - latency_ms, 2))
-    result = _run(plan, endpoint, plan.duration, connections, _paced(endpoint.target, delay))
+    result = run(plan, endpoint, plan.duration, connections, _paced(endpoint.target, delay))
     endpoint.half_rate = {"goal_rps": round(goal, 1), "connections": connections,
                           "delay_ms": delay, **asdict(result)}
     say(f"  half rate {endpoint.name}: goal {goal:,.0f} req/s, got {result.rps:,.0f} "

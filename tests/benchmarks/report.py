@@ -112,3 +112,101 @@ def profile_markdown(profiles: dict[str, dict[str, object]]) -> str:
             top = ", ".join(f"{where} {pct}%" for where, pct in found[key][:8])
             lines.append(f"- {title}: {top}")
     return "\n".join(lines)
+
+
+# The scale benchmark's goals: how much a page's p50 may grow from the smallest catalogue
+# to the largest (first pages and cursor pages of every list; a substring search a little
+# more), and the share of the write ceiling's requests/s each write route keeps.
+SCALE_GROWTH_GOAL, SEARCH_GROWTH_GOAL, WRITE_GOAL = 2.0, 3.0, 0.40
+
+
+def size_label(books: int) -> str:
+    for unit, name in ((1_000_000, "M"), (1_000, "k")):
+        if books >= unit and books % unit == 0:
+            return f"{books // unit}{name}"
+    return f"{books:,}"
+
+
+def growth_goal(request: str, page: str) -> float | None:
+    if page not in ("first", "cursor"):
+        return None
+    return SEARCH_GROWTH_GOAL if "q=" in request else SCALE_GROWTH_GOAL
+
+
+def scale_markdown(sizes: list[dict[str, object]]) -> str:
+    lines = [_builds(sizes)]
+    measured = [size for size in sizes if size.get("reads")]
+    if measured:
+        lines += ["", _reads(measured)]
+    for size in measured:
+        if size.get("writes"):
+            lines += ["", _writes(size)]
+    return "\n".join(lines)
+
+
+def _builds(sizes: list[dict[str, object]]) -> str:
+    lines = ["| catalogue | database | built in (s) | steps (s) | size |",
+             "| --- | --- | ---: | --- | ---: |"]
+    for size in sizes:
+        build = size.get("build")
+        if build is None:
+            lines.append(f"| {size_label(size['books'])} | {size['database']} | reused | | |")
+            continue
+        steps = ", ".join(f"{step} {seconds:g}" for step, seconds in
+                          {"migrate": build["migrate_seconds"], **build["steps"]}.items())
+        lines.append(f"| {size_label(size['books'])} | {size['database']} | "
+                     f"{build['seconds']:.0f} | {steps} | {build['size']} |")
+    return "\n".join(lines)
+
+
+def _reads(sizes: list[dict[str, object]]) -> str:
+    """p50 at each size, and the growth from the smallest to the largest."""
+    labels = [size_label(size["books"]) for size in sizes]
+    rows: dict[tuple[str, str], dict[str, dict]] = {}
+    for size, label in zip(sizes, labels, strict=True):
+        for row in size["reads"]:
+            rows.setdefault((row["request"], row["page"]), {})[label] = row
+    small, large = labels[0], labels[-1]
+    lines = ["| request | page | " + " | ".join(f"p50 ms {label}" for label in labels)
+             + f" | growth {large}/{small} | goal | p90 ms {large} | total {large} | "
+             f"other load {large} (cores) |",
+             "| --- | --- | " + "---: | " * len(labels) + "---: | ---: | ---: | ---: | ---: |"]
+    for (request, page), by_size in rows.items():
+        p50 = [by_size.get(label, {}).get("p50_ms") for label in labels]
+        cells = [f"{value:.2f}" if value is not None else "n/a" for value in p50]
+        grew = f"{p50[-1] / p50[0]:.1f}x" if p50[0] and p50[-1] is not None else "n/a"
+        goal = growth_goal(request, page)
+        goal_text = f"≤ {goal:g}x" if goal else ""
+        last = by_size.get(large, {})
+        total = last.get("total")
+        total_text = "" if total is None else (
+            f"{total:,}" + (" (bound)" if last.get("total_exact") is False else ""))
+        bad = {s: n for s, n in last.get("statuses", {}).items() if int(s) != 200}
+        p90 = f"{last['p90_ms']:.2f}" if "p90_ms" in last else "n/a"
+        other = f"{last['cpu']['foreign_cores']:.2f}" if "cpu" in last else ""
+        lines.append(f"| {request} | {page or 'detail'} | {' | '.join(cells)} | {grew} | "
+                     f"{goal_text} | {p90}"
+                     f"{' (status ' + str(bad) + ')' if bad else ''} | {total_text} | "
+                     f"{other} |")
+    return "\n".join(lines)
+
+
+def _writes(size: dict[str, object]) -> str:
+    writes = size["writes"]
+    goal = f"≥ {WRITE_GOAL:.0%}"
+    lines = [f"Writes at {size_label(size['books'])} books (wrk, keep-alive clients):", "",
+             "| route | clients | req/s | p50 ms | p99 ms | vs ceiling | goal | "
+             "CPU ms/req: server, PostgreSQL | other load (cores) | errors |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for point in sorted(writes["points"], key=lambda p: (p["route"] != "ceiling", p["route"],
+                                                         p["clients"])):
+        ceiling = point["route"] == "ceiling"
+        cpu = point["cpu"]
+        lines.append(f"| {writes['routes'][point['route']]} | {point['clients']} | "
+                     f"{point['rps']:,.0f} | {point['p50_ms']:.2f} | {point['p99_ms']:.2f} | "
+                     f"{'' if ceiling else format(point['ratio_to_ceiling'], '.0%')} | "
+                     f"{'' if ceiling else goal} | "
+                     f"{cpu['server']:.2f}, {cpu['postgres']:.2f} | "
+                     f"{cpu['foreign_cores']:.2f} | "
+                     f"{point['non_2xx'] + point['socket_errors']} |")
+    return "\n".join(lines)

@@ -45,10 +45,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true",
                         help="5 s runs, 2 rounds, 2 s warm-up (a few minutes in all)")
-    parser.add_argument("--quiet-wait", type=float, default=300, metavar="SECONDS",
-                        help="on a shared machine: before a run, wait while other processes "
-                        "keep more than 0.3 cores busy, up to this many seconds in all "
-                        "(default 300; 0: never wait)")
+    measure.add_quiet_wait(parser, "a run")
     parser.add_argument("--no-half-rate", action="store_true",
                         help="skip p99 at about half of each endpoint's peak rate")
     parser.add_argument("--only", metavar="NAMES",

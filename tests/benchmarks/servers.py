@@ -80,10 +80,10 @@ def start_bookly(workdir: Path, settings: dict[str, str]) -> Server:
                  "/health")
 
 
-def start_reference(app: str, workdir: Path) -> Server:
+def start_reference(app: str, workdir: Path, *arguments: str) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "tests.benchmarks.reference_apps", app, "--port",
-               str(port)]
+               str(port), *arguments]
     env = {**clean_environment(), "PYTHONPATH": str(ROOT)}
     return start(f"reference-{app}", command, workdir, env, port, "/")
 

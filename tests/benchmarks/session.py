@@ -7,19 +7,15 @@ import asyncio
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import asyncpg
-import redis
-
 from migrations import upgrade_to_head
-from tests.benchmarks import dataset, profile, servers, wrk
+from tests.benchmarks import databases, dataset, profile, servers, wrk
 from tests.benchmarks.load import load, login_hashes
 from tests.benchmarks.measure import Endpoint, Plan
 from tests.live_service import log_in
-from tests.services import POSTGRES_ADMIN_DSN, REDIS_URL, asyncpg_url
+from tests.services import REDIS_URL, asyncpg_url
 
 REFERENCES = ("starlette", "fastapi")
 
@@ -27,17 +23,17 @@ REFERENCES = ("starlette", "fastapi")
 class Session:
     def __init__(self, workdir: Path, say: Callable[[str], None]) -> None:
         self.workdir, self.say = workdir, say
-        self.name = f"bookly_bench_{uuid.uuid4().hex[:12]}"
-        self.dsn = f"{POSTGRES_ADMIN_DSN.rpartition('/')[0]}/{self.name}"
-        self.prefix = f"bookly-bench-{uuid.uuid4().hex[:12]}:"
+        self.name = databases.scratch_name("bookly_bench")
+        self.dsn = databases.dsn_of(self.name)
+        self.prefix = databases.redis_prefix("bookly-bench")
         self.servers: dict[str, servers.Server] = {}
         self.data: dataset.Dataset | None = None
         self.loaded: dict[str, object] = {}
 
     def __enter__(self) -> Session:
-        asyncio.run(self._admin(f'CREATE DATABASE "{self.name}"'))
+        databases.create(self.name)
         try:
-            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+            databases.check_redis()
             self.say(f"scratch database {self.name}: migrating, loading the dataset ...")
             upgrade_to_head(asyncpg_url(self.dsn))
             self.data = dataset.generate(login_hashes())
@@ -61,20 +57,10 @@ class Session:
         for server in self.servers.values():
             server.stop()
         try:
-            asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            databases.drop(self.name)
         finally:
-            client = redis.Redis.from_url(REDIS_URL)
-            keys = list(client.scan_iter(match=self.prefix + "*", count=1000))
-            for start in range(0, len(keys), 1000):
-                client.delete(*keys[start:start + 1000])
-            self.say(f"dropped {self.name}; deleted {len(keys)} Redis keys under {self.prefix}")
-
-    async def _admin(self, statement: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
+            keys = databases.delete_keys(self.prefix)
+            self.say(f"dropped {self.name}; deleted {keys} Redis keys under {self.prefix}")
 
     def login(self, account: int) -> str:
         return log_in(self.servers["bookly"].base, self.data.email(account), dataset.PASSWORD)
