@@ -88,11 +88,12 @@ from entrypoints.logging import current_request_id
 from entrypoints.settings import Settings
 
 
-def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
+def _engine(url: str, pool_size: int, timeout: float, reads_only: bool = False) -> AsyncEngine:
     """Connecting and waiting for a pooled connection both give up after `timeout`, so a
     database that is down or saturated is a quick 503, never a hang."""
     start_mappers()
-    return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout)
+    return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout,
+                         reads_only=reads_only)
 
 
 def _redis(url: str | None, timeout: float) -> Redis | None:
@@ -122,9 +123,14 @@ class Container(containers.DeclarativeContainer):
     session_listener = providers.Singleton(
         InvalidationListener, redis,
         providers.Callable(invalidation_channel, config.redis_key_prefix), session_cache)
-    # The catalogue's reads: one statement each, on the engine's pool, outside any unit
-    # of work.
-    book_reads = providers.Singleton(SqlBookReads, engine)
+    # The catalogue's reads: one statement each, outside any unit of work, on a pool of
+    # their own (autocommit, no ping; SQLite shares the one engine).
+    read_engine = providers.Selector(
+        config.read_engine,
+        own=providers.Singleton(_engine, config.database_url, config.database_pool_size,
+                                config.dependency_timeout_seconds, reads_only=True),
+        shared=engine)
+    book_reads = providers.Singleton(SqlBookReads, read_engine)
 
     rate_limiter = providers.Selector(
         config.rate_limiter,
@@ -238,6 +244,7 @@ def configuration(settings: Settings) -> dict[str, object]:
         secret_key=settings.resolved_secret_key(),
         mail_outbox_dir=Path(settings.mail_outbox_dir),
         token_store="redis" if settings.redis_url else "sql",
+        read_engine="shared" if settings.is_sqlite else "own",
         rate_limiter="redis" if settings.redis_url else "memory",
         mailer="smtp" if settings.smtp_host else "outbox",
         smtp_starttls=settings.smtp_starttls,
@@ -281,4 +288,6 @@ async def close_resources(container: Container) -> None:
     if client is not None:
         await client.aclose()
     await container.engine().dispose()
+    if container.config.read_engine() == "own":
+        await container.read_engine().dispose()
     container.argon2_threads().shutdown(wait=False, cancel_futures=True)

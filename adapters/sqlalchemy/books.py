@@ -85,8 +85,8 @@ class SqlBookRepository:
         return [to_book(row) for row in rows]
 
     async def detail(self, uid: UUID) -> BookDetail | None:
-        statement = detail_statement(self._session.bind.dialect.name, uid)
-        row = (await self._session.execute(statement)).mappings().first()
+        statement = detail_statement(self._session.bind.dialect.name)
+        row = (await self._session.execute(statement, {"uid": uid})).mappings().first()
         return None if row is None else to_detail(row)
 
     async def lock(self, uid: UUID) -> bool:

@@ -11,7 +11,9 @@ thing the two dialects spell differently); rows are read by column name.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -20,7 +22,9 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Integer,
     Select,
+    bindparam,
     func,
     literal_column,
     select,
@@ -29,8 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 
-from adapters.sqlalchemy.counts import bounded_count, kept_books
-from adapters.sqlalchemy.keyset import beyond, limit_of, ordered
+from adapters.sqlalchemy.counts import bounded_count, kept, kept_tag, list_name, tag_uid_named
+from adapters.sqlalchemy.keyset import beyond, limit_of, ordered, rows_of
 from adapters.sqlalchemy.tables import book_tags, books, reviews, tags
 from application.ports.books import (
     NEWEST_REVIEWS,
@@ -130,24 +134,75 @@ def to_view(row: RowMapping) -> BookView:
                     row["average_rating"])
 
 
-def detail_statement(dialect: str, uid: UUID) -> Select:
+@functools.cache
+def detail_statement(dialect: str) -> Select:
+    """A book by `uid` (a parameter), with its tags and newest reviews."""
     return (select(*(books.c[name] for name in VIEW_COLUMNS),
                    tags_of(dialect, books.c.uid).label("tags"),
                    newest_reviews_of(dialect, books.c.uid).label("reviews"))
-            .where(books.c.uid == uid))
+            .where(books.c.uid == bindparam("uid", type_=books.c.uid.type)))
 
 
 def to_detail(row: RowMapping) -> BookDetail:
     return BookDetail(to_view(row), to_reviews(row["reviews"]))
 
 
+@dataclass(frozen=True, slots=True)
+class PageShape:
+    """What a page's statement depends on (its values are parameters): one statement is
+    built per shape and kept."""
+
+    text: bool
+    author: bool
+    language: bool
+    owner: bool
+    tag: bool
+    sort: BookSort
+    counted: str | None  # the kept list the total is: books, owner, language, tag
+    after: str | None  # from a position among the rated ("key") or "unrated" books
+    offset: bool
+
+    @classmethod
+    def of(cls, query: BookQuery) -> PageShape:
+        counted = query.counted_list()
+        after = None if query.after is None else "unrated" if query.after[0] is None \
+            else "key"
+        return cls(query.text is not None, query.author is not None,
+                   query.language is not None, query.owner_uid is not None,
+                   query.tag is not None, query.order, counted and counted[0], after,
+                   query.after is None and query.offset > 0)
+
+
+def page_parameters(query: BookQuery) -> dict[str, Any]:
+    """The values of the statement of `PageShape.of(query)`."""
+    skip = 0 if query.after is not None else query.offset
+    values: dict[str, Any] = {"rows": query.limit + 1, "run_rows": skip + query.limit + 1,
+                              "skip": skip}
+    if query.text is not None:
+        values["pattern"] = like_pattern(query.text)
+    if query.author is not None:
+        values["author_key"] = search_key(query.author)
+    if query.language is not None:
+        values["language"] = query.language.lower()
+    if query.owner_uid is not None:
+        values["owner_uid"] = query.owner_uid
+    if query.tag is not None:
+        values["tag_key"] = tag_key(query.tag)
+    if query.after is not None:
+        values["after_key"], values["after_uid"] = query.after
+    counted = query.counted_list()
+    if counted and counted[0] in ("owner", "language"):
+        values["count_name"] = list_name(f"books:{counted[0]}", counted[1])
+    return values
+
+
 class _Walk:
     """What a page reads: the books matching a query, from the index of its order."""
 
-    def __init__(self, query: BookQuery) -> None:
-        self.query = query
-        self.sort = query.order
-        if query.tag is not None:  # through the tag's links, which carry the sort keys
+    def __init__(self, shape: PageShape) -> None:
+        self.shape = shape
+        self.sort = shape.sort
+        if shape.tag:  # through the tag's links, which carry the sort keys
             self.source: FromClause = book_tags.join(books, books.c.uid == book_tags.c.book_uid)
             self.keys = book_tags
             self.uid = book_tags.c.book_uid
@@ -156,20 +211,20 @@ class _Walk:
         self.key = self.keys.c[SORT_COLUMN[self.sort]]
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        query, found = self.query, []
-        if query.tag is not None:
-            found.append(book_tags.c.tag_uid == select(tags.c.uid).where(
-                tags.c.name_key == tag_key(query.tag)).scalar_subquery())
-        if query.text is not None:
-            pattern = like_pattern(query.text)
+        shape, found = self.shape, []
+        if shape.tag:
+            found.append(book_tags.c.tag_uid == tag_uid_named(bindparam("tag_key")))
+        if shape.text:
+            pattern = bindparam("pattern")
             found.append(books.c.title_key.like(pattern, escape="\\")
                          | books.c.author_key.like(pattern, escape="\\"))
-        if query.author is not None:
-            found.append(books.c.author_key == search_key(query.author))
-        if query.language is not None:
-            found.append(books.c.language == query.language.lower())
-        if query.owner_uid is not None:
-            found.append(books.c.owner_uid == query.owner_uid)
+        if shape.author:
+            found.append(books.c.author_key == bindparam("author_key"))
+        if shape.language:
+            found.append(books.c.language == bindparam("language"))
+        if shape.owner:
+            found.append(books.c.owner_uid == bindparam("owner_uid",
+                                                         type_=books.c.owner_uid.type))
         return found
 
     def matches(self) -> Select:
@@ -178,61 +233,70 @@ class _Walk:
     def _ordered(self, *columns: Any) -> list[Any]:
         return ordered(columns, self.sort in DESCENDING)
 
-    def _beyond(self, key: Any, uid: UUID | None = None) -> ColumnElement[bool]:
-        """After the position (key, uid) in the walk's order; after `key` alone (a uid),
-        among books whose sort key is NULL."""
-        if uid is None:
-            return beyond([self.uid], (key,), self.sort in DESCENDING)
-        return beyond([self.key, self.uid], (key, uid), self.sort in DESCENDING)
+    def _beyond(self, among_unrated: bool = False) -> ColumnElement[bool]:
+        """After the position (after_key, after_uid) in the walk's order; after after_uid
+        alone among books whose sort key is NULL."""
+        uid = bindparam("after_uid", type_=self.uid.type)
+        if among_unrated:
+            return beyond([self.uid], [uid], self.sort in DESCENDING)
+        key = bindparam("after_key", type_=self.key.type)
+        return beyond([self.key, self.uid], [key, uid], self.sort in DESCENDING)
 
     def _walk(self, columns: list[Any], where: list[ColumnElement[bool]],
-              limit: int) -> Select:
+              limit: str) -> Select:
         return (select(*columns).select_from(self.source).where(*self.conditions(), *where)
-                .order_by(*self._ordered(self.key, self.uid)).limit(limit_of(limit)))
+                .order_by(*self._ordered(self.key, self.uid)).limit(rows_of(limit)))
 
     def page(self, columns: list[Any]) -> tuple[Select, list[str]]:
         """The page's rows, `limit + 1` of them (one more says that more follow), and the
         names of the columns that order them (then uid)."""
-        query, after = self.query, self.query.after
-        skip = 0 if after is not None else query.offset
-        limit = query.limit + 1
+        shape = self.shape
+        skip = bindparam("skip", type_=Integer) if shape.offset else None
         columns = [*columns, self.key.label("sort_key")]
         if self.sort not in (BookSort.RATING, BookSort.RATING_DESC):
-            walk = self._walk(columns, [] if after is None else [self._beyond(*after)],
-                              limit)
-            return walk.offset(skip or None), ["sort_key"]
+            walk = self._walk(columns, [] if shape.after is None else [self._beyond()], "rows")
+            return walk.offset(skip), ["sort_key"]
         # Rated books (from the position, if it is among them), then unrated ones; each
         # run reads its index up to what the page can need, and this page is sorted
         # from those few rows.
         runs = []
-        if after is None or after[0] is not None:
-            where = [self.key.is_not(None)] + ([] if after is None else [self._beyond(*after)])
+        if shape.after != "unrated":
+            where = [self.key.is_not(None)] + ([self._beyond()] if shape.after else [])
             runs.append(self._walk([*columns, literal_column(str(RATED)).label("run")],
-                                   where, skip + limit))
+                                   where, "run_rows"))
         where = [self.key.is_(None)]
-        if after is not None and after[0] is None:
-            where.append(self._beyond(after[1]))
+        if shape.after == "unrated":
+            where.append(self._beyond(among_unrated=True))
         runs.append(self._walk([*columns, literal_column(str(UNRATED)).label("run")], where,
-                               skip + limit))
+                               "run_rows"))
         both = union_all(*(select(run.subquery()) for run in runs)).subquery()
         return (select(both).order_by(both.c.run, *self._ordered(both.c.sort_key, both.c.uid))
-                .limit(limit_of(limit)).offset(skip or None)), ["run", "sort_key"]
+                .limit(rows_of("rows")).offset(skip)), ["run", "sort_key"]
 
 
-def page_statement(dialect: str, query: BookQuery) -> Select:
+@functools.lru_cache(maxsize=512)
+def page_statement(dialect: str, shape: PageShape) -> Select:
     """The page's total (first column) and its books with their tags: one row per book,
-    or one row of NULLs beside the total when the page is empty."""
-    walk = _Walk(query)
-    counted = query.counted_list()
-    total = (kept_books(*counted) if counted else bounded_count(walk.matches())).subquery()
+    or one row of NULLs beside the total when the page is empty. Its values are
+    `page_parameters`."""
+    walk = _Walk(shape)
+    if shape.counted == "books":
+        total = kept(list_name("books"))
+    elif shape.counted == "tag":
+        total = kept_tag(tag_uid_named(bindparam("tag_key")))
+    elif shape.counted:
+        total = kept(bindparam("count_name"))
+    else:
+        total = bounded_count(walk.matches())
+    counted = total.subquery()
     rows, order = walk.page([books.c[name] for name in VIEW_COLUMNS])
     page = rows.subquery("page")
     ordering = walk._ordered(page.c.sort_key, page.c.uid)
     if order[0] == "run":
         ordering.insert(0, page.c.run)
-    return (select(total.c.n.label("total"), *(page.c[name] for name in VIEW_COLUMNS),
+    return (select(counted.c.n.label("total"), *(page.c[name] for name in VIEW_COLUMNS),
                    tags_of(dialect, page.c.uid).label("tags"))
-            .select_from(total.outerjoin(page, true()))
+            .select_from(counted.outerjoin(page, true()))
             .order_by(*ordering))
 
 

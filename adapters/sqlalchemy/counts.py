@@ -15,7 +15,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from adapters.sqlalchemy.keyset import limit_of
 from adapters.sqlalchemy.tables import catalogue_counts, tags
 from application.ports.pages import COUNT_BOUND
-from domain.tags import tag_key
 
 
 def list_name(kind: str, key: str | UUID = "") -> str:
@@ -33,13 +32,14 @@ def kept(name: str | ColumnElement[str]) -> Select[tuple[int]]:
     return select(total.label("n")).where(catalogue_counts.c.name == wanted)
 
 
-def kept_books(kind: str, key: str | UUID) -> Select[tuple[int]]:
-    """The kept size of a list of books: all of them (`books`), an owner's, a language's,
-    or a tag's (by name; a tag that does not exist has none)."""
-    if kind == "tag":
-        uid = select(tags.c.uid).where(tags.c.name_key == tag_key(str(key))).scalar_subquery()
-        return kept(literal("books:tag:") + func.replace(cast(uid, Text), "-", ""))
-    return kept(list_name("books" if kind == "books" else f"books:{kind}", key))
+def tag_uid_named(name_key: ColumnElement[str]) -> ColumnElement[UUID]:
+    """The uid of the tag whose key is `name_key` (NULL when there is none)."""
+    return select(tags.c.uid).where(tags.c.name_key == name_key).scalar_subquery()
+
+
+def kept_tag(tag_uid: ColumnElement[UUID]) -> Select[tuple[int]]:
+    """The kept size of a tag's list of books (0 for no tag)."""
+    return kept(literal("books:tag:") + func.replace(cast(tag_uid, Text), "-", ""))
 
 
 def bounded_count(matches: Select) -> Select[tuple[int]]:

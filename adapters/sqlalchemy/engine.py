@@ -32,7 +32,12 @@ def create_engine(
     connect_timeout: float = 2.0,
     statement_timeout: float = 5.0,
     pool_timeout: float = 3.0,
+    reads_only: bool = False,
 ) -> AsyncEngine:
+    """An engine whose connections serve units of work; with `reads_only`, one for single
+    statements outside any transaction (the catalogue's reads): autocommit, and no ping
+    before each use, since a read that finds its connection dead is simply tried again
+    (SqlBookReads), where a ping would cost a round trip on every read."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, statement_timeout, pool_size, pool_timeout)
@@ -41,8 +46,9 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=not reads_only,
         pool_recycle=1800,
+        **({"isolation_level": "AUTOCOMMIT"} if reads_only else {}),
         json_deserializer=orjson.loads,
         # No JIT: a page reads a few rows, and a plan costed for many (a generic plan,
         # say) would spend more compiling itself than running.

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, literal, tuple_
-
-from application.ports.pages import Position
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, literal, tuple_
 
 
 def limit_of(rows: int) -> ColumnElement[int]:
@@ -17,12 +15,19 @@ def limit_of(rows: int) -> ColumnElement[int]:
     return literal(rows, Integer, literal_execute=True)
 
 
-def beyond(keys: Sequence[ColumnElement[Any]], position: Position,
+def rows_of(name: str) -> ColumnElement[int]:
+    """A LIMIT given as the parameter `name`, written into the statement when it runs (as
+    `limit_of`), so that the statement itself can be built once and kept."""
+    return bindparam(name, type_=Integer, literal_execute=True)
+
+
+def beyond(keys: Sequence[ColumnElement[Any]], position: Sequence[Any],
            descending: bool) -> ColumnElement[bool]:
-    """The rows after `position` in the order of `keys` (one row-value comparison, which
-    an index on those columns answers by a range)."""
+    """The rows after `position` (values, or parameters) in the order of `keys`: one
+    row-value comparison, which an index on those columns answers by a range."""
     row = tuple_(*keys)
-    at = tuple_(*(literal(value, key.type) for key, value in zip(keys, position, strict=True)))
+    at = tuple_(*(value if isinstance(value, ColumnElement) else literal(value, key.type)
+                  for key, value in zip(keys, position, strict=True)))
     return row < at if descending else row > at
 
 
@@ -31,7 +36,7 @@ def ordered(keys: Sequence[ColumnElement[Any]], descending: bool) -> list[Any]:
 
 
 def keyset_page(statement: Select, keys: Sequence[ColumnElement[Any]], descending: bool,
-                limit: int, offset: int, after: Position | None) -> Select:
+                limit: int, offset: int, after: Sequence[Any] | None) -> Select:
     """`statement`'s rows in the order of `keys`, `limit + 1` of them (the extra one says
     that more follow), after the position `after`, else from `offset`."""
     if after is not None:

@@ -48,19 +48,27 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_overflow": ("Connections open beyond the pool size.",
                                 lambda p: max(0, p.overflow())),
 }
+READ_POOL = {  # gauge name -> (help, reading of the catalogue reads' QueuePool)
+    "bookly_db_read_pool_size": ("Connections the catalogue reads' pool has open.",
+                                 lambda p: p.checkedin() + p.checkedout()),
+    "bookly_db_read_pool_in_use": ("Connections of that pool in use by requests.",
+                                   lambda p: p.checkedout()),
+}
 SESSION_CACHE = {  # gauge name -> (help, reading of this worker's SessionCache)
     "bookly_session_cache_entries": ("Live session checks the workers hold in memory.",
                                      len),
     "bookly_session_cache_trusted": ("Workers whose session cache is trusted (listening "
                                      "to revocations).", lambda c: int(c.trusted)),
 }
-GAUGES = {name: text for name, (text, _) in (POOL | SESSION_CACHE).items()}
+GAUGES = {name: text for name, (text, _) in (POOL | READ_POOL | SESSION_CACHE).items()}
 
 
 class Metrics:
     def __init__(self, pool: Callable[[], Any], shared: bool,
+                 read_pool: Callable[[], Any] = lambda: None,
                  session_cache: Callable[[], Any] = lambda: None) -> None:
         self.pool = pool  # -> the engine's pool, read when asked
+        self.read_pool = read_pool  # -> the reads' own pool, or None where they share it
         self.session_cache = session_cache  # -> this worker's SessionCache, or None
         self.shared = shared  # several workers pool their samples in a folder
         self.requests = Counter("bookly_http_requests", "HTTP requests answered.", LABELS,
@@ -88,9 +96,11 @@ class Metrics:
 
     def readings(self) -> dict[str, float]:
         found: dict[str, float] = {}
-        pool = self.pool()
+        pool, read_pool = self.pool(), self.read_pool()
         if hasattr(pool, "checkedout"):  # not e.g. the single connection of :memory:
             found |= {name: float(read(pool)) for name, (_, read) in POOL.items()}
+        if read_pool is not None:
+            found |= {name: float(read(read_pool)) for name, (_, read) in READ_POOL.items()}
         cache = self.session_cache()
         if cache is not None:
             found |= {name: float(read(cache)) for name, (_, read) in SESSION_CACHE.items()}
@@ -175,12 +185,12 @@ class MetricsMiddleware:
 
 
 def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None,
-                shared: bool = False,
+                shared: bool = False, read_pool: Callable[[], Any] = lambda: None,
                 session_cache: Callable[[], Any] = lambda: None) -> None:
     """GET /metrics (a bearer `token` required when given) and the middleware feeding it;
     `shared` when several workers pool their samples (prometheus_client's multiprocess mode).
     Call it after the other middleware, so that it wraps them all."""
-    metrics = Metrics(pool, shared, session_cache)
+    metrics = Metrics(pool, shared, read_pool, session_cache)
     app.state.metrics = metrics
     expected = f"Bearer {token}".encode() if token else None
 

@@ -80,18 +80,20 @@ class Api:
 @contextmanager
 def statements_counted(api: Api) -> Iterator[Callable[[], int]]:
     """Yields a function that tells how many SQL statements the service has sent since the
-    block began (every statement goes through the engine)."""
-    engine = api.container.engine().sync_engine
+    block began, through its engine and the catalogue reads' (the same one on SQLite)."""
+    engines = {api.container.engine().sync_engine, api.container.read_engine().sync_engine}
     sent: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:
         sent.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield lambda: len(sent)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -104,6 +104,17 @@ async def test_pool_usage_is_read_at_scrape_time(api):
     assert value(after, "bookly_db_pool_checked_in") >= 1
 
 
+async def test_the_read_pool_is_read_at_scrape_time_on_postgresql(api):
+    if api.container.config.read_engine() != "own":
+        assert value(await scrape(api), "bookly_db_read_pool_size") is None  # SQLite: none
+        return
+    assert value(await scrape(api), "bookly_db_read_pool_size") == 0  # opened at first use
+    assert (await api.client.get(f"/api/v1/books/{uuid.uuid4()}")).status_code == 404
+    idle = await scrape(api)
+    assert value(idle, "bookly_db_read_pool_size") == 1
+    assert value(idle, "bookly_db_read_pool_in_use") == 0
+
+
 async def test_metrics_can_be_turned_off(api_factory):
     async with api_factory(metrics_enabled=False) as api:
         assert_problem(await api.client.get("/metrics"), 404, "not_found")

@@ -147,7 +147,7 @@ def writer_emails() -> list[str]:
 # Rows: which columns each table gets, in the order of its COPY. The one place that knows.
 USER_COLUMNS = dataset.USER_COLUMNS
 TAG_COLUMNS = ("uid", "name", "name_key", "created_at")
-LINK_COLUMNS = ("book_uid", "tag_uid")
+LINK_COLUMNS = ("book_uid", "tag_uid", "created_at", "title_key", "average_rating")
 REVIEW_COLUMNS = dataset.REVIEW_COLUMNS
 FIGURES = ("review_count", "rating_sum", "average_rating")  # as the review use cases keep them
 _SAMPLE = Book(UUID(int=0), UUID(int=0), "t", "a", "p", date(2000, 1, 1), 1, "en", BASE, BASE)
@@ -240,7 +240,6 @@ class Catalogue:
                     self._languages[bisect.bisect(self._language_weights, rng.random())],
                     when, when)
         tags = self._tag_numbers()
-        chunk.book_tags.extend((book.uid, self._tags[tag].uid) for tag in tags)
         mean = min(4.8, max(1.2, MEAN_RATING + sum(self._effects[tag] for tag in tags)))
         ratings: list[int] = []
         for user in self._reviewers(index):
@@ -249,7 +248,11 @@ class Catalogue:
             later = when + (BASE + SPAN - when) * rng.random()
             chunk.reviews.append(review_row(self._uid(), book, self._users[user], rating,
                                             rng.choice(self._texts), later))
-        chunk.books.append(book_row(book, ratings))
+        row = book_row(book, ratings)
+        chunk.books.append(row)
+        keys = dict(zip(BOOK_COLUMNS, row, strict=True))  # the link's copies of its book's
+        chunk.book_tags.extend((book.uid, self._tags[tag].uid, keys["created_at"],
+                                keys["title_key"], keys["average_rating"]) for tag in tags)
 
     def _title(self) -> str:
         rng = self._rng

@@ -105,3 +105,28 @@ async def test_other_errors_are_not_unavailability(tmp_path: Path) -> None:
     assert not is_unavailable_error(await failure_of(url, "SELEC 1"))
     assert not is_unavailable_error(IntegrityError("INSERT", {}, Exception("duplicate")))
     assert not is_unavailable_error(ValueError("bad input"))
+
+
+@pytest.mark.postgres
+async def test_a_read_whose_pooled_connection_died_is_tried_again(
+        postgres_database_url: str) -> None:
+    """The reads' engine pings nothing before a read: a connection the server ended while
+    it sat in the pool fails its read, which is tried once more on a fresh connection."""
+    import uuid
+
+    from adapters.sqlalchemy.book_reads import SqlBookReads
+
+    engine = create_engine(postgres_database_url, reads_only=True)
+    admin = create_engine(postgres_database_url)
+    reads = SqlBookReads(engine)
+    try:
+        assert await reads.detail(uuid.uuid4()) is None  # one connection, now in the pool
+        async with engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with admin.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert await reads.detail(uuid.uuid4()) is None
+        assert engine.pool.checkedin() == 1  # the dead one replaced, not kept
+    finally:
+        await engine.dispose()
+        await admin.dispose()
