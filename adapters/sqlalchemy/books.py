@@ -50,7 +50,8 @@ class SqlBookRepository:
         del values["uid"], values["owner_uid"], values["created_at"]
         await self._session.execute(update(books).where(books.c.uid == book.uid).values(values))
         await self._session.execute(update(book_tags).where(book_tags.c.book_uid == book.uid)
-                                    .values(title_key=values["title_key"]))
+                                    .values(title_key=values["title_key"],
+                                            language=values["language"]))
 
     async def delete(self, book: Book) -> None:
         await self._session.execute(delete(books).where(books.c.uid == book.uid))

@@ -61,6 +61,8 @@ SORT_COLUMN = {BookSort.NEWEST: "created_at", BookSort.OLDEST: "created_at",
                BookSort.RATING: "average_rating", BookSort.RATING_DESC: "average_rating"}
 DESCENDING = {BookSort.NEWEST, BookSort.TITLE_DESC, BookSort.RATING_DESC}
 RATED, UNRATED = 0, 1  # the two runs of a rating order
+# Tags recur on every page: their uids and timestamps are read from text once each.
+TEXT_VALUES_KEPT = 4096
 
 
 def like_pattern(text: str) -> str:
@@ -69,59 +71,78 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def json_rows(dialect: str, rows: Select, fields: Sequence[str],
-              outer: FromClause) -> ColumnElement[Any]:
-    """The rows of `rows` (a select of `fields`, correlated with the enclosing query's
-    `outer`) as one JSON array of objects; NULL when there are none. The array's order is
-    not the rows' order: the reader sorts."""
+def json_rows(rows: Select, fields: Sequence[str], outer: FromClause) -> ColumnElement[Any]:
+    """SQLite: the rows of `rows` (a select of `fields`, correlated with the enclosing
+    query's `outer`) as one JSON array of objects; NULL when there are none. The array's
+    order is not the rows' order: the reader sorts."""
     source = rows.correlate(outer).subquery()
-    build, aggregate = ((func.json_build_object, func.json_agg) if dialect == "postgresql"
-                        else (func.json_object, func.json_group_array))
     pairs: list[Any] = []
     for name in fields:
         pairs += [literal_column(f"'{name}'"), source.c[name]]
-    return select(aggregate(build(*pairs))).scalar_subquery()
+    return select(func.json_group_array(func.json_object(*pairs))).scalar_subquery()
+
+
+def row_array(rows: Select) -> ColumnElement[Any]:
+    """PostgreSQL: `ARRAY(rows)`, `rows` selecting whole rows of a table: asyncpg reads
+    each as a record of named, typed fields."""
+    return func.array(rows.scalar_subquery())
 
 
 def tags_of(dialect: str, book_uid: ColumnElement[UUID]) -> ColumnElement[Any]:
-    rows = (select(tags.c.uid, tags.c.name, tags.c.created_at, tags.c.name_key)
-            .join(book_tags, book_tags.c.tag_uid == tags.c.uid)
-            .where(book_tags.c.book_uid == book_uid))
-    return json_rows(dialect, rows, (*TAG_FIELDS, "name_key"), book_uid.table)
+    """A book's tags (the reader sorts them): on PostgreSQL, each tag found by its key
+    from the array of the book's links' tag uids, a few index lookups per book."""
+    linked = (select(book_tags.c.tag_uid).where(book_tags.c.book_uid == book_uid)
+              .correlate(book_uid.table))
+    if dialect == "postgresql":
+        return row_array(select(tags.table_valued()).where(
+            tags.c.uid == func.any(func.array(linked.scalar_subquery()))))
+    rows = select(tags.c.uid, tags.c.name, tags.c.created_at, tags.c.name_key).where(
+        tags.c.uid.in_(linked.scalar_subquery()))
+    return json_rows(rows, (*TAG_FIELDS, "name_key"), book_uid.table)
 
 
 def newest_reviews_of(dialect: str, book_uid: ColumnElement[UUID]) -> ColumnElement[Any]:
+    newest = (reviews.c.created_at.desc(), reviews.c.uid.desc())
+    if dialect == "postgresql":
+        return row_array(select(reviews.table_valued()).where(reviews.c.book_uid == book_uid)
+                         .order_by(*newest).limit(limit_of(NEWEST_REVIEWS)))
     rows = (select(*(reviews.c[name] for name in REVIEW_FIELDS))
-            .where(reviews.c.book_uid == book_uid)
-            .order_by(reviews.c.created_at.desc(), reviews.c.uid.desc())
+            .where(reviews.c.book_uid == book_uid).order_by(*newest)
             .limit(limit_of(NEWEST_REVIEWS)))
-    return json_rows(dialect, rows, REVIEW_FIELDS, book_uid.table)
+    return json_rows(rows, REVIEW_FIELDS, book_uid.table)
 
 
-def _loaded(packed: Any) -> list[dict[str, Any]]:
-    """A JSON array as the driver hands it over: text (SQLite) or decoded (asyncpg)."""
-    if packed is None:
-        return []
-    return packed if isinstance(packed, list) else orjson.loads(packed)
+def _json(packed: str | None) -> list[dict[str, Any]]:
+    return orjson.loads(packed) if packed else []
 
 
+@functools.lru_cache(maxsize=TEXT_VALUES_KEPT)
 def timestamp(text: str) -> datetime:
     """A timestamp as either database writes it in JSON, in UTC."""
     parsed = datetime.fromisoformat(text)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+uid_of = functools.lru_cache(maxsize=TEXT_VALUES_KEPT)(UUID)  # a uid in JSON, as a UUID
+
+
 def to_tags(packed: Any) -> list[Tag]:
-    """By name (case-insensitive), then uid."""
-    found = sorted(_loaded(packed), key=lambda t: (t["name_key"], UUID(t["uid"])))
-    return [Tag(UUID(t["uid"]), t["name"], timestamp(t["created_at"])) for t in found]
+    """By name (case-insensitive), then uid: from PostgreSQL's records, or from SQLite's
+    JSON (where a uid's text sorts as the uid does)."""
+    if not isinstance(packed, str):
+        found = sorted(packed or (), key=lambda t: (t["name_key"], t["uid"]))
+        return [Tag(uid=t["uid"], name=t["name"], created_at=t["created_at"]) for t in found]
+    found = sorted(_json(packed), key=lambda t: (t["name_key"], t["uid"]))
+    return [Tag(uid_of(t["uid"]), t["name"], timestamp(t["created_at"])) for t in found]
 
 
 def to_reviews(packed: Any) -> list[Review]:
-    """Newest first (ties by uid)."""
-    found = [Review(UUID(r["uid"]), UUID(r["book_uid"]), UUID(r["user_uid"]), r["rating"],
+    """Newest first (ties by uid): as PostgreSQL's records come, or from SQLite's JSON."""
+    if not isinstance(packed, str):
+        return [Review(**{name: r[name] for name in REVIEW_FIELDS}) for r in packed or ()]
+    found = [Review(UUID(r["uid"]), uid_of(r["book_uid"]), UUID(r["user_uid"]), r["rating"],
                     r["review_text"], timestamp(r["created_at"]), timestamp(r["updated_at"]))
-             for r in _loaded(packed)]
+             for r in _json(packed)]
     return sorted(found, key=lambda r: (r.created_at, r.uid), reverse=True)
 
 
@@ -197,15 +218,20 @@ def page_parameters(query: BookQuery) -> dict[str, Any]:
 
 
 class _Walk:
-    """What a page reads: the books matching a query, from the index of its order."""
+    """What a page reads: the uids (and sort keys) of the books matching a query, from the
+    index of its order. Those columns are in the index itself, so an index-only scan finds
+    the page whatever the planner expects of the filter's values; the page's rows are
+    then read by uid."""
 
     def __init__(self, shape: PageShape) -> None:
         self.shape = shape
         self.sort = shape.sort
-        if shape.tag:  # through the tag's links, which carry the sort keys
-            self.source: FromClause = book_tags.join(books, books.c.uid == book_tags.c.book_uid)
+        if shape.tag:  # through the tag's links, which carry the sort keys and language
             self.keys = book_tags
             self.uid = book_tags.c.book_uid
+            joined = shape.text or shape.author or shape.owner  # filters of the book's own
+            self.source: FromClause = book_tags.join(
+                books, books.c.uid == book_tags.c.book_uid) if joined else book_tags
         else:
             self.source, self.keys, self.uid = books, books, books.c.uid
         self.key = self.keys.c[SORT_COLUMN[self.sort]]
@@ -221,7 +247,7 @@ class _Walk:
         if shape.author:
             found.append(books.c.author_key == bindparam("author_key"))
         if shape.language:
-            found.append(books.c.language == bindparam("language"))
+            found.append(self.keys.c.language == bindparam("language"))
         if shape.owner:
             found.append(books.c.owner_uid == bindparam("owner_uid",
                                                          type_=books.c.owner_uid.type))
@@ -247,12 +273,12 @@ class _Walk:
         return (select(*columns).select_from(self.source).where(*self.conditions(), *where)
                 .order_by(*self._ordered(self.key, self.uid)).limit(rows_of(limit)))
 
-    def page(self, columns: list[Any]) -> tuple[Select, list[str]]:
-        """The page's rows, `limit + 1` of them (one more says that more follow), and the
-        names of the columns that order them (then uid)."""
+    def page(self) -> tuple[Select, list[str]]:
+        """The page's uids and sort keys, `limit + 1` of them (one more says that more
+        follow), and the names of the columns that order them (then uid)."""
         shape = self.shape
         skip = bindparam("skip", type_=Integer) if shape.offset else None
-        columns = [*columns, self.key.label("sort_key")]
+        columns = [self.key.label("sort_key"), self.uid.label("uid")]
         if self.sort not in (BookSort.RATING, BookSort.RATING_DESC):
             walk = self._walk(columns, [] if shape.after is None else [self._beyond()], "rows")
             return walk.offset(skip), ["sort_key"]
@@ -289,14 +315,15 @@ def page_statement(dialect: str, shape: PageShape) -> Select:
     else:
         total = bounded_count(walk.matches())
     counted = total.subquery()
-    rows, order = walk.page([books.c[name] for name in VIEW_COLUMNS])
+    rows, order = walk.page()
     page = rows.subquery("page")
     ordering = walk._ordered(page.c.sort_key, page.c.uid)
     if order[0] == "run":
         ordering.insert(0, page.c.run)
-    return (select(counted.c.n.label("total"), *(page.c[name] for name in VIEW_COLUMNS),
-                   tags_of(dialect, page.c.uid).label("tags"))
-            .select_from(counted.outerjoin(page, true()))
+    found = page.join(books, books.c.uid == page.c.uid)
+    return (select(counted.c.n.label("total"), *(books.c[name] for name in VIEW_COLUMNS),
+                   tags_of(dialect, books.c.uid).label("tags"))
+            .select_from(counted.outerjoin(found, true()))
             .order_by(*ordering))
 
 

@@ -37,14 +37,16 @@ def create_engine(
     """An engine whose connections serve units of work; with `reads_only`, one for single
     statements outside any transaction (the catalogue's reads): autocommit, and no ping
     before each use, since a read that finds its connection dead is simply tried again
-    (SqlBookReads), where a ping would cost a round trip on every read."""
+    (SqlBookReads), where a ping would cost a round trip on every read. Its pool does not
+    overflow: a connection opened for one read and closed after it costs more than the
+    read, so a read waits for a pooled one instead (at most `pool_timeout`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, statement_timeout, pool_size, pool_timeout)
     return create_async_engine(
         parsed,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0 if reads_only else pool_size,
         pool_timeout=pool_timeout,
         pool_pre_ping=not reads_only,
         pool_recycle=1800,

@@ -133,12 +133,13 @@ class SqlTagRepository:
         if not tag_uids:
             return
         links = (select(books.c.uid, tags.c.uid, books.c.created_at, books.c.title_key,
-                        books.c.average_rating)
+                        books.c.average_rating, books.c.language)
                  .select_from(books.join(tags, true()))  # the book with each tag
                  .where(books.c.uid == book_uid, tags.c.uid.in_(tag_uids)))
         await self._session.execute(
             upsert_ignoring(self._session, book_tags, ["book_uid", "tag_uid"]).from_select(
-                ["book_uid", "tag_uid", "created_at", "title_key", "average_rating"], links))
+                ["book_uid", "tag_uid", "created_at", "title_key", "average_rating", "language"],
+                links))
 
     async def detach(self, book_uid: UUID, tag_uid: UUID) -> bool:
         result = await self._session.execute(delete(book_tags).where(

@@ -121,8 +121,9 @@ SORT_COLUMNS = ("created_at", "title_key", "average_rating")
 BOOK_FILTER_COLUMNS = ("owner_uid", "language", "author_key")
 
 
-def _index(table: Table, *names: str) -> Index:
-    return Index(f"ix_{table.name}_{'_'.join(names)}", *(table.c[name] for name in names))
+def _index(table: Table, *names: str, include: tuple[str, ...] = ()) -> Index:
+    return Index(f"ix_{table.name}_{'_'.join(names)}", *(table.c[name] for name in names),
+                 postgresql_include=list(include))
 
 
 for _sort in SORT_COLUMNS:
@@ -164,9 +165,10 @@ tags = Table(
 )
 Index("ix_tags_name_key", tags.c.name_key, unique=True)
 
-# A book's tags. Each link carries copies of its book's sort keys (kept by the book
-# repository whenever they change), so that one tag's books are read in any order from
-# an index of their own, whatever the tag and however its books are rated.
+# A book's tags. Each link carries copies of its book's sort keys and language (kept by
+# the book repository whenever they change), so that one tag's books (in one language,
+# if asked) are read in any order from an index of their own, whatever the tag and
+# however its books are rated.
 book_tags = Table(
     "book_tags",
     metadata,
@@ -175,9 +177,10 @@ book_tags = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("title_key", Text, nullable=False),
     Column("average_rating", Float, nullable=True),
+    Column("language", String(35), nullable=False),
 )
-for _sort in SORT_COLUMNS:
-    _index(book_tags, "tag_uid", _sort, "book_uid")
+for _sort in SORT_COLUMNS:  # with the language at hand, a tag's pages in one language too
+    _index(book_tags, "tag_uid", _sort, "book_uid", include=("language",))
 # Exact sizes of the lists that have them (the catalogue, an owner's, a language's and a
 # tag's books; all reviews and a user's; users; tags), kept by triggers (migration 0009)
 # as signed changes appended in the writer's transaction: a list's size is the sum of

@@ -4,8 +4,9 @@
   (owner, language, author), one per sort (created_at, title, rating), ending in uid;
   users by (created_at, uid).
 - `book_tags` carries copies of its book's sort keys (created_at, title_key,
-  average_rating), indexed per tag, so one tag's books are read in any order from an
-  index of their own, whatever the tag. The book repository keeps the copies.
+  average_rating) and language, indexed per tag (the language included, on PostgreSQL),
+  so one tag's books, in one language if asked, are read in any order from an index of
+  their own, whatever the tag. The book repository keeps the copies.
 - `catalogue_counts` replaces `book_totals` (one row that every book write updated, so
   book writes queued behind each other) and `tag_link_counts`: the size of each list
   that has an exact total is the sum of its signed rows, appended by triggers in the
@@ -203,22 +204,24 @@ def _sort_copies_upgrade(postgresql: bool) -> None:
         batch.add_column(sa.Column("created_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("title_key", sa.Text(), nullable=True))
         batch.add_column(sa.Column("average_rating", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("language", sa.String(35), nullable=True))
     if postgresql:
         op.execute("UPDATE book_tags bt SET created_at = b.created_at, "
-                   "title_key = b.title_key, average_rating = b.average_rating "
-                   "FROM books b WHERE b.uid = bt.book_uid")
+                   "title_key = b.title_key, average_rating = b.average_rating, "
+                   "language = b.language FROM books b WHERE b.uid = bt.book_uid")
     else:
-        op.execute("UPDATE book_tags SET (created_at, title_key, average_rating) = "
-                   "(SELECT b.created_at, b.title_key, b.average_rating FROM books b "
-                   "WHERE b.uid = book_tags.book_uid)")
+        op.execute("UPDATE book_tags SET (created_at, title_key, average_rating, language) = "
+                   "(SELECT b.created_at, b.title_key, b.average_rating, b.language "
+                   "FROM books b WHERE b.uid = book_tags.book_uid)")
     with op.batch_alter_table("book_tags") as batch:
         batch.alter_column("created_at", existing_type=sa.DateTime(timezone=True),
                            nullable=False)
         batch.alter_column("title_key", existing_type=sa.Text(), nullable=False)
+        batch.alter_column("language", existing_type=sa.String(35), nullable=False)
         batch.drop_index("ix_book_tags_tag_uid_book_uid")
     for sort in SORTS:
         op.create_index(f"ix_book_tags_tag_uid_{sort}_book_uid", "book_tags",
-                        ["tag_uid", sort, "book_uid"])
+                        ["tag_uid", sort, "book_uid"], postgresql_include=["language"])
 
 
 def _book_indexes_upgrade() -> None:
@@ -302,6 +305,7 @@ def downgrade() -> None:
     for sort in SORTS:
         op.drop_index(f"ix_book_tags_tag_uid_{sort}_book_uid", table_name="book_tags")
     with op.batch_alter_table("book_tags") as batch:
+        batch.drop_column("language")
         batch.drop_column("average_rating")
         batch.drop_column("title_key")
         batch.drop_column("created_at")

@@ -80,20 +80,38 @@ class Api:
 @contextmanager
 def statements_counted(api: Api) -> Iterator[Callable[[], int]]:
     """Yields a function that tells how many SQL statements the service has sent since the
-    block began, through its engine and the catalogue reads' (the same one on SQLite)."""
+    block began: through SQLAlchemy, and on PostgreSQL the catalogue reads' straight to
+    the asyncpg driver of their own engine (which SQLAlchemy's events do not see)."""
     engines = {api.container.engine().sync_engine, api.container.read_engine().sync_engine}
     sent: list[str] = []
+    drivers: list = []
 
     def count(conn, cursor, statement, *args) -> None:
         sent.append(statement)
 
+    def log_driver(query) -> None:
+        sent.append(query.query)
+
+    def on_checkout(dbapi_connection, record, proxy) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if hasattr(driver, "add_query_logger") and driver not in drivers:
+            driver.add_query_logger(log_driver)
+            drivers.append(driver)
+
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
+    reads = api.container.read_engine().sync_engine
+    if api.container.config.read_engine() == "own":
+        event.listen(reads, "checkout", on_checkout)
     try:
         yield lambda: len(sent)
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
+        if api.container.config.read_engine() == "own":
+            event.remove(reads, "checkout", on_checkout)
+        for driver in drivers:
+            driver.remove_query_logger(log_driver)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -191,6 +191,8 @@ async def test_book_page_and_list_page_take_a_fixed_number_of_statements(api):
             assert (await api.client.get(path)).status_code == 200
             return sent()
 
+    for path in (f"{BOOKS}/{book['uid']}", BOOKS):  # a first read learns the row types
+        await api.client.get(path)
     small = (await statements(f"{BOOKS}/{book['uid']}"), await statements(BOOKS))
     for i in range(12):
         await api.signup(f"r{i}@example.com", f"reader{i}")
@@ -253,3 +255,17 @@ async def test_deleting_a_book_leaves_no_orphans(api):
         for table in (reviews, book_tags):
             count = await connection.scalar(select(func.count()).select_from(table))
             assert count == 0
+
+
+async def test_a_book_shows_its_own_reviews_and_tags_only(api):
+    owner, _ = await writer(api)
+    reader, _ = await writer(api, "bob@example.com", "bob")
+    quiet = await book_of(api, owner, tags=["quiet"])
+    busy = await book_of(api, owner, tags=["busy"])
+    await api.client.post(f"{BOOKS}/{busy['uid']}/reviews", headers=bearer(reader),
+                          json={"rating": 5, "review_text": "Loud"})
+    detail = (await api.client.get(f"{BOOKS}/{quiet['uid']}")).json()
+    assert (detail["reviews"], [t["name"] for t in detail["tags"]]) == ([], ["quiet"])
+    page = (await api.client.get(BOOKS)).json()["items"]  # newest first
+    assert [([t["name"] for t in b["tags"]], b["review_count"]) for b in page] == [
+        (["busy"], 1), (["quiet"], 0)]

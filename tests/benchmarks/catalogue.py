@@ -147,7 +147,8 @@ def writer_emails() -> list[str]:
 # Rows: which columns each table gets, in the order of its COPY. The one place that knows.
 USER_COLUMNS = dataset.USER_COLUMNS
 TAG_COLUMNS = ("uid", "name", "name_key", "created_at")
-LINK_COLUMNS = ("book_uid", "tag_uid", "created_at", "title_key", "average_rating")
+LINK_COLUMNS = ("book_uid", "tag_uid", "created_at", "title_key", "average_rating",
+                "language")
 REVIEW_COLUMNS = dataset.REVIEW_COLUMNS
 FIGURES = ("review_count", "rating_sum", "average_rating")  # as the review use cases keep them
 _SAMPLE = Book(UUID(int=0), UUID(int=0), "t", "a", "p", date(2000, 1, 1), 1, "en", BASE, BASE)
@@ -252,7 +253,8 @@ class Catalogue:
         chunk.books.append(row)
         keys = dict(zip(BOOK_COLUMNS, row, strict=True))  # the link's copies of its book's
         chunk.book_tags.extend((book.uid, self._tags[tag].uid, keys["created_at"],
-                                keys["title_key"], keys["average_rating"]) for tag in tags)
+                                keys["title_key"], keys["average_rating"], keys["language"])
+                               for tag in tags)
 
     def _title(self) -> str:
         rng = self._rng

@@ -46,7 +46,7 @@ WHERE b.review_count <> coalesce(s.n, 0) OR b.rating_sum <> coalesce(s.total, 0)
 # The links' copies of their book's sort keys, as the book repository keeps them.
 LINK_COPIES = """
 UPDATE book_tags SET created_at = b.created_at, title_key = b.title_key,
-       average_rating = b.average_rating
+       average_rating = b.average_rating, language = b.language
 FROM books b WHERE b.uid = book_tags.book_uid"""
 EXPECTED = {"users": USERS, "books": BOOKS, "reviews": REVIEWS, "tags": TAGS,
             "book_tags": LINKS}
@@ -91,10 +91,11 @@ async def load(database_url: str, dsn: str, data: Dataset) -> dict[str, object]:
         timings["books (BookRepository.add_many) + tags (TagRepository.ensure)"] = (
             time.perf_counter() - mark)
         mark = time.perf_counter()
-        keys = {book.uid: (book.created_at, search_key(book.title)) for book in data.books}
+        keys = {book.uid: (book.created_at, search_key(book.title), book.language)
+                for book in data.books}
         await connection.copy_records_to_table(
             "book_tags", records=[(book, tag, *keys[book]) for book, tag in data.links],
-            columns=("book_uid", "tag_uid", "created_at", "title_key"))
+            columns=("book_uid", "tag_uid", "created_at", "title_key", "language"))
         await connection.copy_records_to_table("reviews", records=data.reviews,
                                                columns=REVIEW_COLUMNS)
         await connection.execute(FIGURES)
