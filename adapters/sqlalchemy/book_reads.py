@@ -34,8 +34,12 @@ from application.ports.books import BookDetail, BookQuery, BookView
 from application.ports.pages import Page
 
 Row = Mapping[str, Any]
-# Failures that mean the connection, not the statement, is broken.
-DEAD_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError)
+# Failures that mean the connection, not the statement, is broken: closed, in a state
+# it cannot leave, or ended by the server (class 08, and 57P01-57P03).
+DEAD_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
+                   asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
+                   asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+                   asyncpg.CannotConnectNowError)
 
 
 @functools.lru_cache(maxsize=2048)

@@ -11,7 +11,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Float, bindparam, case, cast, delete, insert, select, tuple_, update
+from sqlalchemy import (
+    Float,
+    Integer,
+    bindparam,
+    case,
+    cast,
+    delete,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +37,19 @@ from domain.books import Book
 BOOKS_PER_INSERT = 1000
 
 
+# Statements of the hot writes, built once: building one costs more than running it.
+_COUNT = books.c.review_count + bindparam("count_delta", type_=Integer)
+_TOTAL = books.c.rating_sum + bindparam("sum_delta", type_=Integer)
+MOVE_RATINGS = (update(books).where(books.c.uid == bindparam("book", type_=books.c.uid.type))
+                .values(review_count=_COUNT, rating_sum=_TOTAL,
+                        average_rating=case((_COUNT > 0, cast(_TOTAL, Float) / _COUNT),
+                                            else_=None))
+                .returning(books.c.average_rating))
+COPY_RATING = (update(book_tags)
+               .where(book_tags.c.book_uid == bindparam("book", type_=book_tags.c.book_uid.type))
+               .values(average_rating=bindparam("average", type_=Float)))
+
+
 def book_values(book: Book) -> dict[str, Any]:
     values = {name: getattr(book, name) for name in BOOK_COLUMNS}
     values.update(title_key=search_key(book.title), author_key=search_key(book.author))
@@ -37,7 +61,7 @@ class SqlBookRepository:
         self._session = session
 
     async def add(self, book: Book) -> None:
-        await self._session.execute(insert(books).values(book_values(book)))
+        await self._session.execute(insert(books), book_values(book))
 
     async def get(self, uid: UUID) -> Book | None:
         row = (await self._session.execute(
@@ -97,15 +121,10 @@ class SqlBookRepository:
         return bool(result.rowcount)
 
     async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> bool:
-        count = books.c.review_count + count_delta
-        total = books.c.rating_sum + sum_delta
-        moved = (await self._session.execute(
-            update(books).where(books.c.uid == uid).values(
-                review_count=count, rating_sum=total,
-                average_rating=case((count > 0, cast(total, Float) / count), else_=None))
-            .returning(books.c.average_rating))).first()
+        moved = (await self._session.execute(MOVE_RATINGS, {
+            "book": uid, "count_delta": count_delta, "sum_delta": sum_delta})).first()
         if moved is None:
             return False
-        await self._session.execute(update(book_tags).where(book_tags.c.book_uid == uid)
-                                    .values(average_rating=moved.average_rating))
+        await self._session.execute(COPY_RATING, {"book": uid,
+                                                  "average": moved.average_rating})
         return True

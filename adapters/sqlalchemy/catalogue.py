@@ -147,7 +147,11 @@ def to_reviews(packed: Any) -> list[Review]:
 
 
 def to_book(row: RowMapping) -> Book:
-    return Book(**{name: row[name] for name in BOOK_COLUMNS})
+    return Book(uid=row["uid"], owner_uid=row["owner_uid"], title=row["title"],
+                author=row["author"], publisher=row["publisher"],
+                published_date=row["published_date"], page_count=row["page_count"],
+                language=row["language"], created_at=row["created_at"],
+                updated_at=row["updated_at"])
 
 
 def to_view(row: RowMapping) -> BookView:

@@ -35,11 +35,15 @@ def create_engine(
     reads_only: bool = False,
 ) -> AsyncEngine:
     """An engine whose connections serve units of work; with `reads_only`, one for single
-    statements outside any transaction (the catalogue's reads): autocommit, and no ping
-    before each use, since a read that finds its connection dead is simply tried again
-    (SqlBookReads), where a ping would cost a round trip on every read. Its pool does not
-    overflow: a connection opened for one read and closed after it costs more than the
-    read, so a read waits for a pooled one instead (at most `pool_timeout`)."""
+    statements outside any transaction (the catalogue's reads), in autocommit, whose pool
+    does not overflow: a connection opened for one read and closed after it costs more
+    than the read, so a read waits for a pooled one instead (at most `pool_timeout`).
+
+    Neither pings a pooled connection before lending it (asyncpg's ping is a transaction
+    of its own, three round trips). A connection the server ended while it sat in the
+    pool fails the statement that uses it, and SQLAlchemy then drops every connection the
+    pool held from before: a read is tried again (SqlBookReads); a unit of work ends with
+    503 `service_unavailable`, which clients may retry, before it changed anything."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, statement_timeout, pool_size, pool_timeout)
@@ -48,7 +52,7 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=0 if reads_only else pool_size,
         pool_timeout=pool_timeout,
-        pool_pre_ping=not reads_only,
+        pool_pre_ping=False,
         pool_recycle=1800,
         **({"isolation_level": "AUTOCOMMIT"} if reads_only else {}),
         json_deserializer=orjson.loads,

@@ -47,7 +47,7 @@ class SqlReviewRepository:
     async def add(self, review: Review) -> None:
         values = {column.name: getattr(review, column.name) for column in REVIEW_COLUMNS}
         try:
-            await self._session.execute(insert(reviews).values(values))
+            await self._session.execute(insert(reviews), values)
         except IntegrityError as error:  # the unit of work ends with this error
             raise ReviewExists() from error
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from pydantic import BaseModel, Field
@@ -46,7 +45,7 @@ TOTAL_DESCRIPTION = (
 def paged(request: Request, page: Page[T], item: Callable[[T], Any]) -> JSONDocument:
     """The page as JSON, with the `Link` to the next one when there is one."""
     headers = {}
-    if page.next_cursor is not None:
-        query = urlencode({"cursor": page.next_cursor, "limit": page.limit})
-        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
+    if page.next_cursor is not None:  # a cursor's characters need no escaping in a URL
+        headers["Link"] = (f'<{request.url.path}?cursor={page.next_cursor}'
+                           f'&limit={page.limit}>; rel="next"')
     return JSONDocument(page_document(page, item), headers=headers)

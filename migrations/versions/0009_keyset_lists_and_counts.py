@@ -10,9 +10,10 @@
 - `catalogue_counts` replaces `book_totals` (one row that every book write updated, so
   book writes queued behind each other) and `tag_link_counts`: the size of each list
   that has an exact total is the sum of its signed rows, appended by triggers in the
-  writer's transaction. A statement's trigger folds a list's rows into one when there
-  are more than 16 (PostgreSQL: if it can take the fold's advisory lock without waiting;
-  SQLite has one writer at a time). Names: `books`, `books:owner:<hex>`,
+  writer's transaction. One statement in 16, at random, also folds the rows of the lists
+  it touched into one each (PostgreSQL: if it can take the fold's advisory lock without
+  waiting; SQLite has one writer at a time): a list holds about 16 rows whatever its
+  size, and the common write only appends. Names: `books`, `books:owner:<hex>`,
   `books:language:<tag>`, `books:tag:<hex>`, `reviews`, `reviews:user:<hex>`, `users`,
   `tags` (uids as 32 hex digits, as SQLite stores them).
 
@@ -44,7 +45,7 @@ BOOK_FILTERS = ("owner_uid", "language", "author_key")
 OLD_BOOK_INDEXES = ("ix_books_owner_uid_created_at", "ix_books_author_key",
                     "ix_books_language_created_at", "ix_books_average_rating_desc_uid")
 COUNTED = ("books", "book_tags", "reviews", "users", "tags")
-FOLD_AT = 16
+FOLD_ONE_IN = 16  # statements, at random, that fold the lists they touched
 
 
 def uid_hex(column: str, postgresql: bool) -> str:
@@ -93,12 +94,18 @@ def _postgresql_function(table: str) -> str:
 POSTGRESQL_FOLD = f"""CREATE FUNCTION catalogue_counts_fold(names text[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF random() * {FOLD_ONE_IN} < 1 THEN
+        PERFORM catalogue_counts_fold_now(names);
+    END IF;
+END $$"""
+# The fold deletes the rows it can see and inserts their sums in one statement, so a
+# reader sees either; another writer's uncommitted rows are not seen and stay.
+POSTGRESQL_FOLD_NOW = """CREATE FUNCTION catalogue_counts_fold_now(names text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
     IF pg_try_advisory_xact_lock('catalogue_counts'::regclass::oid::integer, 0) THEN
-        WITH crowded AS (
-            SELECT c.name FROM catalogue_counts c WHERE c.name = ANY (names)
-            GROUP BY c.name HAVING count(*) > {FOLD_AT} OR sum(c.delta) = 0
-        ), folded AS (
-            DELETE FROM catalogue_counts c USING crowded WHERE c.name = crowded.name
+        WITH folded AS (
+            DELETE FROM catalogue_counts c WHERE c.name = ANY (names)
             RETURNING c.name, c.delta
         )
         INSERT INTO catalogue_counts (name, delta)
@@ -138,7 +145,7 @@ def _emptied_condition(table: str) -> str:
 
 
 def _postgresql_statements() -> list[str]:
-    statements = [POSTGRESQL_FOLD, POSTGRESQL_BOOK_MOVED]
+    statements = [POSTGRESQL_FOLD_NOW, POSTGRESQL_FOLD, POSTGRESQL_BOOK_MOVED]
     for table in COUNTED:
         statements += [
             _postgresql_function(table),
@@ -181,7 +188,7 @@ def _sqlite_statements() -> list[str]:
         ('books:owner:' || NEW.owner_uid, 1), ('books:language:' || NEW.language, 1); END""",
         # Inserts made by this trigger do not fire it again (no recursive triggers).
         f"""CREATE TRIGGER catalogue_counts_fold AFTER INSERT ON catalogue_counts
-        WHEN (SELECT count(*) FROM catalogue_counts WHERE name = NEW.name) > {FOLD_AT}
+        WHEN abs(random()) % {FOLD_ONE_IN} = 0
         BEGIN
             INSERT INTO catalogue_counts (name, delta)
             SELECT NEW.name, sum(delta) FROM catalogue_counts WHERE name = NEW.name
@@ -294,6 +301,7 @@ def downgrade() -> None:
                    + (f" ON {tables[trigger]}" if postgresql else ""))
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS catalogue_counts_fold(text[])")
+        op.execute("DROP FUNCTION IF EXISTS catalogue_counts_fold_now(text[])")
         op.execute("DROP FUNCTION IF EXISTS catalogue_counts_book_moved()")
         for table in COUNTED:
             op.execute(f"DROP FUNCTION IF EXISTS catalogue_counts_{table}()")

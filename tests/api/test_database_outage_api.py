@@ -46,14 +46,15 @@ async def test_database_outage_and_recovery(cluster, base_settings):
         seen: list[tuple[int, float]] = []
         flowing = True
 
-        async def flow() -> None:
+        async def flow(path: str) -> None:  # a unit of work's reads, or the catalogue's
             while flowing:
                 started = time.perf_counter()
-                response = await api.client.get("/api/v1/auth/me", headers=bearer(token))
+                response = await api.client.get(path, headers=bearer(token))
                 seen.append((response.status_code, time.perf_counter() - started))
                 await asyncio.sleep(0.05)
 
-        workers = [asyncio.create_task(flow()) for _ in range(4)]
+        workers = [asyncio.create_task(flow(path)) for path in (
+            "/api/v1/auth/me", "/api/v1/auth/me", "/api/v1/books", "/api/v1/books")]
         await asyncio.sleep(0.3)
         await asyncio.to_thread(cluster.stop)
         await asyncio.sleep(2.5)

@@ -140,12 +140,12 @@ async def book_reviews(uid: UUID, paging: PagingQuery, request: Request,
              responses={**errors(401, 403, 404, 409, 422),
                         **linked(201, "The review written", **REVIEW_LINKS)})
 async def review_book(uid: UUID, body: ReviewIn, principal: PrincipalDep,
-                      container: ContainerDep, response: Response) -> ReviewOut:
+                      container: ContainerDep) -> JSONDocument:
     """One review per user per book (409 `review_exists`); change it with PATCH."""
     review = await container.review_book().execute(principal, uid, body.rating,
                                                    body.review_text)
-    response.headers["Location"] = f"{API_PREFIX}/reviews/{review.uid}"
-    return ReviewOut.model_validate(review)
+    return JSONDocument(review, status_code=201,  # a Review's fields are ReviewOut's
+                        headers={"Location": f"{API_PREFIX}/reviews/{review.uid}"})
 
 
 @router.post("/{uid}/tags", response_model=BookOut,
