@@ -22,8 +22,11 @@ class ItsdangerousCursorSigner:
     def __init__(self, secret_key: str) -> None:
         if not secret_key:
             raise ValueError("secret_key is empty")
-        self._signer = Signer(secret_key, salt="bookly.page-cursor",
-                              digest_method=hashlib.sha256)
+        # The salted key is derived here once (itsdangerous would derive it at every
+        # signature, and a cursor is signed for every page served).
+        key = Signer(secret_key, salt="bookly.page-cursor",
+                     digest_method=hashlib.sha256).derive_key()
+        self._signer = Signer(key, key_derivation="none", digest_method=hashlib.sha256)
 
     def sign(self, content: dict[str, Any]) -> str:
         payload = base64.urlsafe_b64encode(orjson.dumps(content)).rstrip(b"=")

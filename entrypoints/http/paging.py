@@ -46,6 +46,6 @@ def paged(request: Request, page: Page[T], item: Callable[[T], Any]) -> JSONDocu
     """The page as JSON, with the `Link` to the next one when there is one."""
     headers = {}
     if page.next_cursor is not None:  # a cursor's characters need no escaping in a URL
-        headers["Link"] = (f'<{request.url.path}?cursor={page.next_cursor}'
+        headers["Link"] = (f'<{request.scope["path"]}?cursor={page.next_cursor}'
                            f'&limit={page.limit}>; rel="next"')
     return JSONDocument(page_document(page, item), headers=headers)
