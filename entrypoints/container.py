@@ -30,7 +30,7 @@ from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.session_cache import InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore, invalidation_channel
 from adapters.smtp.mailer import SmtpMailer
-from adapters.sqlalchemy.book_reads import SqlBookReads
+from adapters.sqlalchemy.book_reads import PoolRows, SqlBookReads, rows_for
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
@@ -88,12 +88,11 @@ from entrypoints.logging import current_request_id
 from entrypoints.settings import Settings
 
 
-def _engine(url: str, pool_size: int, timeout: float, reads_only: bool = False) -> AsyncEngine:
+def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
     """Connecting and waiting for a pooled connection both give up after `timeout`, so a
     database that is down or saturated is a quick 503, never a hang."""
     start_mappers()
-    return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout,
-                         reads_only=reads_only)
+    return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout)
 
 
 def _redis(url: str | None, timeout: float) -> Redis | None:
@@ -123,14 +122,12 @@ class Container(containers.DeclarativeContainer):
     session_listener = providers.Singleton(
         InvalidationListener, redis,
         providers.Callable(invalidation_channel, config.redis_key_prefix), session_cache)
-    # The catalogue's reads: one statement each, outside any unit of work, on a pool of
-    # their own (autocommit, no ping; SQLite shares the one engine).
-    read_engine = providers.Selector(
-        config.read_engine,
-        own=providers.Singleton(_engine, config.database_url, config.database_pool_size,
-                                config.dependency_timeout_seconds, reads_only=True),
-        shared=engine)
-    book_reads = providers.Singleton(SqlBookReads, read_engine)
+    # The catalogue's reads: one statement each, outside any unit of work; on PostgreSQL on
+    # asyncpg's pool (autocommit, no ping), on SQLite on the one engine.
+    catalogue_rows = providers.Singleton(
+        rows_for, config.database_url, engine, size=config.database_pool_size,
+        timeout=config.dependency_timeout_seconds)
+    book_reads = providers.Singleton(SqlBookReads, catalogue_rows)
 
     rate_limiter = providers.Selector(
         config.rate_limiter,
@@ -244,7 +241,6 @@ def configuration(settings: Settings) -> dict[str, object]:
         secret_key=settings.resolved_secret_key(),
         mail_outbox_dir=Path(settings.mail_outbox_dir),
         token_store="redis" if settings.redis_url else "sql",
-        read_engine="shared" if settings.is_sqlite else "own",
         rate_limiter="redis" if settings.redis_url else "memory",
         mailer="smtp" if settings.smtp_host else "outbox",
         smtp_starttls=settings.smtp_starttls,
@@ -288,6 +284,7 @@ async def close_resources(container: Container) -> None:
     if client is not None:
         await client.aclose()
     await container.engine().dispose()
-    if container.config.read_engine() == "own":
-        await container.read_engine().dispose()
+    rows = container.catalogue_rows()
+    if isinstance(rows, PoolRows):
+        await rows.close()
     container.argon2_threads().shutdown(wait=False, cancel_futures=True)

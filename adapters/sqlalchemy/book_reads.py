@@ -1,26 +1,36 @@
-"""`BookReads` on an engine of its own: each read one statement, outside any transaction.
+"""`BookReads`: each read one statement, outside any transaction, on a pool of its own.
 
-A read borrows a pooled connection in autocommit mode (no BEGIN and no ROLLBACK around
-its one statement; `create_engine(reads_only=True)`) and gives it back. On PostgreSQL the
-statement, built with SQLAlchemy Core once per shape, is compiled once per shape to its
-SQL and run on the connection's asyncpg driver, which decodes rows (and the arrays of
-records in them) natively: SQLAlchemy's execution and result layers cost more than the
-read itself. SQLite reads through SQLAlchemy. A connection that the server closed while
-it sat in the pool fails its read; the read is tried once more, on a fresh connection,
+The statements are written once, with SQLAlchemy Core (`catalogue.py`), and built once per
+shape; what runs them depends on the database:
+
+- PostgreSQL (`PoolRows`): asyncpg's own pool. Each statement is compiled once per shape
+  to its SQL for asyncpg, and the driver decodes the rows (and the arrays of records in
+  them) natively. A read borrows a connection, runs its one statement in autocommit (no
+  BEGIN, no ROLLBACK) and gives it back without the pool's reset query: a read leaves
+  nothing behind in the session to reset, and the reset would cost a round trip per read.
+  SQLAlchemy's engine would lend the same connection for more than the read costs.
+- SQLite (`EngineRows`): the service's SQLAlchemy engine.
+
+A pooled connection is not pinged before it is lent. One that the server closed while it
+sat in the pool fails its read, and the read is tried once more on a fresh connection,
 since reading twice changes nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.catalogue import (
     PageShape,
@@ -40,54 +50,138 @@ DEAD_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
                    asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
                    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
                    asyncpg.CannotConnectNowError)
+POSTGRESQL = asyncpg_dialect()  # compiles statements for asyncpg; no connection of its own
+
+
+class Rows(Protocol):
+    """Runs one read statement and returns its rows, readable by column name."""
+
+    dialect: str
+
+    async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]: ...
 
 
 @functools.lru_cache(maxsize=2048)
-def driver_sql(statement: Select, dialect: Any, literals: tuple[tuple[str, int], ...]
+def driver_sql(statement: Select, literals: tuple[tuple[str, int], ...]
                ) -> tuple[str, tuple[tuple[str, Any], ...]]:
-    """`statement`'s SQL for the driver, LIMITs (`literals`) written in, and its
-    parameters in the order the driver takes them, each with the value the statement
-    itself gives it (None for those the caller gives)."""
-    own = statement.compile(dialect=dialect).params
+    """`statement`'s SQL for asyncpg, LIMITs (`literals`) written in, and its parameters
+    in the order asyncpg takes them, each with the value the statement itself gives it
+    (None for those the caller gives)."""
+    own = statement.compile(dialect=POSTGRESQL).params
     compiled = statement.params(own | dict(literals)).compile(
-        dialect=dialect, compile_kwargs={"render_postcompile": True})
+        dialect=POSTGRESQL, compile_kwargs={"render_postcompile": True})
     return compiled.string, tuple((name, own.get(name)) for name in compiled.positiontup or ())
 
 
-class SqlBookReads:
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """asyncpg's pool `reset`: nothing beyond what the pool always does (it rolls back a
+    transaction left open); a read sets, locks and listens to nothing."""
+
+
+class PoolRows:
+    """PostgreSQL reads on asyncpg's pool, opened at the first read (no connection is
+    made before one is needed, so the service starts while the database is down)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, size: int, connect_timeout: float = 2.0,
+                 statement_timeout: float = 5.0, acquire_timeout: float = 3.0) -> None:
+        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self._size = size
+        self._connect_timeout = connect_timeout
+        self._statement_timeout = statement_timeout
+        self._acquire_timeout = acquire_timeout
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+        self.query_loggers: list[Callable[[asyncpg.connection.LoggedQuery], None]] = []
+
+    async def _opened(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn, min_size=0, max_size=self._size,
+                        timeout=self._connect_timeout, command_timeout=self._statement_timeout,
+                        reset=_keep_session,
+                        # No JIT: a page reads a few rows, and compiling a plan costed
+                        # for many would take longer than running it.
+                        server_settings={"jit": "off"})
+        return self._pool
+
+    async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
+        literals = tuple(sorted((name, values[name]) for name in ("rows", "run_rows")
+                                if name in values))
+        sql, parameters = driver_sql(statement, literals)
+        arguments = [values.get(name, own) for name, own in parameters]
+        pool = await self._opened()
+        for attempt in (1, 2):
+            try:
+                async with pool.acquire(timeout=self._acquire_timeout) as connection:
+                    if self.query_loggers:
+                        return await self._logged(connection, sql, arguments)
+                    return await connection.fetch(sql, *arguments)
+            except DEAD_CONNECTION:
+                if attempt == 2:
+                    raise
+                await pool.expire_connections()  # those opened before are likely dead too
+        raise AssertionError("unreachable")
+
+    async def _logged(self, connection: asyncpg.Connection, sql: str,
+                      arguments: list[Any]) -> Sequence[Row]:
+        """With asyncpg's query loggers (`query_loggers`: tracing, or a test counting
+        statements) on the connection for this one statement."""
+        with contextlib.ExitStack() as stack:
+            for logger in self.query_loggers:
+                connection.add_query_logger(logger)
+                stack.callback(connection.remove_query_logger, logger)
+            return await connection.fetch(sql, *arguments)
+
+    def size(self) -> int:
+        """Connections open (0 before the first read)."""
+        return self._pool.get_size() if self._pool else 0
+
+    def in_use(self) -> int:
+        return self._pool.get_size() - self._pool.get_idle_size() if self._pool else 0
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+
+class EngineRows:
+    """Reads through a SQLAlchemy engine (SQLite's: the service's one engine)."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._dialect = engine.dialect
-        self._native = engine.dialect.name == "postgresql"
+        self.dialect = engine.dialect.name
 
-    async def _rows(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
+    async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
         for attempt in (1, 2):
             async with self._engine.connect() as connection:
                 try:
-                    if self._native:
-                        return await self._driver_rows(connection, statement, values)
                     return (await connection.execute(statement, values)).mappings().all()
-                except DEAD_CONNECTION:
-                    await connection.invalidate()
-                    if attempt == 2:
-                        raise
                 except DBAPIError as error:
                     if attempt == 2 or not error.connection_invalidated:
                         raise
         raise AssertionError("unreachable")
 
-    async def _driver_rows(self, connection: AsyncConnection, statement: Select,
-                           values: dict[str, Any]) -> Sequence[Row]:
-        literals = tuple(sorted((name, values[name]) for name in ("rows", "run_rows")
-                                if name in values))
-        sql, parameters = driver_sql(statement, self._dialect, literals)
-        driver = (await connection.get_raw_connection()).driver_connection
-        return await driver.fetch(sql, *(values.get(name, own) for name, own in parameters))
+
+class SqlBookReads:
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
 
     async def detail(self, uid: UUID) -> BookDetail | None:
-        rows = await self._rows(detail_statement(self._dialect.name), {"uid": uid})
+        rows = await self._rows(detail_statement(self._rows.dialect), {"uid": uid})
         return to_detail(rows[0]) if rows else None
 
     async def search(self, query: BookQuery) -> Page[BookView]:
-        statement = page_statement(self._dialect.name, PageShape.of(query))
+        statement = page_statement(self._rows.dialect, PageShape.of(query))
         return to_page(query, await self._rows(statement, page_parameters(query)))
+
+
+def rows_for(url: str, engine: AsyncEngine, *, size: int, timeout: float) -> Rows:
+    """PostgreSQL's reads on a pool of their own; any other database's on `engine`."""
+    if make_url(url).get_backend_name() == "postgresql":
+        return PoolRows(url, size=size, connect_timeout=timeout, acquire_timeout=timeout)
+    return EngineRows(engine)

@@ -32,29 +32,24 @@ def create_engine(
     connect_timeout: float = 2.0,
     statement_timeout: float = 5.0,
     pool_timeout: float = 3.0,
-    reads_only: bool = False,
 ) -> AsyncEngine:
-    """An engine whose connections serve units of work; with `reads_only`, one for single
-    statements outside any transaction (the catalogue's reads), in autocommit, whose pool
-    does not overflow: a connection opened for one read and closed after it costs more
-    than the read, so a read waits for a pooled one instead (at most `pool_timeout`).
+    """An engine whose connections serve units of work.
 
-    Neither pings a pooled connection before lending it (asyncpg's ping is a transaction
-    of its own, three round trips). A connection the server ended while it sat in the
-    pool fails the statement that uses it, and SQLAlchemy then drops every connection the
-    pool held from before: a read is tried again (SqlBookReads); a unit of work ends with
-    503 `service_unavailable`, which clients may retry, before it changed anything."""
+    It does not ping a pooled connection before lending it (asyncpg's ping is a
+    transaction of its own, three round trips). A connection the server ended while it
+    sat in the pool fails the statement that uses it, and SQLAlchemy then drops every
+    connection the pool held from before: the unit of work ends with 503
+    `service_unavailable`, which clients may retry, before it changed anything."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, statement_timeout, pool_size, pool_timeout)
     return create_async_engine(
         parsed,
         pool_size=pool_size,
-        max_overflow=0 if reads_only else pool_size,
+        max_overflow=pool_size,
         pool_timeout=pool_timeout,
         pool_pre_ping=False,
         pool_recycle=1800,
-        **({"isolation_level": "AUTOCOMMIT"} if reads_only else {}),
         json_deserializer=orjson.loads,
         # No JIT: a page reads a few rows, and a plan costed for many (a generic plan,
         # say) would spend more compiling itself than running.

@@ -114,9 +114,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     if settings.metrics_exposed:  # /metrics, and the middleware that counts every request
         caching = bool(container.config.session_cache_ttl())  # Redis: sessions cached
-        own_reads = container.config.read_engine() == "own"
         add_metrics(app, lambda: container.engine().pool, settings.metrics_token,
                     shared=settings.prometheus_multiproc_dir is not None,
-                    read_pool=lambda: container.read_engine().pool if own_reads else None,
+                    read_pool=container.catalogue_rows,
                     session_cache=lambda: container.session_cache() if caching else None)
     return app

@@ -35,6 +35,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.sqlalchemy.book_reads import PoolRows
 from entrypoints.http.problems import problem
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -48,11 +49,11 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_overflow": ("Connections open beyond the pool size.",
                                 lambda p: max(0, p.overflow())),
 }
-READ_POOL = {  # gauge name -> (help, reading of the catalogue reads' QueuePool)
+READ_POOL = {  # gauge name -> (help, reading of the catalogue reads' PoolRows)
     "bookly_db_read_pool_size": ("Connections the catalogue reads' pool has open.",
-                                 lambda p: p.checkedin() + p.checkedout()),
+                                 lambda p: p.size()),
     "bookly_db_read_pool_in_use": ("Connections of that pool in use by requests.",
-                                   lambda p: p.checkedout()),
+                                   lambda p: p.in_use()),
 }
 SESSION_CACHE = {  # gauge name -> (help, reading of this worker's SessionCache)
     "bookly_session_cache_entries": ("Live session checks the workers hold in memory.",
@@ -68,7 +69,7 @@ class Metrics:
                  read_pool: Callable[[], Any] = lambda: None,
                  session_cache: Callable[[], Any] = lambda: None) -> None:
         self.pool = pool  # -> the engine's pool, read when asked
-        self.read_pool = read_pool  # -> the reads' own pool, or None where they share it
+        self.read_pool = read_pool  # -> the reads' rows: a pool of their own, or the engine
         self.session_cache = session_cache  # -> this worker's SessionCache, or None
         self.shared = shared  # several workers pool their samples in a folder
         self.requests = Counter("bookly_http_requests", "HTTP requests answered.", LABELS,
@@ -99,7 +100,7 @@ class Metrics:
         pool, read_pool = self.pool(), self.read_pool()
         if hasattr(pool, "checkedout"):  # not e.g. the single connection of :memory:
             found |= {name: float(read(pool)) for name, (_, read) in POOL.items()}
-        if read_pool is not None:
+        if isinstance(read_pool, PoolRows):  # PostgreSQL's; SQLite reads on the engine
             found |= {name: float(read(read_pool)) for name, (_, read) in READ_POOL.items()}
         cache = self.session_cache()
         if cache is not None:

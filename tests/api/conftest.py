@@ -23,6 +23,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from adapters.sqlalchemy.book_reads import PoolRows
 from entrypoints.container import Container, build_container, close_resources
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -80,11 +81,11 @@ class Api:
 @contextmanager
 def statements_counted(api: Api) -> Iterator[Callable[[], int]]:
     """Yields a function that tells how many SQL statements the service has sent since the
-    block began: through SQLAlchemy, and on PostgreSQL the catalogue reads' straight to
-    the asyncpg driver of their own engine (which SQLAlchemy's events do not see)."""
-    engines = {api.container.engine().sync_engine, api.container.read_engine().sync_engine}
+    block began: through SQLAlchemy, and on PostgreSQL the catalogue reads' on asyncpg's
+    pool (which SQLAlchemy's events do not see), through asyncpg's query loggers."""
+    engine = api.container.engine().sync_engine
+    rows = api.container.catalogue_rows()
     sent: list[str] = []
-    drivers: list = []
 
     def count(conn, cursor, statement, *args) -> None:
         sent.append(statement)
@@ -92,26 +93,15 @@ def statements_counted(api: Api) -> Iterator[Callable[[], int]]:
     def log_driver(query) -> None:
         sent.append(query.query)
 
-    def on_checkout(dbapi_connection, record, proxy) -> None:
-        driver = getattr(dbapi_connection, "driver_connection", None)
-        if hasattr(driver, "add_query_logger") and driver not in drivers:
-            driver.add_query_logger(log_driver)
-            drivers.append(driver)
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    reads = api.container.read_engine().sync_engine
-    if api.container.config.read_engine() == "own":
-        event.listen(reads, "checkout", on_checkout)
+    event.listen(engine, "before_cursor_execute", count)
+    if isinstance(rows, PoolRows):
+        rows.query_loggers.append(log_driver)
     try:
         yield lambda: len(sent)
     finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
-        if api.container.config.read_engine() == "own":
-            event.remove(reads, "checkout", on_checkout)
-        for driver in drivers:
-            driver.remove_query_logger(log_driver)
+        event.remove(engine, "before_cursor_execute", count)
+        if isinstance(rows, PoolRows):
+            rows.query_loggers.remove(log_driver)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
+from adapters.sqlalchemy.book_reads import PoolRows
 from entrypoints.container import start_background
 from entrypoints.settings import Settings
 from tests.api.conftest import PASSWORD, bearer
@@ -105,7 +106,7 @@ async def test_pool_usage_is_read_at_scrape_time(api):
 
 
 async def test_the_read_pool_is_read_at_scrape_time_on_postgresql(api):
-    if api.container.config.read_engine() != "own":
+    if not isinstance(api.container.catalogue_rows(), PoolRows):
         assert value(await scrape(api), "bookly_db_read_pool_size") is None  # SQLite: none
         return
     assert value(await scrape(api), "bookly_db_read_pool_size") == 0  # opened at first use

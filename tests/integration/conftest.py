@@ -7,6 +7,7 @@ from adapters.redis.client import create_redis
 from tests.integration.sql_fixtures import (  # noqa: F401 - fixtures, registered by import
     database_url,
     postgres_database_url,
+    sql_book_reads,
     sql_engine,
     sql_sessions,
     sqlite_database_url,

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters.sqlalchemy.book_reads import PoolRows, SqlBookReads, rows_for
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.ports.persistence import UnitOfWorkFactory
@@ -93,6 +94,17 @@ async def sql_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def sql_book_reads(database_url: str, sql_engine: AsyncEngine
+                         ) -> AsyncIterator[SqlBookReads]:
+    """The catalogue's reads as the service makes them: on PostgreSQL on a pool of their
+    own, on SQLite on the engine."""
+    rows = rows_for(database_url, sql_engine, size=2, timeout=5.0)
+    yield SqlBookReads(rows)
+    if isinstance(rows, PoolRows):
+        await rows.close()
 
 
 @pytest.fixture

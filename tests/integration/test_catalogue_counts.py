@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from adapters.sqlalchemy.book_reads import SqlBookReads
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.tables import books, catalogue_counts, reviews, tags, users
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -103,7 +102,7 @@ async def test_kept_sizes_follow_every_write_and_stay_folded(uow_factory: Any) -
     await assert_kept(uow_factory)
 
 
-async def test_page_totals_are_the_kept_sizes(sql_engine, uow_factory: Any) -> None:
+async def test_page_totals_are_the_kept_sizes(sql_book_reads, uow_factory: Any) -> None:
     owner = make_user()
     fiction = Tag(uuid.uuid4(), "Fiction", NOW)
     async with uow_factory() as uow:
@@ -115,7 +114,7 @@ async def test_page_totals_are_the_kept_sizes(sql_engine, uow_factory: Any) -> N
         uid = (await uow.session.execute(select(books.c.uid).limit(1))).scalar_one()
         await uow.tags.attach(uid, [fiction.uid])
         await uow.commit()
-    reads = SqlBookReads(sql_engine)
+    reads = sql_book_reads
     for query, total in [(BookQuery(limit=2), 7), (BookQuery(language="FR"), 3),
                          (BookQuery(owner_uid=owner.uid), 7), (BookQuery(tag="fiction"), 1),
                          (BookQuery(tag="no such tag"), 0)]:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.engine import create_engine, is_unavailable_error
@@ -110,23 +110,23 @@ async def test_other_errors_are_not_unavailability(tmp_path: Path) -> None:
 @pytest.mark.postgres
 async def test_a_read_whose_pooled_connection_died_is_tried_again(
         postgres_database_url: str) -> None:
-    """The reads' engine pings nothing before a read: a connection the server ended while
+    """The reads' pool pings nothing before a read: a connection the server ended while
     it sat in the pool fails its read, which is tried once more on a fresh connection."""
     import uuid
 
-    from adapters.sqlalchemy.book_reads import SqlBookReads
+    from adapters.sqlalchemy.book_reads import PoolRows, SqlBookReads
 
-    engine = create_engine(postgres_database_url, reads_only=True)
+    rows = PoolRows(postgres_database_url, size=2)
     admin = create_engine(postgres_database_url)
-    reads = SqlBookReads(engine)
+    reads = SqlBookReads(rows)
     try:
         assert await reads.detail(uuid.uuid4()) is None  # one connection, now in the pool
-        async with engine.connect() as connection:
-            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        (row,) = await rows(select(func.pg_backend_pid().label("pid")), {})
         async with admin.connect() as connection:
-            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                     {"pid": row["pid"]})
         assert await reads.detail(uuid.uuid4()) is None
-        assert engine.pool.checkedin() == 1  # the dead one replaced, not kept
+        assert (rows.size(), rows.in_use()) == (1, 0)  # the dead one replaced, not kept
     finally:
-        await engine.dispose()
+        await rows.close()
         await admin.dispose()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.memory.books import MemoryBookReads
 from adapters.memory.persistence import MemoryDatabase
-from adapters.sqlalchemy.book_reads import SqlBookReads
+from adapters.sqlalchemy.book_reads import EngineRows, SqlBookReads
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -300,7 +300,7 @@ async def sqlite_books(tmp_path_factory):
     async with SqlUnitOfWork(sessions) as uow:
         await uow.users.add(owner)
         await uow.commit()
-    yield (lambda: SqlUnitOfWork(sessions)), SqlBookReads(engine), owner.uid
+    yield (lambda: SqlUnitOfWork(sessions)), SqlBookReads(EngineRows(engine)), owner.uid
     await engine.dispose()
 
 
