@@ -9,11 +9,11 @@ shape; what runs them depends on the database:
   BEGIN, no ROLLBACK) and gives it back without the pool's reset query: a read leaves
   nothing behind in the session to reset, and the reset would cost a round trip per read.
   SQLAlchemy's engine would lend the same connection for more than the read costs.
-- SQLite (`EngineRows`): the service's SQLAlchemy engine.
+- SQLite (`EngineRows`): the service's SQLAlchemy engine (a file has no server to lose).
 
-A pooled connection is not pinged before it is lent. One that the server closed while it
-sat in the pool fails its read, and the read is tried once more on a fresh connection,
-since reading twice changes nothing.
+A pooled PostgreSQL connection is not pinged before it is lent. One that the server closed
+while it sat in the pool fails its read, and the read is tried once more on a fresh
+connection, since reading twice changes nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.catalogue import (
@@ -157,14 +156,8 @@ class EngineRows:
         self.dialect = engine.dialect.name
 
     async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
-        for attempt in (1, 2):
-            async with self._engine.connect() as connection:
-                try:
-                    return (await connection.execute(statement, values)).mappings().all()
-                except DBAPIError as error:
-                    if attempt == 2 or not error.connection_invalidated:
-                        raise
-        raise AssertionError("unreachable")
+        async with self._engine.connect() as connection:
+            return (await connection.execute(statement, values)).mappings().all()
 
 
 class SqlBookReads:
