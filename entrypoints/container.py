@@ -31,6 +31,7 @@ from adapters.redis.session_cache import InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore, invalidation_channel
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.book_reads import PoolRows, SqlBookReads, rows_for
+from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
@@ -74,6 +75,7 @@ from application.books.reviews import (
     ReviewBook,
 )
 from application.books.tags import ManageTags, TagBook
+from application.books.writes import WritesInUnits
 from application.outbox.relay import OutboxRelay, RelayPolicy
 from application.outbox.retry import RetryPolicy
 from application.paging import Cursors
@@ -128,6 +130,13 @@ class Container(containers.DeclarativeContainer):
         rows_for, config.database_url, engine, size=config.database_pool_size,
         timeout=config.dependency_timeout_seconds)
     book_reads = providers.Singleton(SqlBookReads, catalogue_rows)
+    # The catalogue's hot writes (a book, a review): on PostgreSQL one statement each on
+    # the same pool, elsewhere in a unit of work.
+    catalogue_writes = providers.Selector(
+        config.catalogue_writes,
+        statements=providers.Singleton(SqlCatalogueWrites, catalogue_rows),
+        units=providers.Singleton(WritesInUnits, uow),
+    )
 
     rate_limiter = providers.Selector(
         config.rate_limiter,
@@ -217,7 +226,7 @@ class Container(containers.DeclarativeContainer):
     find_user_by_email = providers.Singleton(FindUserByEmail, uow)
     change_user = providers.Singleton(ChangeUser, uow, token_store, clock)
 
-    add_book = providers.Singleton(AddBook, uow, clock)
+    add_book = providers.Singleton(AddBook, uow, catalogue_writes, clock)
     get_book = providers.Singleton(GetBook, book_reads)
     list_books = providers.Singleton(ListBooks, book_reads, cursors)
     list_user_books = providers.Singleton(ListUserBooks, uow, book_reads, cursors)
@@ -225,7 +234,7 @@ class Container(containers.DeclarativeContainer):
     delete_book = providers.Singleton(DeleteBook, uow)
     import_books = providers.Singleton(ImportBooks, uow, clock)
     export_books = providers.Singleton(ExportBooks, uow)
-    review_book = providers.Singleton(ReviewBook, uow, clock)
+    review_book = providers.Singleton(ReviewBook, catalogue_writes, clock)
     edit_review = providers.Singleton(EditReview, uow, clock)
     delete_review = providers.Singleton(DeleteReview, uow)
     get_review = providers.Singleton(GetReview, uow)
@@ -241,6 +250,7 @@ def configuration(settings: Settings) -> dict[str, object]:
         secret_key=settings.resolved_secret_key(),
         mail_outbox_dir=Path(settings.mail_outbox_dir),
         token_store="redis" if settings.redis_url else "sql",
+        catalogue_writes="units" if settings.is_sqlite else "statements",
         rate_limiter="redis" if settings.redis_url else "memory",
         mailer="smtp" if settings.smtp_host else "outbox",
         smtp_starttls=settings.smtp_starttls,

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Select
+from sqlalchemy import Executable, Select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -61,14 +61,16 @@ class Rows(Protocol):
 
 
 @functools.lru_cache(maxsize=2048)
-def driver_sql(statement: Select, literals: tuple[tuple[str, int], ...]
+def driver_sql(statement: Executable, literals: tuple[tuple[str, int], ...]
                ) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """`statement`'s SQL for asyncpg, LIMITs (`literals`) written in, and its parameters
     in the order asyncpg takes them, each with the value the statement itself gives it
     (None for those the caller gives)."""
     own = statement.compile(dialect=POSTGRESQL).params
-    compiled = statement.params(own | dict(literals)).compile(
-        dialect=POSTGRESQL, compile_kwargs={"render_postcompile": True})
+    # (INSERT, UPDATE and DELETE take no params(): the writes carry no LIMIT to write in.)
+    bound = statement.params(own | dict(literals)) if isinstance(statement, Select) \
+        else statement
+    compiled = bound.compile(dialect=POSTGRESQL, compile_kwargs={"render_postcompile": True})
     return compiled.string, tuple((name, own.get(name)) for name in compiled.positiontup or ())
 
 
@@ -116,15 +118,26 @@ class PoolRows:
         pool = await self._opened()
         for attempt in (1, 2):
             try:
-                async with pool.acquire(timeout=self._acquire_timeout) as connection:
-                    if self.query_loggers:
-                        return await self._logged(connection, sql, arguments)
-                    return await connection.fetch(sql, *arguments)
+                return await self._run(pool, sql, arguments)
             except DEAD_CONNECTION:
                 if attempt == 2:
                     raise
                 await pool.expire_connections()  # those opened before are likely dead too
         raise AssertionError("unreachable")
+
+    async def write(self, statement: Executable, values: dict[str, Any]) -> Sequence[Row]:
+        """Runs one writing statement in a transaction of its own (autocommit) and
+        returns its rows. Never tried twice: a write that failed with its connection may
+        have committed."""
+        sql, parameters = driver_sql(statement, ())
+        return await self._run(await self._opened(), sql,
+                               [values.get(name, own) for name, own in parameters])
+
+    async def _run(self, pool: asyncpg.Pool, sql: str, arguments: list[Any]) -> Sequence[Row]:
+        async with pool.acquire(timeout=self._acquire_timeout) as connection:
+            if self.query_loggers:
+                return await self._logged(connection, sql, arguments)
+            return await connection.fetch(sql, *arguments)
 
     async def _logged(self, connection: asyncpg.Connection, sql: str,
                       arguments: list[Any]) -> Sequence[Row]:

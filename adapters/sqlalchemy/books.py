@@ -38,13 +38,15 @@ BOOKS_PER_INSERT = 1000
 
 
 # Statements of the hot writes, built once: building one costs more than running it.
+BOOK_INSERT = insert(books).values({name: bindparam(name, type_=books.c[name].type)
+                                    for name in (*BOOK_COLUMNS, "title_key", "author_key")})
 _COUNT = books.c.review_count + bindparam("count_delta", type_=Integer)
 _TOTAL = books.c.rating_sum + bindparam("sum_delta", type_=Integer)
-MOVE_RATINGS = (update(books).where(books.c.uid == bindparam("book", type_=books.c.uid.type))
-                .values(review_count=_COUNT, rating_sum=_TOTAL,
-                        average_rating=case((_COUNT > 0, cast(_TOTAL, Float) / _COUNT),
-                                            else_=None))
-                .returning(books.c.average_rating))
+MOVED_RATINGS = (update(books).where(books.c.uid == bindparam("book", type_=books.c.uid.type))
+                 .values(review_count=_COUNT, rating_sum=_TOTAL,
+                         average_rating=case((_COUNT > 0, cast(_TOTAL, Float) / _COUNT),
+                                             else_=None)))
+MOVE_RATINGS = MOVED_RATINGS.returning(books.c.average_rating)
 COPY_RATING = (update(book_tags)
                .where(book_tags.c.book_uid == bindparam("book", type_=book_tags.c.book_uid.type))
                .values(average_rating=bindparam("average", type_=Float)))
@@ -61,7 +63,7 @@ class SqlBookRepository:
         self._session = session
 
     async def add(self, book: Book) -> None:
-        await self._session.execute(insert(books), book_values(book))
+        await self._session.execute(BOOK_INSERT, book_values(book))
 
     async def get(self, uid: UUID) -> Book | None:
         row = (await self._session.execute(

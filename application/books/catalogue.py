@@ -11,18 +11,25 @@ from application.accounts.sessions import Principal
 from application.books.permissions import require_content_writer, require_owner_or_admin
 from application.books.tags import ensure_tags
 from application.paging import Cursors
-from application.ports.books import BookDetail, BookQuery, BookReads, BookView
+from application.ports.books import (
+    BookDetail,
+    BookQuery,
+    BookReads,
+    BookView,
+    CatalogueWrites,
+)
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from domain.books import EDITABLE_FIELDS, Book, BookDetails
 from domain.errors import BookNotFound, RuleViolation, UserNotFound
-from domain.tags import Tag, tag_key
+from domain.tags import tag_key
 
 
 class AddBook:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, writes: CatalogueWrites, clock: Clock) -> None:
         self._uow = uow
+        self._writes = writes
         self._clock = clock
 
     async def execute(self, principal: Principal, details: BookDetails,
@@ -31,12 +38,13 @@ class AddBook:
         and no reviews yet."""
         require_content_writer(principal.user)
         book = Book.create(uuid.uuid4(), principal.user.uid, details, self._clock.now())
-        found: list[Tag] = []
+        if not tags:
+            await self._writes.add_book(book)
+            return BookView(book, [], 0, None)
         async with self._uow() as uow:
             await uow.books.add(book)
-            if tags:
-                found = await ensure_tags(uow, tags, self._clock)
-                await uow.tags.attach(book.uid, [tag.uid for tag in found])
+            found = await ensure_tags(uow, tags, self._clock)
+            await uow.tags.attach(book.uid, [tag.uid for tag in found])
             await uow.commit()
         return BookView(book, sorted(found, key=lambda tag: (tag.key, tag.uid)), 0, None)
 

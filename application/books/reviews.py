@@ -7,6 +7,7 @@ import uuid
 from application.accounts.sessions import Principal
 from application.books.permissions import require_content_writer
 from application.paging import Cursors
+from application.ports.books import CatalogueWrites
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWorkFactory
@@ -20,8 +21,8 @@ from domain.reviews import Review
 
 
 class ReviewBook:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
+    def __init__(self, writes: CatalogueWrites, clock: Clock) -> None:
+        self._writes = writes
         self._clock = clock
 
     async def execute(self, principal: Principal, book_uid: uuid.UUID, rating: int,
@@ -29,14 +30,8 @@ class ReviewBook:
         require_content_writer(principal.user)
         review = Review.write(uuid.uuid4(), book_uid, principal.user.uid, rating, text,
                               self._clock.now())
-        async with self._uow() as uow:
-            # The book's figures move first: that finds the book and holds it, so reviews
-            # of one book count one after another; a second review by the same user is
-            # refused by the store's uniqueness rule, and nothing of it is kept.
-            if not await uow.books.adjust_ratings(book_uid, 1, review.rating):
-                raise BookNotFound()
-            await uow.reviews.add(review)
-            await uow.commit()
+        if not await self._writes.add_review(review):
+            raise BookNotFound()
         return review
 
 

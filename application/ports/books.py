@@ -174,3 +174,16 @@ class BookReads(Protocol):
         both rating orders), with `next_position` when more follow, and the total that
         match: exact when `query.counted_list()` names a kept count, else counted up to
         COUNT_BOUND (`total_exact` False beyond it)."""
+
+
+class CatalogueWrites(Protocol):
+    """The catalogue's most frequent writes, each atomic on its own: an adapter may run
+    each as one statement in its own transaction rather than in a unit of work."""
+
+    async def add_book(self, book: Book) -> None:
+        """Store a new book (with no tags)."""
+
+    async def add_review(self, review: Review) -> bool:
+        """Store a new review and move its book's figures by it, both or neither; False
+        (nothing stored) when the book does not exist. Raises ReviewExists when the
+        user has reviewed the book already."""
