@@ -14,6 +14,9 @@ shape; what runs them depends on the database:
 A pooled PostgreSQL connection is not pinged before it is lent. One that the server closed
 while it sat in the pool fails its read, and the read is tried once more on a fresh
 connection, since reading twice changes nothing.
+
+The catalogue's hot writes (`book_writes.py`) run on the same pool, one statement each
+(`PoolRows.write`), never tried twice.
 """
 
 from __future__ import annotations
@@ -80,8 +83,9 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
 
 
 class PoolRows:
-    """PostgreSQL reads on asyncpg's pool, opened at the first read (no connection is
-    made before one is needed, so the service starts while the database is down)."""
+    """PostgreSQL's catalogue statements on asyncpg's pool, opened at the first one (no
+    connection is made before one is needed, so the service starts while the database is
+    down)."""
 
     dialect = "postgresql"
 
