@@ -77,6 +77,13 @@ def driver_sql(statement: Executable, literals: tuple[tuple[str, int], ...]
     return compiled.string, tuple((name, own.get(name)) for name in compiled.positiontup or ())
 
 
+def _bound(statement: Executable, literals: tuple[tuple[str, int], ...],
+           values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`statement`'s SQL for asyncpg and its arguments, from `values` or its own."""
+    sql, parameters = driver_sql(statement, literals)
+    return sql, [values.get(name, own) for name, own in parameters]
+
+
 async def _keep_session(_connection: asyncpg.Connection) -> None:
     """asyncpg's pool `reset`: nothing beyond what the pool always does (it rolls back a
     transaction left open); a read sets, locks and listens to nothing."""
@@ -117,8 +124,7 @@ class PoolRows:
     async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
         literals = tuple(sorted((name, values[name]) for name in ("rows", "run_rows")
                                 if name in values))
-        sql, parameters = driver_sql(statement, literals)
-        arguments = [values.get(name, own) for name, own in parameters]
+        sql, arguments = _bound(statement, literals, values)
         pool = await self._opened()
         for attempt in (1, 2):
             try:
@@ -133,9 +139,8 @@ class PoolRows:
         """Runs one writing statement in a transaction of its own (autocommit) and
         returns its rows. Never tried twice: a write that failed with its connection may
         have committed."""
-        sql, parameters = driver_sql(statement, ())
-        return await self._run(await self._opened(), sql,
-                               [values.get(name, own) for name, own in parameters])
+        sql, arguments = _bound(statement, (), values)
+        return await self._run(await self._opened(), sql, arguments)
 
     async def _run(self, pool: asyncpg.Pool, sql: str, arguments: list[Any]) -> Sequence[Row]:
         async with pool.acquire(timeout=self._acquire_timeout) as connection:

@@ -49,8 +49,9 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_overflow": ("Connections open beyond the pool size.",
                                 lambda p: max(0, p.overflow())),
 }
-READ_POOL = {  # gauge name -> (help, reading of the catalogue reads' PoolRows)
-    "bookly_db_read_pool_size": ("Connections the catalogue reads' pool has open.",
+READ_POOL = {  # gauge name -> (help, reading of the catalogue's PoolRows)
+    "bookly_db_read_pool_size": ("Connections the catalogue's pool (its reads, and the "
+                                 "writes of a book or a review) has open.",
                                  lambda p: p.size()),
     "bookly_db_read_pool_in_use": ("Connections of that pool in use by requests.",
                                    lambda p: p.in_use()),
