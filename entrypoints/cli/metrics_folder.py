@@ -37,7 +37,10 @@ def shared_metrics_folder(
         yield None
         return
     folder = Path(tempfile.mkdtemp(prefix="bookly-metrics-"))
-    os.environ[VARIABLE] = str(folder)  # handed to the workers uvicorn starts
+    # Handed to the workers uvicorn starts: prometheus_client reads this variable at
+    # import in each worker, so the environment they inherit is the only way in. (Read
+    # back, it is a setting like any other: `Settings.prometheus_multiproc_dir`.)
+    os.environ[VARIABLE] = str(folder)
     try:
         yield folder
     finally:
