@@ -4,10 +4,11 @@
 A unit of work would spend a round trip on BEGIN and one on COMMIT around the statement,
 and a review's three writes would take three more; here each write is one round trip.
 A review is one statement of data-modifying CTEs: the book's figures move (which finds
-and locks the book, so reviews of one book count one after another), its tag links take
-the new average, and the review is inserted from the moved row, so that no review is
-stored for a book that does not exist. The uniqueness rule refuses a second review by
-the same user, and with it the whole statement.
+and locks the book, so reviews of one book count one after another), the rating rows of
+its tag links (`book_tag_ratings`) take the new average, and the review is inserted from
+the moved row, so that no review is stored for a book that does not exist. The
+uniqueness rule refuses a second review by the same user, and with it the whole
+statement.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from adapters.sqlalchemy.book_reads import PoolRows
 from adapters.sqlalchemy.books import BOOK_INSERT, MOVED_RATINGS, book_values
 from adapters.sqlalchemy.reviews import REVIEW_COLUMNS
-from adapters.sqlalchemy.tables import book_tags, reviews
+from adapters.sqlalchemy.tables import book_tag_ratings, reviews
 from domain.books import Book
 from domain.errors import ReviewExists
 from domain.reviews import Review
@@ -27,7 +28,7 @@ from domain.reviews import Review
 def _review_statement():
     moved = MOVED_RATINGS.returning(MOVED_RATINGS.table.c.uid,
                                     MOVED_RATINGS.table.c.average_rating).cte("moved")
-    copied = (update(book_tags).where(book_tags.c.book_uid == moved.c.uid)
+    copied = (update(book_tag_ratings).where(book_tag_ratings.c.book_uid == moved.c.uid)
               .values(average_rating=moved.c.average_rating).cte("copied"))
     values = [moved.c.uid if column.name == "book_uid"
               else bindparam(f"review_{column.name}", type_=column.type)

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.catalogue import BOOK_COLUMNS, detail_statement, to_book, to_detail
-from adapters.sqlalchemy.tables import book_tags, books
+from adapters.sqlalchemy.tables import book_tag_ratings, book_tags, books
 from application.ports.books import BookDetail, search_key
 from domain.books import Book
 
@@ -47,8 +47,9 @@ MOVED_RATINGS = (update(books).where(books.c.uid == bindparam("book", type_=book
                          average_rating=case((_COUNT > 0, cast(_TOTAL, Float) / _COUNT),
                                              else_=None)))
 MOVE_RATINGS = MOVED_RATINGS.returning(books.c.average_rating)
-COPY_RATING = (update(book_tags)
-               .where(book_tags.c.book_uid == bindparam("book", type_=book_tags.c.book_uid.type))
+COPY_RATING = (update(book_tag_ratings)
+               .where(book_tag_ratings.c.book_uid == bindparam(
+                   "book", type_=book_tag_ratings.c.book_uid.type))
                .values(average_rating=bindparam("average", type_=Float)))
 
 
@@ -78,6 +79,9 @@ class SqlBookRepository:
         await self._session.execute(update(book_tags).where(book_tags.c.book_uid == book.uid)
                                     .values(title_key=values["title_key"],
                                             language=values["language"]))
+        await self._session.execute(update(book_tag_ratings)
+                                    .where(book_tag_ratings.c.book_uid == book.uid)
+                                    .values(language=values["language"]))
 
     async def delete(self, book: Book) -> None:
         await self._session.execute(delete(books).where(books.c.uid == book.uid))

@@ -3,8 +3,9 @@
 A page walks one index in the page's order, from its position (or offset), and stops
 after `limit + 1` rows; the whole catalogue and each owner, language and author have an
 index per sort (`tables.py`), and a tag's books are read through its links, which carry
-their book's sort keys. The rating orders put books without reviews last both ways: the
-rated books are read first, then the unrated ones, each from the same index. The page's
+their book's sort keys (the rating in `book_tag_ratings`). The rating orders put books
+without reviews last both ways: the rated books are read first, then the unrated ones,
+each from the same index. The page's
 total and each book's tags come in the same statement (on PostgreSQL an array of the
 tags table's records, on SQLite a JSON array: the one thing the two dialects spell
 differently); rows are read by column name.
@@ -36,7 +37,7 @@ from sqlalchemy.engine import RowMapping
 
 from adapters.sqlalchemy.counts import bounded_count, kept, kept_tag, list_name, tag_uid_named
 from adapters.sqlalchemy.keyset import beyond, limit_of, ordered, rows_of
-from adapters.sqlalchemy.tables import book_tags, books, reviews, tags
+from adapters.sqlalchemy.tables import book_tag_ratings, book_tags, books, reviews, tags
 from application.ports.books import (
     NEWEST_REVIEWS,
     BookDetail,
@@ -61,6 +62,7 @@ SORT_COLUMN = {BookSort.NEWEST: "created_at", BookSort.OLDEST: "created_at",
                BookSort.TITLE: "title_key", BookSort.TITLE_DESC: "title_key",
                BookSort.RATING: "average_rating", BookSort.RATING_DESC: "average_rating"}
 DESCENDING = {BookSort.NEWEST, BookSort.TITLE_DESC, BookSort.RATING_DESC}
+RATING_SORTS = {BookSort.RATING, BookSort.RATING_DESC}
 RATED, UNRATED = 0, 1  # the two runs of a rating order
 # Tags recur on every page: their uids and timestamps are read from text once each.
 TEXT_VALUES_KEPT = 4096
@@ -232,11 +234,12 @@ class _Walk:
         self.shape = shape
         self.sort = shape.sort
         if shape.tag:  # through the tag's links, which carry the sort keys and language
-            self.keys = book_tags
-            self.uid = book_tags.c.book_uid
+            links = book_tag_ratings if self.sort in RATING_SORTS else book_tags
+            self.keys = links
+            self.uid = links.c.book_uid
             joined = shape.text or shape.author or shape.owner  # filters of the book's own
-            self.source: FromClause = book_tags.join(
-                books, books.c.uid == book_tags.c.book_uid) if joined else book_tags
+            self.source: FromClause = links.join(
+                books, books.c.uid == links.c.book_uid) if joined else links
         else:
             self.source, self.keys, self.uid = books, books, books.c.uid
         self.key = self.keys.c[SORT_COLUMN[self.sort]]
@@ -244,7 +247,7 @@ class _Walk:
     def conditions(self) -> list[ColumnElement[bool]]:
         shape, found = self.shape, []
         if shape.tag:
-            found.append(book_tags.c.tag_uid == tag_uid_named(bindparam("tag_key")))
+            found.append(self.keys.c.tag_uid == tag_uid_named(bindparam("tag_key")))
         if shape.text:
             pattern = bindparam("pattern")
             found.append(books.c.title_key.like(pattern, escape="\\")
@@ -284,7 +287,7 @@ class _Walk:
         shape = self.shape
         skip = bindparam("skip", type_=Integer) if shape.offset else None
         columns = [self.key.label("sort_key"), self.uid.label("uid")]
-        if self.sort not in (BookSort.RATING, BookSort.RATING_DESC):
+        if self.sort not in RATING_SORTS:
             walk = self._walk(columns, [] if shape.after is None else [self._beyond()], "rows")
             return walk.offset(skip), ["sort_key"]
         # Rated books (from the position, if it is among them), then unrated ones; each

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, true, update
+from sqlalchemy import Select, delete, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.counts import kept, list_name
 from adapters.sqlalchemy.keyset import keyset_page
-from adapters.sqlalchemy.tables import book_tags, books, reviews, tags
+from adapters.sqlalchemy.tables import book_tag_ratings, book_tags, books, reviews, tags
 from application.ports.pages import Page, Position, fetched_page
 from application.ports.reviews import review_position, tag_position
 from domain.errors import ReviewExists, TagExists
@@ -129,17 +130,24 @@ class SqlTagRepository:
         return [by_key[key] for key in keys]
 
     async def attach(self, book_uid: UUID, tag_uids: Sequence[UUID]) -> None:
-        """Each link with copies of its book's sort keys, as the book has them now."""
+        """Each link with copies of its book's sort keys and its rating, as the book has
+        them now (the caller holds the book's lock, so no review moves them meanwhile)."""
         if not tag_uids:
             return
-        links = (select(books.c.uid, tags.c.uid, books.c.created_at, books.c.title_key,
-                        books.c.average_rating, books.c.language)
-                 .select_from(books.join(tags, true()))  # the book with each tag
-                 .where(books.c.uid == book_uid, tags.c.uid.in_(tag_uids)))
+        def each_tag(*columns: Any) -> Select:  # the book's columns beside each tag's uid
+            return (select(books.c.uid, tags.c.uid, *columns)
+                    .select_from(books.join(tags, true()))
+                    .where(books.c.uid == book_uid, tags.c.uid.in_(tag_uids)))
+
+        copies = [books.c.created_at, books.c.title_key, books.c.language]
         await self._session.execute(
             upsert_ignoring(self._session, book_tags, ["book_uid", "tag_uid"]).from_select(
-                ["book_uid", "tag_uid", "created_at", "title_key", "average_rating", "language"],
-                links))
+                ["book_uid", "tag_uid", "created_at", "title_key", "language"],
+                each_tag(*copies)))
+        await self._session.execute(
+            upsert_ignoring(self._session, book_tag_ratings, ["book_uid", "tag_uid"])
+            .from_select(["book_uid", "tag_uid", "average_rating", "language"],
+                         each_tag(books.c.average_rating, books.c.language)))
 
     async def detach(self, book_uid: UUID, tag_uid: UUID) -> bool:
         result = await self._session.execute(delete(book_tags).where(

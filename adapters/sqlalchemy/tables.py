@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -165,10 +166,10 @@ tags = Table(
 )
 Index("ix_tags_name_key", tags.c.name_key, unique=True)
 
-# A book's tags. Each link carries copies of its book's sort keys and language (kept by
-# the book repository whenever they change), so that one tag's books (in one language,
-# if asked) are read in any order from an index of their own, whatever the tag and
-# however its books are rated.
+# A book's tags. Each link carries copies of its book's sort keys that change only when
+# the book is edited (created_at, title_key) and its language, kept by the book
+# repository, so that one tag's books (in one language, if asked) are read in either
+# order from an index of their own, whatever the tag.
 book_tags = Table(
     "book_tags",
     metadata,
@@ -176,11 +177,26 @@ book_tags = Table(
     Column("tag_uid", Uuid, ForeignKey("tags.uid", ondelete="CASCADE"), primary_key=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("title_key", Text, nullable=False),
-    Column("average_rating", Float, nullable=True),
     Column("language", String(35), nullable=False),
 )
-for _sort in SORT_COLUMNS:  # with the language at hand, a tag's pages in one language too
+LINK_SORT_COLUMNS = ("created_at", "title_key")
+for _sort in LINK_SORT_COLUMNS:  # with the language at hand, a tag's pages in one language
     _index(book_tags, "tag_uid", _sort, "book_uid", include=("language",))
+# The rating a tag's rating pages are read by: one row per link, with a copy of its book's
+# average (and language), which every review of the book moves. A narrow table of its own
+# with two indexes, so that a review rewrites these few entries and not every index of
+# the links (migration 0010).
+book_tag_ratings = Table(
+    "book_tag_ratings",
+    metadata,
+    Column("book_uid", Uuid, primary_key=True),
+    Column("tag_uid", Uuid, primary_key=True),
+    Column("average_rating", Float, nullable=True),
+    Column("language", String(35), nullable=False),
+    ForeignKeyConstraint(["book_uid", "tag_uid"], ["book_tags.book_uid", "book_tags.tag_uid"],
+                         ondelete="CASCADE"),
+)
+_index(book_tag_ratings, "tag_uid", "average_rating", "book_uid", include=("language",))
 # Exact sizes of the lists that have them (the catalogue, an owner's, a language's and a
 # tag's books; all reviews and a user's; users; tags), kept by triggers (migration 0009)
 # as signed changes appended in the writer's transaction: a list's size is the sum of

@@ -251,8 +251,8 @@ async def test_deleting_a_book_leaves_no_orphans(api):
     async with api.container.engine().connect() as connection:
         from sqlalchemy import func, select
 
-        from adapters.sqlalchemy.tables import book_tags, reviews
-        for table in (reviews, book_tags):
+        from adapters.sqlalchemy.tables import book_tag_ratings, book_tags, reviews
+        for table in (reviews, book_tags, book_tag_ratings):
             count = await connection.scalar(select(func.count()).select_from(table))
             assert count == 0
 

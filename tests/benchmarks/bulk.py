@@ -167,7 +167,7 @@ async def _copy(connection: asyncpg.Connection, catalogue: Catalogue,
     reported = time.perf_counter()
     while (chunk := await upcoming) is not None:
         upcoming = loop.run_in_executor(None, next, chunks, None)  # made while this loads
-        for table in ("books", "book_tags", "reviews"):
+        for table in ("books", "book_tags", "book_tag_ratings", "reviews"):
             await copy(table, getattr(chunk, table))
         if time.perf_counter() - reported > 30:
             reported = time.perf_counter()

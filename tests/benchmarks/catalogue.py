@@ -147,8 +147,8 @@ def writer_emails() -> list[str]:
 # Rows: which columns each table gets, in the order of its COPY. The one place that knows.
 USER_COLUMNS = dataset.USER_COLUMNS
 TAG_COLUMNS = ("uid", "name", "name_key", "created_at")
-LINK_COLUMNS = ("book_uid", "tag_uid", "created_at", "title_key", "average_rating",
-                "language")
+LINK_COLUMNS = ("book_uid", "tag_uid", "created_at", "title_key", "language")
+LINK_RATING_COLUMNS = ("book_uid", "tag_uid", "average_rating", "language")
 REVIEW_COLUMNS = dataset.REVIEW_COLUMNS
 FIGURES = ("review_count", "rating_sum", "average_rating")  # as the review use cases keep them
 _SAMPLE = Book(UUID(int=0), UUID(int=0), "t", "a", "p", date(2000, 1, 1), 1, "en", BASE, BASE)
@@ -177,7 +177,8 @@ def review_row(uid: UUID, book: Book, user: UUID, rating: int, text: str,
 
 
 ROWS = {"users": USER_COLUMNS, "tags": TAG_COLUMNS, "books": BOOK_COLUMNS,
-        "book_tags": LINK_COLUMNS, "reviews": REVIEW_COLUMNS}  # in COPY order
+        "book_tags": LINK_COLUMNS, "book_tag_ratings": LINK_RATING_COLUMNS,
+        "reviews": REVIEW_COLUMNS}  # in COPY order
 
 
 @dataclass
@@ -186,6 +187,7 @@ class Chunk:
 
     books: list[tuple] = field(default_factory=list)
     book_tags: list[tuple] = field(default_factory=list)
+    book_tag_ratings: list[tuple] = field(default_factory=list)
     reviews: list[tuple] = field(default_factory=list)
 
 
@@ -252,9 +254,11 @@ class Catalogue:
         row = book_row(book, ratings)
         chunk.books.append(row)
         keys = dict(zip(BOOK_COLUMNS, row, strict=True))  # the link's copies of its book's
-        chunk.book_tags.extend((book.uid, self._tags[tag].uid, keys["created_at"],
-                                keys["title_key"], keys["average_rating"], keys["language"])
-                               for tag in tags)
+        for tag in tags:
+            chunk.book_tags.append((book.uid, self._tags[tag].uid, keys["created_at"],
+                                    keys["title_key"], keys["language"]))
+            chunk.book_tag_ratings.append((book.uid, self._tags[tag].uid,
+                                           keys["average_rating"], keys["language"]))
 
     def _title(self) -> str:
         rng = self._rng

@@ -45,11 +45,14 @@ WHERE b.review_count <> coalesce(s.n, 0) OR b.rating_sum <> coalesce(s.total, 0)
    OR b.average_rating IS DISTINCT FROM CAST(s.total AS FLOAT) / s.n"""
 # The links' copies of their book's sort keys, as the book repository keeps them.
 LINK_COPIES = """
-UPDATE book_tags SET created_at = b.created_at, title_key = b.title_key,
-       average_rating = b.average_rating, language = b.language
+UPDATE book_tags SET created_at = b.created_at, title_key = b.title_key, language = b.language
 FROM books b WHERE b.uid = book_tags.book_uid"""
+LINK_RATINGS = """
+INSERT INTO book_tag_ratings (book_uid, tag_uid, average_rating, language)
+SELECT l.book_uid, l.tag_uid, b.average_rating, b.language
+FROM book_tags l JOIN books b ON b.uid = l.book_uid"""
 EXPECTED = {"users": USERS, "books": BOOKS, "reviews": REVIEWS, "tags": TAGS,
-            "book_tags": LINKS}
+            "book_tags": LINKS, "book_tag_ratings": LINKS}
 
 
 def argon2_parameters() -> dict[str, int]:
@@ -100,6 +103,7 @@ async def load(database_url: str, dsn: str, data: Dataset) -> dict[str, object]:
                                                columns=REVIEW_COLUMNS)
         await connection.execute(FIGURES)
         await connection.execute(LINK_COPIES)
+        await connection.execute(LINK_RATINGS)
         timings["book_tags + reviews (COPY), figures (UPDATE)"] = time.perf_counter() - mark
         await _check(connection)
         mark = time.perf_counter()

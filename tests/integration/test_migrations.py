@@ -166,3 +166,57 @@ async def test_0008_cleans_tag_names_and_merges_look_alikes_into_the_oldest(
                      (wide[0], b3.uid)}
     assert {uid: int(n) for uid, n in counts.items()} == (  # kept by PostgreSQL's triggers
         {scifi[0]: 3, wide[0]: 1} if postgresql else {})
+
+
+async def test_0010_moves_the_links_ratings_to_a_table_of_their_own_and_back(
+        empty_database_url: str) -> None:
+    from datetime import UTC, date, datetime
+    from uuid import uuid4
+
+    from sqlalchemy import text
+
+    from adapters.sqlalchemy.engine import session_factory
+    from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+    from domain.books import Book
+    from tests.integration.sql_fixtures import make_user
+
+    url, now = empty_database_url, datetime(2026, 1, 1, tzinfo=UTC)
+    await asyncio.to_thread(upgrade_to, url, "0009")
+    engine = create_engine(url)
+    owner = make_user()
+    rated, unrated = [Book(uuid4(), owner.uid, f"T{n}", "A", "P", date(2000, 1, 1), 1, lang,
+                           now, now) for n, lang in ((1, "fr"), (2, "en"))]
+    tag = uuid4()
+    hexes = {uid: uid.hex if engine.dialect.name == "sqlite" else str(uid)
+             for uid in (rated.uid, unrated.uid, tag)}
+
+    async def ratings(statement: str) -> set[tuple]:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text(statement))).all()
+        return {(str(book).replace("-", ""), average, language)
+                for book, average, language in rows}
+
+    try:
+        async with SqlUnitOfWork(session_factory(engine)) as uow:
+            await uow.users.add(owner)
+            await uow.books.add_many([rated, unrated])
+            await uow.commit()
+        async with engine.begin() as connection:
+            await connection.execute(text(
+                "INSERT INTO tags (uid, name, name_key, created_at) VALUES (:t, 'x', 'x', :at)"),
+                {"t": hexes[tag], "at": now})
+            for book, average in ((rated, 4.5), (unrated, None)):
+                await connection.execute(text(
+                    "INSERT INTO book_tags (book_uid, tag_uid, created_at, title_key, "
+                    "average_rating, language) VALUES (:b, :t, :at, 't', :avg, :lang)"),
+                    {"b": hexes[book.uid], "t": hexes[tag], "at": now, "avg": average,
+                     "lang": book.language})
+        expected = {(rated.uid.hex, 4.5, "fr"), (unrated.uid.hex, None, "en")}
+        await asyncio.to_thread(upgrade_to, url, "0010")
+        assert await ratings("SELECT book_uid, average_rating, language "
+                             "FROM book_tag_ratings") == expected
+        await asyncio.to_thread(downgrade_to, url, "0009")
+        assert await ratings("SELECT book_uid, average_rating, language "
+                             "FROM book_tags") == expected
+    finally:
+        await engine.dispose()
