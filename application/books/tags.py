@@ -84,7 +84,9 @@ class TagBook:
     async def attach(self, principal: Principal, book_uid: uuid.UUID,
                      names: Sequence[str]) -> BookView:
         async with self._uow() as uow:
-            book = await uow.books.get(book_uid)
+            # The book's lock first: the links copy its rating, which no review may move
+            # between the copy and the commit.
+            book = await uow.books.get(book_uid) if await uow.books.lock(book_uid) else None
             if book is None:
                 raise BookNotFound()
             require_owner_or_admin(principal.user, book.owner_uid)

@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from adapters.memory.clock import SystemClock
 from adapters.sqlalchemy.book_reads import PoolRows, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
-from adapters.sqlalchemy.tables import book_tags, reviews
+from adapters.sqlalchemy.tables import book_tag_ratings, reviews
+from application.accounts.sessions import Principal
+from application.books.tags import TagBook
 from application.books.writes import WritesInUnits
 from application.ports.books import BookQuery, BookSort, CatalogueWrites
 from domain.books import Book
@@ -76,8 +79,9 @@ async def figures(uow_factory: Any, book: Book) -> tuple[int, float | None, list
     """The book's review count and average, and its tag links' copies of the average."""
     async with uow_factory() as uow:
         detail = await uow.books.detail(book.uid)
-        copies = (await uow.session.execute(select(book_tags.c.average_rating)
-                                            .where(book_tags.c.book_uid == book.uid))).scalars()
+        copies = (await uow.session.execute(
+            select(book_tag_ratings.c.average_rating)
+            .where(book_tag_ratings.c.book_uid == book.uid))).scalars()
         return detail.view.review_count, detail.view.average_rating, list(copies)
 
 
@@ -136,6 +140,26 @@ async def test_concurrent_reviews_of_one_book_count_exactly(writes, uow_factory)
     average = sum(ratings) / len(ratings)
     assert await figures(uow_factory, book) == (len(people), average, [average])
     await assert_kept(uow_factory)
+
+
+async def test_tagging_waits_for_a_move_of_the_rating_and_copies_the_new_one(
+        writes, uow_factory) -> None:
+    owner = make_user(is_verified=True)
+    async with uow_factory() as uow:
+        await uow.users.add(owner)
+        await uow.commit()
+    book = a_book(owner.uid)
+    await writes.add_book(book)
+    tag_book = TagBook(uow_factory, SystemClock())
+    async with uow_factory() as moving:  # a review's move of the figures, not yet committed
+        assert await moving.books.adjust_ratings(book.uid, 1, 4)
+        tagging = asyncio.create_task(
+            tag_book.attach(Principal(owner, claims=None), book.uid, ["Pulp"]))
+        await asyncio.sleep(0.3)
+        assert not tagging.done()  # it waits for the book's lock
+        await moving.commit()
+    await tagging
+    assert await figures(uow_factory, book) == (1, 4.0, [4.0])
 
 
 @pytest.mark.postgres
