@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from entrypoints.http.app import YOUNG_GENERATION_THRESHOLD
 from tests.api.conftest import PASSWORD, bearer
 
 
@@ -102,3 +103,18 @@ async def test_start_up_freezes_what_it_made_out_of_the_collectors_reach(api):
             assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("configuration", ["embedded"])
+async def test_while_serving_the_young_generation_is_collected_less_often(api):
+    # Objects of requests in flight would otherwise be promoted and walked, dead, by the
+    # old generations' collections; the process's own thresholds come back at shutdown.
+    before = gc.get_threshold()
+    try:
+        async with api.app.router.lifespan_context(api.app):
+            assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *before[1:])
+            assert before[0] < YOUNG_GENERATION_THRESHOLD
+        assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
