@@ -106,6 +106,7 @@ class PoolRows:
         self._acquire_timeout = acquire_timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._turns = asyncio.Semaphore(size)
         self.query_loggers: list[Callable[[asyncpg.connection.LoggedQuery], None]] = []
 
     async def _opened(self) -> asyncpg.Pool:
@@ -143,10 +144,27 @@ class PoolRows:
         return await self._run(await self._opened(), sql, arguments)
 
     async def _run(self, pool: asyncpg.Pool, sql: str, arguments: list[Any]) -> Sequence[Row]:
-        async with pool.acquire(timeout=self._acquire_timeout) as connection:
+        # Callers take turns (a FIFO semaphore of the pool's size) before asyncpg's pool:
+        # its queue gives a connection coming back to whoever asks first, so a caller that
+        # just arrived can take it from one that was woken for it, and under load some
+        # requests wait many times their share (MagicStack/asyncpg#1247). Let through at
+        # most `size` at a time, the pool always has a connection for them.
+        async with asyncio.timeout(self._acquire_timeout):
+            await self._turns.acquire()
+            try:
+                connection = await pool.acquire()
+            except BaseException:
+                self._turns.release()
+                raise
+        try:
             if self.query_loggers:
                 return await self._logged(connection, sql, arguments)
             return await connection.fetch(sql, *arguments)
+        finally:
+            try:
+                await pool.release(connection)
+            finally:
+                self._turns.release()
 
     async def _logged(self, connection: asyncpg.Connection, sql: str,
                       arguments: list[Any]) -> Sequence[Row]:

@@ -130,3 +130,41 @@ async def test_a_read_whose_pooled_connection_died_is_tried_again(
     finally:
         await rows.close()
         await admin.dispose()
+
+
+@pytest.mark.postgres
+async def test_reads_waiting_for_a_connection_get_one_in_the_order_they_came(
+        postgres_database_url: str) -> None:
+    """A read that arrives while another waits queues behind it, even when it arrives
+    just as a connection comes back (asyncpg's own pool hands that connection to whoever
+    asks first, so under load a waiting read could be passed over again and again)."""
+    import asyncio
+
+    from sqlalchemy import literal
+
+    from adapters.sqlalchemy.book_reads import PoolRows
+
+    rows = PoolRows(postgres_database_url, size=1)
+    served: list[str] = []
+    slow_one_done = asyncio.Event()
+    rows.query_loggers.append(  # runs once the slow read has its rows, before it hands back
+        lambda query: slow_one_done.set() if "pg_sleep" in query.query else None)
+
+    async def read(name: str, statement) -> None:
+        await rows(statement, {})
+        served.append(name)
+
+    async def newcomer() -> None:
+        await slow_one_done.wait()
+        await read("newcomer", select(literal(3)))
+
+    try:
+        await read("warm-up", select(literal(0)))  # the pool's one connection is open
+        slow = asyncio.create_task(read("slow", select(func.pg_sleep(0.3))))
+        await asyncio.sleep(0.1)
+        waiting = asyncio.create_task(read("waiting", select(literal(2))))
+        late = asyncio.create_task(newcomer())
+        await asyncio.gather(slow, waiting, late)
+    finally:
+        await rows.close()
+    assert served == ["warm-up", "slow", "waiting", "newcomer"]
