@@ -5,10 +5,9 @@ after `limit + 1` rows; the whole catalogue and each owner, language and author 
 index per sort (`tables.py`), and a tag's books are read through its links, which carry
 their book's sort keys (the rating in `book_tag_ratings`). The rating orders put books
 without reviews last both ways: the rated books are read first, then the unrated ones,
-each from the same index. The page's
-total and each book's tags come in the same statement (on PostgreSQL an array of the
-tags table's records, on SQLite a JSON array: the one thing the two dialects spell
-differently); rows are read by column name.
+each from the same index. The page's total and each book's tags come in the same
+statement (on PostgreSQL an array of the tags table's records, on SQLite a JSON array:
+the one thing the two dialects spell differently); rows are read by column name.
 """
 
 from __future__ import annotations

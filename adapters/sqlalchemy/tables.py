@@ -168,8 +168,8 @@ Index("ix_tags_name_key", tags.c.name_key, unique=True)
 
 # A book's tags. Each link carries copies of its book's sort keys that change only when
 # the book is edited (created_at, title_key) and its language, kept by the book
-# repository, so that one tag's books (in one language, if asked) are read in either
-# order from an index of their own, whatever the tag.
+# repository, so that one tag's books (in one language, if asked) are read by date or
+# by title, either way, from an index of their own, whatever the tag.
 book_tags = Table(
     "book_tags",
     metadata,

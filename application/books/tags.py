@@ -86,7 +86,8 @@ class TagBook:
         async with self._uow() as uow:
             # The book's lock first: the links copy its rating, which no review may move
             # between the copy and the commit.
-            book = await uow.books.get(book_uid) if await uow.books.lock(book_uid) else None
+            locked = await uow.books.lock(book_uid)
+            book = await uow.books.get(book_uid) if locked else None
             if book is None:
                 raise BookNotFound()
             require_owner_or_admin(principal.user, book.owner_uid)
