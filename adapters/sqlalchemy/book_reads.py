@@ -148,14 +148,19 @@ class PoolRows:
         # its queue gives a connection coming back to whoever asks first, so a caller that
         # just arrived can take it from one that was woken for it, and under load some
         # requests wait many times their share (MagicStack/asyncpg#1247). Let through at
-        # most `size` at a time, the pool always has a connection for them.
-        async with asyncio.timeout(self._acquire_timeout):
-            await self._turns.acquire()
-            try:
-                connection = await pool.acquire()
-            except BaseException:
-                self._turns.release()
-                raise
+        # most `size` at a time, the pool always has a connection for them (a turn is
+        # given back only once its connection is), so only the turn is waited for, and
+        # only that wait needs a timer; opening a connection has its own timeout.
+        if self._turns.locked():
+            async with asyncio.timeout(self._acquire_timeout):
+                await self._turns.acquire()
+        else:
+            await self._turns.acquire()  # free: returns at once
+        try:
+            connection = await pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
         try:
             if self.query_loggers:
                 return await self._logged(connection, sql, arguments)

@@ -168,3 +168,31 @@ async def test_reads_waiting_for_a_connection_get_one_in_the_order_they_came(
     finally:
         await rows.close()
     assert served == ["warm-up", "slow", "waiting", "newcomer"]
+
+
+@pytest.mark.postgres
+async def test_a_read_that_waits_too_long_for_a_connection_is_unavailable(
+        postgres_database_url: str) -> None:
+    """The wait for a connection is bounded (the request becomes a 503), and the read
+    that gave up leaves the pool's turns as they were: the next reads are served."""
+    import asyncio
+
+    from sqlalchemy import literal
+
+    from adapters.sqlalchemy.book_reads import PoolRows
+
+    rows = PoolRows(postgres_database_url, size=1, acquire_timeout=0.2)
+    try:
+        slow = asyncio.create_task(rows(select(func.pg_sleep(0.6)), {}))
+        await asyncio.sleep(0.1)  # the slow read holds the pool's one connection
+        started = time.perf_counter()
+        with pytest.raises(TimeoutError) as caught:
+            await rows(select(literal(1)), {})
+        waited = time.perf_counter() - started
+        await slow
+        served = await asyncio.gather(*(rows(select(literal(n)), {}) for n in range(3)))
+        assert [found[0][0] for found in served] == [0, 1, 2]
+    finally:
+        await rows.close()
+    assert is_unavailable_error(caught.value)
+    assert 0.15 < waited < 0.5
