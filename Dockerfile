@@ -9,13 +9,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # The package only: tests, virtualenvs and local data stay out (.dockerignore).
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY domain ./domain
 COPY application ./application
 COPY adapters ./adapters
 COPY entrypoints ./entrypoints
 COPY migrations ./migrations
-RUN pip install . && cd / && rm -rf /src
+# The locked versions (each file checked against its hash), then the package alone.
+RUN pip install -r requirements.lock && pip install --no-deps . && cd / && rm -rf /src
 
 # Runs as an unprivileged user; /app is its working folder (the embedded
 # default's database and secret, and the mail outbox, would be written here).
