@@ -60,8 +60,9 @@ class Cursors:
     def __init__(self, signer: CursorSigner) -> None:
         self._signer = signer
 
-    def resume(self, list_name: str, request: PageRequest,
-               sent: Filters) -> tuple[dict[str, str], Position | None]:
+    def resume(
+        self, list_name: str, request: PageRequest, sent: Filters
+    ) -> tuple[dict[str, str], Position | None]:
         """The filters to list with, and the position to continue after (None: from the
         start, or at `request.offset`). Without a cursor, the filters sent."""
         if request.cursor is None:

@@ -19,8 +19,7 @@ EDITABLE_FIELDS = ("title", "author", "publisher", "published_date", "page_count
 
 
 def check_page_count(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) \
-            or not 1 <= value <= PAGE_COUNT_MAX:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= PAGE_COUNT_MAX:
         raise RuleViolation("page_count", f"A whole number from 1 to {PAGE_COUNT_MAX}.")
     return value
 
@@ -51,10 +50,12 @@ class BookDetails:
     language: str
 
     def __post_init__(self) -> None:
-        for name, max_length in (("title", TITLE_MAX_LENGTH), ("author", AUTHOR_MAX_LENGTH),
-                                 ("publisher", PUBLISHER_MAX_LENGTH)):
-            object.__setattr__(self, name,
-                               check_single_line(name, getattr(self, name), max_length))
+        for name, max_length in (
+            ("title", TITLE_MAX_LENGTH),
+            ("author", AUTHOR_MAX_LENGTH),
+            ("publisher", PUBLISHER_MAX_LENGTH),
+        ):
+            object.__setattr__(self, name, check_single_line(name, getattr(self, name), max_length))
         check_published_date(self.published_date)
         check_page_count(self.page_count)
         object.__setattr__(self, "language", check_language(self.language))
@@ -81,12 +82,28 @@ class Book:
 
     @classmethod
     def create(cls, uid: UUID, owner_uid: UUID, details: BookDetails, now: datetime) -> Book:
-        return cls(uid, owner_uid, details.title, details.author, details.publisher,
-                   details.published_date, details.page_count, details.language, now, now)
+        return cls(
+            uid,
+            owner_uid,
+            details.title,
+            details.author,
+            details.publisher,
+            details.published_date,
+            details.page_count,
+            details.language,
+            now,
+            now,
+        )
 
     def details(self) -> BookDetails:
-        return BookDetails(self.title, self.author, self.publisher, self.published_date,
-                           self.page_count, self.language)
+        return BookDetails(
+            self.title,
+            self.author,
+            self.publisher,
+            self.published_date,
+            self.page_count,
+            self.language,
+        )
 
     def revise(self, details: BookDetails, now: datetime) -> None:
         for name in EDITABLE_FIELDS:

@@ -169,8 +169,10 @@ class InvalidCursor(DomainError):
 
     error_code = "invalid_cursor"
     kind = ErrorKind.INVALID
-    default_detail = ("This cursor does not continue this list: use the next_cursor of a "
-                      "page of the same list, with no other filter, sort or offset.")
+    default_detail = (
+        "This cursor does not continue this list: use the next_cursor of a "
+        "page of the same list, with no other filter, sort or offset."
+    )
 
 
 class TooManyRequests(DomainError):

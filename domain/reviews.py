@@ -14,8 +14,11 @@ REVIEW_TEXT_MAX_LENGTH = 5000
 
 
 def check_rating(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) \
-            or not RATING_MIN <= value <= RATING_MAX:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not RATING_MIN <= value <= RATING_MAX
+    ):
         raise RuleViolation("rating", f"A whole number from {RATING_MIN} to {RATING_MAX}.")
     return value
 
@@ -44,10 +47,10 @@ class Review:
         return hash(self.uid)
 
     @classmethod
-    def write(cls, uid: UUID, book_uid: UUID, user_uid: UUID, rating: int, text: str,
-              now: datetime) -> Review:
-        return cls(uid, book_uid, user_uid, check_rating(rating), check_review_text(text),
-                   now, now)
+    def write(
+        cls, uid: UUID, book_uid: UUID, user_uid: UUID, rating: int, text: str, now: datetime
+    ) -> Review:
+        return cls(uid, book_uid, user_uid, check_rating(rating), check_review_text(text), now, now)
 
     def revise(self, now: datetime, rating: int | None = None, text: str | None = None) -> int:
         """Apply the changes sent; returns how much the rating moved."""

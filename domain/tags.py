@@ -21,9 +21,15 @@ def clean_tag_name(raw: str) -> str:
     """NFKC (a name in fullwidth letters is the same name), trimmed, inner white space
     collapsed to single spaces; 1 to 40 printable characters, none of them invisible."""
     name = " ".join(unicodedata.normalize("NFKC", raw).split())
-    if (not name or len(name) > TAG_NAME_MAX_LENGTH or not name.isprintable()
-            or (not name.isascii() and any(unicodedata.category(char) in INVISIBLE_CATEGORIES
-                                           for char in name))):
+    if (
+        not name
+        or len(name) > TAG_NAME_MAX_LENGTH
+        or not name.isprintable()
+        or (
+            not name.isascii()
+            and any(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in name)
+        )
+    ):
         raise RuleViolation("name", f"1 to {TAG_NAME_MAX_LENGTH} printable characters.")
     return name
 

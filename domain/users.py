@@ -32,17 +32,20 @@ def normalize_email(raw: str) -> str:
     of a word but to the other one elsewhere."""
     email = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).strip().casefold())
     local, sep, domain = email.rpartition("@")
-    if (not sep or not local or not domain or len(email) > EMAIL_MAX_LENGTH
-            or any(ord(c) < 32 for c in email)):  # no control (and no NUL, for PostgreSQL)
+    if (
+        not sep
+        or not local
+        or not domain
+        or len(email) > EMAIL_MAX_LENGTH
+        or any(ord(c) < 32 for c in email)
+    ):  # no control (and no NUL, for PostgreSQL)
         raise RuleViolation("email", "Enter a valid email address.")
     return email
 
 
 def check_username(raw: str) -> str:
     if not USERNAME_PATTERN.fullmatch(raw):
-        raise RuleViolation(
-            "username", "3 to 32 characters: letters, digits, '.', '_' or '-'."
-        )
+        raise RuleViolation("username", "3 to 32 characters: letters, digits, '.', '_' or '-'.")
     return raw
 
 

@@ -22,14 +22,18 @@ def log_delivery(delivery: Delivery) -> None:
     elif delivery.outcome is Outcome.SKIPPED:
         logger.info("mail_skipped", reason=delivery.error, **fields)
     elif delivery.outcome is Outcome.RETRY_LATER:
-        logger.warning("mail_retry_scheduled", error=delivery.error,
-                       retry_in_seconds=round(delivery.retry_in_seconds or 0.0, 3), **fields)
+        logger.warning(
+            "mail_retry_scheduled",
+            error=delivery.error,
+            retry_in_seconds=round(delivery.retry_in_seconds or 0.0, 3),
+            **fields,
+        )
     else:
         logger.error("mail_failed", error=delivery.error, **fields)
 
 
 def in_process_mail_handler(
-    deliver: DeliverMail, time_limit_seconds: float,
+    deliver: DeliverMail, time_limit_seconds: float
 ) -> Callable[[Mapping[str, Any]], Awaitable[None]]:
     """The in-process queue's handler for mail jobs. As in the worker, the request id of
     the job's cause is bound into its log lines, and an attempt that runs past the time

@@ -67,24 +67,13 @@ from application.books.catalogue import (
     ListUserBooks,
     UpdateBook,
 )
-from application.books.reviews import (
-    DeleteReview,
-    EditReview,
-    GetReview,
-    ListReviews,
-    ReviewBook,
-)
+from application.books.reviews import DeleteReview, EditReview, GetReview, ListReviews, ReviewBook
 from application.books.tags import ManageTags, TagBook
 from application.books.writes import WritesInUnits
 from application.outbox.relay import OutboxRelay, RelayPolicy
 from application.outbox.retry import RetryPolicy
 from application.paging import Cursors
-from application.users.administration import (
-    ChangeUser,
-    FindUserByEmail,
-    GetUser,
-    ListUsers,
-)
+from application.users.administration import ChangeUser, FindUserByEmail, GetUser, ListUsers
 from entrypoints.background import in_process_mail_handler
 from entrypoints.logging import current_request_id
 from entrypoints.settings import Settings
@@ -105,30 +94,45 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
     clock = providers.Singleton(SystemClock)
-    engine = providers.Singleton(_engine, config.database_url, config.database_pool_size,
-                                config.dependency_timeout_seconds)
+    engine = providers.Singleton(
+        _engine, config.database_url, config.database_pool_size, config.dependency_timeout_seconds
+    )
     redis = providers.Singleton(_redis, config.redis_url, config.dependency_timeout_seconds)
     sessions = providers.Singleton(session_factory, engine)
     # This worker's memory of recent session checks, and what keeps it true (Redis only).
     session_cache = providers.Singleton(SessionCache, config.session_cache_ttl)
     token_store = providers.Selector(
         config.token_store,
-        redis=providers.Singleton(RedisTokenStore, redis, clock, config.redis_key_prefix,
-                                  config.account_cache_seconds, session_cache),
+        redis=providers.Singleton(
+            RedisTokenStore,
+            redis,
+            clock,
+            config.redis_key_prefix,
+            config.account_cache_seconds,
+            session_cache,
+        ),
         sql=providers.Singleton(SqlTokenStore, sessions, clock),
     )
-    database_uow = providers.Singleton(functools.partial, SqlUnitOfWork, sessions,
-                                       request_id=current_request_id)
+    database_uow = providers.Singleton(
+        functools.partial, SqlUnitOfWork, sessions, request_id=current_request_id
+    )
     # Every unit of work that writes a user makes the token store forget its snapshot.
     uow = providers.Singleton(ForgettingUnitOfWork, database_uow, token_store)
     session_listener = providers.Singleton(
-        InvalidationListener, redis,
-        providers.Callable(invalidation_channel, config.redis_key_prefix), session_cache)
+        InvalidationListener,
+        redis,
+        providers.Callable(invalidation_channel, config.redis_key_prefix),
+        session_cache,
+    )
     # The catalogue's reads: one statement each, outside any unit of work; on PostgreSQL on
     # asyncpg's pool (autocommit, no ping), on SQLite on the one engine.
     catalogue_rows = providers.Singleton(
-        rows_for, config.database_url, engine, size=config.database_pool_size,
-        timeout=config.dependency_timeout_seconds)
+        rows_for,
+        config.database_url,
+        engine,
+        size=config.database_pool_size,
+        timeout=config.dependency_timeout_seconds,
+    )
     book_reads = providers.Singleton(SqlBookReads, catalogue_rows)
     # The catalogue's hot writes (a book, a review): on PostgreSQL one statement each on
     # the same pool, elsewhere in a unit of work.
@@ -143,16 +147,22 @@ class Container(containers.DeclarativeContainer):
         redis=providers.Singleton(RedisRateLimiter, redis, config.redis_key_prefix),
         memory=providers.Singleton(MemoryRateLimiter, clock),
     )
-    argon2_threads = providers.Singleton(hashing_threads, config.argon2_threads,
-                                         config.argon2_idle_priority)
-    hasher = providers.Singleton(Argon2PasswordHasher, config.argon2_time_cost,
-                                 config.argon2_memory_kib, config.argon2_parallelism,
-                                 executor=argon2_threads)
+    argon2_threads = providers.Singleton(
+        hashing_threads, config.argon2_threads, config.argon2_idle_priority
+    )
+    hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        config.argon2_time_cost,
+        config.argon2_memory_kib,
+        config.argon2_parallelism,
+        executor=argon2_threads,
+    )
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     token_codec = providers.Singleton(JoseTokenCodec, config.secret_key, clock)
     link_signer = providers.Singleton(ItsdangerousLinkSigner, config.secret_key, clock)
-    cursors = providers.Singleton(Cursors, providers.Singleton(ItsdangerousCursorSigner,
-                                                               config.secret_key))
+    cursors = providers.Singleton(
+        Cursors, providers.Singleton(ItsdangerousCursorSigner, config.secret_key)
+    )
     policy = providers.Singleton(
         AuthPolicy,
         public_url=config.public_url,
@@ -165,9 +175,13 @@ class Container(containers.DeclarativeContainer):
     mailer = providers.Selector(
         config.mailer,
         smtp=providers.Singleton(
-            SmtpMailer, host=config.smtp_host, port=config.smtp_port,
-            username=config.smtp_username, password=config.smtp_password,
-            starttls=config.smtp_starttls, mail_from=config.mail_from,
+            SmtpMailer,
+            host=config.smtp_host,
+            port=config.smtp_port,
+            username=config.smtp_username,
+            password=config.smtp_password,
+            starttls=config.smtp_starttls,
+            mail_from=config.mail_from,
             timeout=config.smtp_timeout_seconds,
         ),
         outbox=providers.Singleton(FileOutboxMailer, config.mail_outbox_dir, config.mail_from),
@@ -177,25 +191,44 @@ class Container(containers.DeclarativeContainer):
     # Background work: jobs wait in the outbox; the relay hands them to the task queue,
     # in-process (the embedded default) or Celery's broker (BOOKLY_BROKER_URL).
     outbox = providers.Singleton(SqlOutboxStore, sessions, clock)
-    retry_policy = providers.Singleton(RetryPolicy, config.mail_max_attempts,
-                                       config.mail_retry_base_seconds,
-                                       config.mail_retry_max_seconds)
-    deliver_mail = providers.Singleton(DeliverMail, outbox, mail_renderer, mailer, retry_policy,
-                                       config.task_lease_seconds, account_mails)
+    retry_policy = providers.Singleton(
+        RetryPolicy,
+        config.mail_max_attempts,
+        config.mail_retry_base_seconds,
+        config.mail_retry_max_seconds,
+    )
+    deliver_mail = providers.Singleton(
+        DeliverMail,
+        outbox,
+        mail_renderer,
+        mailer,
+        retry_policy,
+        config.task_lease_seconds,
+        account_mails,
+    )
     celery_app = providers.Singleton(
-        create_celery, config.broker_url, connect_timeout=config.dependency_timeout_seconds,
+        create_celery,
+        config.broker_url,
+        connect_timeout=config.dependency_timeout_seconds,
         visibility_timeout=config.broker_visibility_timeout_seconds,
     )
     task_queue = providers.Selector(
         config.task_queue,
-        in_process=providers.Singleton(InProcessTaskQueue, providers.Dict({
-            SEND_EMAIL_TASK: providers.Singleton(in_process_mail_handler, deliver_mail,
-                                                 config.task_soft_time_limit_seconds)})),
-        celery=providers.Singleton(CeleryTaskQueue, celery_app,
-                                   config.dependency_timeout_seconds),
+        in_process=providers.Singleton(
+            InProcessTaskQueue,
+            providers.Dict(
+                {
+                    SEND_EMAIL_TASK: providers.Singleton(
+                        in_process_mail_handler, deliver_mail, config.task_soft_time_limit_seconds
+                    )
+                }
+            ),
+        ),
+        celery=providers.Singleton(CeleryTaskQueue, celery_app, config.dependency_timeout_seconds),
     )
     relay_policy = providers.Singleton(
-        RelayPolicy, poll_seconds=config.outbox_poll_seconds,
+        RelayPolicy,
+        poll_seconds=config.outbox_poll_seconds,
         max_backoff_seconds=config.relay_max_backoff_seconds,
         redispatch_after_seconds=config.outbox_redispatch_after_seconds,
         retention_seconds=config.outbox_retention_seconds,
@@ -213,14 +246,17 @@ class Container(containers.DeclarativeContainer):
     log_out = providers.Singleton(LogOut, token_store)
     log_out_everywhere = providers.Singleton(LogOutEverywhere, token_store)
     update_profile = providers.Singleton(UpdateProfile, uow, clock)
-    change_password = providers.Singleton(ChangePassword, uow, hasher, common_passwords,
-                                          token_store, clock)
+    change_password = providers.Singleton(
+        ChangePassword, uow, hasher, common_passwords, token_store, clock
+    )
     request_password_reset = providers.Singleton(RequestPasswordReset, uow)
     check_reset_link = providers.Singleton(CheckResetLink, uow, link_signer, policy)
-    confirm_password_reset = providers.Singleton(ConfirmPasswordReset, uow, link_signer, hasher,
-                                                 common_passwords, token_store, clock, policy)
-    create_admin = providers.Singleton(CreateAdmin, uow, hasher, common_passwords,
-                                       token_store, clock)
+    confirm_password_reset = providers.Singleton(
+        ConfirmPasswordReset, uow, link_signer, hasher, common_passwords, token_store, clock, policy
+    )
+    create_admin = providers.Singleton(
+        CreateAdmin, uow, hasher, common_passwords, token_store, clock
+    )
     list_users = providers.Singleton(ListUsers, uow, cursors)
     get_user = providers.Singleton(GetUser, uow)
     find_user_by_email = providers.Singleton(FindUserByEmail, uow)
@@ -260,7 +296,8 @@ def configuration(settings: Settings) -> dict[str, object]:
         outbox_retention_seconds=settings.outbox_retention_days * 86_400,
         # a worker's copy of an account never outlives the copy in Redis
         session_cache_ttl=min(settings.session_cache_seconds, settings.account_cache_seconds)
-        if settings.redis_url else 0,
+        if settings.redis_url
+        else 0,
     )
     return values
 

@@ -56,8 +56,10 @@ def parse_entry(entry: str) -> tuple[str, int | None]:
     if parsed is None and ":" in entry and "[" not in entry:
         parsed = parse_host(f"[{entry}]")  # a bare IPv6 address
     if parsed is None:
-        raise ValueError(f"BOOKLY_ALLOWED_HOSTS: {entry!r} is not a host name, an IPv4 "
-                         "address or an [IPv6] address, with an optional :port")
+        raise ValueError(
+            f"BOOKLY_ALLOWED_HOSTS: {entry!r} is not a host name, an IPv4 "
+            "address or an [IPv6] address, with an optional :port"
+        )
     return parsed
 
 
@@ -90,8 +92,11 @@ class AllowedHosts:
         if parsed is None:
             return False
         host, port = parsed
-        served = (self.any_host or host in self._any_port
-                  or (port is not None and (host, port) in self._on_port))
+        served = (
+            self.any_host
+            or host in self._any_port
+            or (port is not None and (host, port) in self._on_port)
+        )
         if served and len(self._served) < SERVED_REMEMBERED:
             self._served.add(header)
         return served

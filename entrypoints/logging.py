@@ -24,8 +24,7 @@ class _Renderer:
 
     chosen: structlog.typing.Processor = structlog.processors.JSONRenderer()
 
-    def __call__(self, logger: object, name: str, event: structlog.typing.EventDict
-                 ) -> str:
+    def __call__(self, logger: object, name: str, event: structlog.typing.EventDict) -> str:
         return self.chosen(logger, name, event)
 
 
@@ -41,9 +40,11 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     RENDERER.chosen = (
-        structlog.processors.JSONRenderer(serializer=_orjson_text) if json_lines
+        structlog.processors.JSONRenderer(serializer=_orjson_text)
+        if json_lines
         else structlog.dev.ConsoleRenderer(
-            colors=False, exception_formatter=structlog.dev.plain_traceback)
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     # Bookly's own events (one access line per request among them) skip the standard
     # library's records, handler and formatter: rendered by structlog, written as a line.
@@ -54,11 +55,16 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, RENDERER],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                RENDERER,
+            ],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -105,12 +105,12 @@ class Settings(BaseSettings):
     # prometheus_client's own variable (it reads it too): the folder where several uvicorn
     # workers pool their samples. `bookly serve --workers N` sets it for its workers.
     prometheus_multiproc_dir: Path | None = Field(
-        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR"))
-
-    _split_lists = field_validator("cors_origins", "allowed_hosts", "trusted_proxies",
-                                   mode="before")(
-        classmethod(lambda cls, value: _split_csv(value))
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR")
     )
+
+    _split_lists = field_validator(
+        "cors_origins", "allowed_hosts", "trusted_proxies", mode="before"
+    )(classmethod(lambda cls, value: _split_csv(value)))
 
     @field_validator("allowed_hosts")
     @classmethod
@@ -136,14 +136,18 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _background_limits(self) -> Self:
         if self.task_soft_time_limit_seconds >= self.task_time_limit_seconds:
-            raise ValueError("BOOKLY_TASK_SOFT_TIME_LIMIT_SECONDS must be below "
-                             "BOOKLY_TASK_TIME_LIMIT_SECONDS")
+            raise ValueError(
+                "BOOKLY_TASK_SOFT_TIME_LIMIT_SECONDS must be below BOOKLY_TASK_TIME_LIMIT_SECONDS"
+            )
         if self.mail_retry_max_seconds < self.mail_retry_base_seconds:
-            raise ValueError("BOOKLY_MAIL_RETRY_MAX_SECONDS must be at least "
-                             "BOOKLY_MAIL_RETRY_BASE_SECONDS")
+            raise ValueError(
+                "BOOKLY_MAIL_RETRY_MAX_SECONDS must be at least BOOKLY_MAIL_RETRY_BASE_SECONDS"
+            )
         if self.outbox_redispatch_after_seconds <= self.task_lease_seconds:
-            raise ValueError("BOOKLY_OUTBOX_REDISPATCH_AFTER_SECONDS must exceed the task "
-                             "time limit by a quarter")
+            raise ValueError(
+                "BOOKLY_OUTBOX_REDISPATCH_AFTER_SECONDS must exceed the task "
+                "time limit by a quarter"
+            )
         return self
 
     @property

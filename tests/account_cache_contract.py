@@ -25,10 +25,17 @@ def make_user(**changes: Any) -> User:
     created = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
     name = f"u{uuid4().hex[:12]}"
     values: dict[str, Any] = {
-        "uid": uuid4(), "email": f"{name}@example.com", "username": name,
-        "first_name": "Ada", "last_name": "Lovelace", "password_hash": PASSWORD_HASH,
-        "created_at": created, "updated_at": created + timedelta(seconds=5),
-        "role": Role.ADMIN, "is_verified": True, "is_active": True,
+        "uid": uuid4(),
+        "email": f"{name}@example.com",
+        "username": name,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "password_hash": PASSWORD_HASH,
+        "created_at": created,
+        "updated_at": created + timedelta(seconds=5),
+        "role": Role.ADMIN,
+        "is_verified": True,
+        "is_active": True,
     }
     return User(**{**values, **changes})
 
@@ -45,9 +52,7 @@ async def cached(h: StoreHarness, user: User) -> UUID:
     return session
 
 
-async def check_a_remembered_account_comes_back_without_its_password_hash(
-    h: StoreHarness,
-) -> None:
+async def check_a_remembered_account_comes_back_without_its_password_hash(h: StoreHarness) -> None:
     user = make_user()
     session = await h.open(user.uid)
     miss = await h.store.check(session, user.uid)

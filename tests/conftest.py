@@ -8,13 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.services import (
-    POSTGRES_ADMIN_DSN,
-    REDIS_URL,
-    asyncpg_url,
-    unavailable,
-    unique_name,
-)
+from tests.services import POSTGRES_ADMIN_DSN, REDIS_URL, asyncpg_url, unavailable, unique_name
 
 
 @pytest.fixture(scope="session")

@@ -30,12 +30,15 @@ def bookly_command() -> list[str]:
 def service_environment(workdir: Path, **settings: str) -> dict[str, str]:
     """This process's environment without any BOOKLY_ or prometheus setting, plus the
     embedded default in `workdir` with rate limits off and cheap password hashing."""
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("BOOKLY_", "PROMETHEUS_"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("BOOKLY_", "PROMETHEUS_"))
+    }
     environment.update(
         BOOKLY_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'bookly.db'}",
-        BOOKLY_SECRET_KEY=SECRET, BOOKLY_MAIL_OUTBOX_DIR=str(workdir / "outbox"),
-        BOOKLY_RATE_LIMITS_ENABLED="false", BOOKLY_ARGON2_TIME_COST="1",
+        BOOKLY_SECRET_KEY=SECRET,
+        BOOKLY_MAIL_OUTBOX_DIR=str(workdir / "outbox"),
+        BOOKLY_RATE_LIMITS_ENABLED="false",
+        BOOKLY_ARGON2_TIME_COST="1",
         BOOKLY_ARGON2_MEMORY_KIB="1024",
     )
     environment.update({f"BOOKLY_{name.upper()}": value for name, value in settings.items()})
@@ -45,18 +48,29 @@ def service_environment(workdir: Path, **settings: str) -> dict[str, str]:
 def log_in(base_url: str, email: str, password: str) -> str:
     """POST /api/v1/auth/login to a running service; its access token."""
     request = urllib.request.Request(
-        f"{base_url}/api/v1/auth/login", method="POST",
+        f"{base_url}/api/v1/auth/login",
+        method="POST",
         data=json.dumps({"email": email, "password": password}).encode(),
-        headers={"Content-Type": "application/json"})
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)["access_token"]
 
 
-def run_bookly(environment: dict[str, str], *argv: str, stdin: str = "",
-               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_bookly(
+    environment: dict[str, str], *argv: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*bookly_command(), *argv], input=stdin, capture_output=True, text=True,
-        encoding="utf-8", env=environment, cwd=cwd, timeout=120, check=False)
+        [*bookly_command(), *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 @dataclass
@@ -70,18 +84,32 @@ class LiveService:
 
 
 @contextmanager
-def live_service(environment: dict[str, str], workdir: Path,
-                 workers: int = 1) -> Iterator[LiveService]:
+def live_service(
+    environment: dict[str, str], workdir: Path, workers: int = 1
+) -> Iterator[LiveService]:
     """Starts `bookly serve`, waits until /health answers, and stops it (SIGTERM, then
     SIGKILL to its process group if it does not stop in time)."""
     port = free_port()
     log = workdir / f"serve-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*bookly_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)],
-            cwd=workdir, env=environment, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                *bookly_command(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=workdir,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     service = LiveService(f"http://127.0.0.1:{port}", process, log)
     try:
         _wait_healthy(service)
@@ -94,16 +122,18 @@ def _wait_healthy(service: LiveService) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if service.process.poll() is not None:
-            raise RuntimeError(f"bookly serve exited ({service.process.returncode}):\n"
-                               + service.output()[-4000:])
+            raise RuntimeError(
+                f"bookly serve exited ({service.process.returncode}):\n" + service.output()[-4000:]
+            )
         try:
             with urllib.request.urlopen(f"{service.base_url}/health", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"bookly serve did not answer /health within {START_SECONDS}s:\n"
-                       + service.output()[-4000:])
+    raise TimeoutError(
+        f"bookly serve did not answer /health within {START_SECONDS}s:\n" + service.output()[-4000:]
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -47,8 +47,11 @@ def environment_of(service: dict[str, Any]) -> dict[str, str]:
 def setting_fields() -> set[str]:
     """Every BOOKLY_ variable; fields bound to another program's variable (an alias, such
     as prometheus_client's PROMETHEUS_MULTIPROC_DIR) are not ours to name."""
-    return {ENV_PREFIX + name.upper() for name, field in Settings.model_fields.items()
-            if field.validation_alias is None}
+    return {
+        ENV_PREFIX + name.upper()
+        for name, field in Settings.model_fields.items()
+        if field.validation_alias is None
+    }
 
 
 def test_the_expected_services_exist(services: dict[str, dict[str, Any]]) -> None:
@@ -143,8 +146,10 @@ def test_env_example_holds_no_real_secret() -> None:
 def test_the_worker_and_flower_share_the_broker_of_the_api(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    brokers = {name: environment_of(services[name]).get("BOOKLY_BROKER_URL")
-               for name in ("api", "worker", "flower")}
+    brokers = {
+        name: environment_of(services[name]).get("BOOKLY_BROKER_URL")
+        for name in ("api", "worker", "flower")
+    }
     assert len(set(brokers.values())) == 1 and brokers["api"].startswith("redis://redis:6379")
     flower = environment_of(services["flower"])
     assert flower["BOOKLY_ENV"] == "production" and flower["BOOKLY_FLOWER_USER"]

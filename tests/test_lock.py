@@ -16,8 +16,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)"
-                 r"(?:\s*;\s*(?P<marker>[^\\]+?))?\s*\\?$")
+PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)"
+    r"(?:\s*;\s*(?P<marker>[^\\]+?))?\s*\\?$"
+)
 
 
 class Lock:
@@ -63,9 +65,12 @@ def test_every_pin_has_its_hashes(runtime_lock: Lock, test_lock: Lock) -> None:
 
 
 def test_each_dependency_is_locked_within_its_range(
-        project: dict, runtime_lock: Lock, test_lock: Lock) -> None:
-    wanted = [(runtime_lock, project["dependencies"]),
-              (test_lock, project["dependencies"] + project["optional-dependencies"]["test"])]
+    project: dict, runtime_lock: Lock, test_lock: Lock
+) -> None:
+    wanted = [
+        (runtime_lock, project["dependencies"]),
+        (test_lock, project["dependencies"] + project["optional-dependencies"]["test"]),
+    ]
     for lock, requirements in wanted:
         for text in requirements:
             requirement = Requirement(text)
@@ -74,12 +79,16 @@ def test_each_dependency_is_locked_within_its_range(
             version = lock.pins[name][0]
             assert requirement.specifier.contains(version, prereleases=True), (
                 f"{requirement.name} is locked at {version}, outside {requirement.specifier}: "
-                "run .ci/lock")
+                "run .ci/lock"
+            )
 
 
 def test_the_two_locks_agree(runtime_lock: Lock, test_lock: Lock) -> None:
-    assert {name: pin[0] for name, pin in runtime_lock.pins.items()
-            if test_lock.pins.get(name, ("",))[0] != pin[0]} == {}
+    assert {
+        name: pin[0]
+        for name, pin in runtime_lock.pins.items()
+        if test_lock.pins.get(name, ("",))[0] != pin[0]
+    } == {}
 
 
 def test_what_is_installed_is_what_is_locked(test_lock: Lock) -> None:
@@ -95,5 +104,6 @@ def test_what_is_installed_is_what_is_locked(test_lock: Lock) -> None:
             installed = None
         if installed != version:
             differ[name] = (version, installed)
-    assert differ == {}, "locked and installed versions differ: pip install -r " \
-                         "requirements-test.lock"
+    assert differ == {}, (
+        "locked and installed versions differ: pip install -r requirements-test.lock"
+    )

@@ -34,8 +34,9 @@ class StoreHarness:
     def after(self, seconds: float) -> datetime:
         return self.clock.now() + timedelta(seconds=seconds)
 
-    async def open(self, user: UUID | None = None, token: str = "t0",
-                   lifetime: float = HOUR.total_seconds()) -> UUID:
+    async def open(
+        self, user: UUID | None = None, token: str = "t0", lifetime: float = HOUR.total_seconds()
+    ) -> UUID:
         session = uuid4()
         await self.store.open_session(session, user or uuid4(), token, self.after(lifetime))
         return session
@@ -110,9 +111,7 @@ async def check_session_expires_and_rotation_does_not_extend_it(h: StoreHarness)
 
 async def check_concurrent_rotations_let_exactly_one_win(h: StoreHarness) -> None:
     session = await h.open(token="t0")
-    outcomes = await asyncio.gather(
-        *(h.store.rotate(session, "t0", f"new-{n}") for n in range(20))
-    )
+    outcomes = await asyncio.gather(*(h.store.rotate(session, "t0", f"new-{n}") for n in range(20)))
     assert outcomes.count(RotationOutcome.ROTATED) == 1
     # The losers presented a token that had just been spent: theft, as far as the
     # store can tell, so the session is revoked (later ones find it gone).

@@ -39,8 +39,7 @@ class Argon2PasswordHasher:
         executor: Executor | None = None,
     ) -> None:
         self._argon2 = _Argon2(
-            time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism,
-            type=Type.ID,
+            time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
         )
         self._executor = executor
         # Made once, with the same parameters as real hashes, so verifying it costs

@@ -43,5 +43,6 @@ def hashing_threads(count: int, idle_priority: bool) -> ThreadPoolExecutor:
     `idle_priority`."""
     if not idle_priority:
         return ThreadPoolExecutor(count, thread_name_prefix="argon2")
-    return ThreadPoolExecutor(count, thread_name_prefix="argon2",
-                              initializer=yield_to_everything_else)
+    return ThreadPoolExecutor(
+        count, thread_name_prefix="argon2", initializer=yield_to_everything_else
+    )

@@ -8,13 +8,16 @@ from celery import Celery
 
 # Publishing retries a dropped connection briefly, then lets the caller (the outbox
 # relay) decide: the job stays in the outbox and is handed over again later.
-PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
-                        "interval_max": 0.5}
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 
 
 def create_celery(
-    broker_url: str, *, connect_timeout: float = 2.0, visibility_timeout: int = 3600,
-    **conf: Any,
+    broker_url: str, *, connect_timeout: float = 2.0, visibility_timeout: int = 3600, **conf: Any
 ) -> Celery:
     """The app every process shares the broker through; `conf` adds or overrides settings.
 

@@ -18,8 +18,9 @@ class CeleryTaskQueue:
         self, task_name: str, payload: Mapping[str, Any], task_id: str | None = None
     ) -> None:
         """Publish in a thread (kombu blocks); raises when the broker cannot take it."""
-        await asyncio.to_thread(self._app.send_task, task_name, kwargs=dict(payload),
-                                task_id=task_id)
+        await asyncio.to_thread(
+            self._app.send_task, task_name, kwargs=dict(payload), task_id=task_id
+        )
 
     async def drain(self) -> None:
         return None  # the workers run the tasks, not this process
@@ -30,8 +31,9 @@ class CeleryTaskQueue:
 
     def _ping(self) -> None:
         with self._app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1,
-                                         timeout=self._timeout)
+            connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0.1, timeout=self._timeout
+            )
 
     def close(self) -> None:
         self._app.close()

@@ -24,8 +24,9 @@ class ItsdangerousCursorSigner:
             raise ValueError("secret_key is empty")
         # The salted key is derived here once (itsdangerous would derive it at every
         # signature, and a cursor is signed for every page served).
-        key = Signer(secret_key, salt="bookly.page-cursor",
-                     digest_method=hashlib.sha256).derive_key()
+        key = Signer(
+            secret_key, salt="bookly.page-cursor", digest_method=hashlib.sha256
+        ).derive_key()
         self._signer = Signer(key, key_derivation="none", digest_method=hashlib.sha256)
 
     def sign(self, content: dict[str, Any]) -> str:

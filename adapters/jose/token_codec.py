@@ -25,10 +25,22 @@ _INT_CLAIMS = ("iat", "exp")
 # jose's own time checks read the wall clock, and its `require_exp` switches its exp
 # check back on; so exp, iat and nbf are checked here against the injected clock instead.
 _JOSE_OPTIONS = {
-    "verify_signature": True, "verify_aud": True, "verify_iss": True, "verify_iat": True,
-    "verify_sub": True, "verify_jti": True, "verify_exp": False, "verify_nbf": False,
-    "verify_at_hash": False, "require_aud": True, "require_iat": True, "require_iss": True,
-    "require_sub": True, "require_jti": True, "require_exp": False, "require_nbf": False,
+    "verify_signature": True,
+    "verify_aud": True,
+    "verify_iss": True,
+    "verify_iat": True,
+    "verify_sub": True,
+    "verify_jti": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_at_hash": False,
+    "require_aud": True,
+    "require_iat": True,
+    "require_iss": True,
+    "require_sub": True,
+    "require_jti": True,
+    "require_exp": False,
+    "require_nbf": False,
     "leeway": 0,
 }
 
@@ -99,8 +111,12 @@ class JoseTokenCodec:
         if header.get("alg") != ALGORITHM:
             raise InvalidToken()
         claims: dict[str, Any] = jwt.decode(
-            token, self._key, algorithms=[ALGORITHM], audience=self._audience,
-            issuer=self._issuer, options=dict(_JOSE_OPTIONS),
+            token,
+            self._key,
+            algorithms=[ALGORITHM],
+            audience=self._audience,
+            issuer=self._issuer,
+            options=dict(_JOSE_OPTIONS),
         )
         for name in _STRING_CLAIMS:
             if not isinstance(claims.get(name), str):

@@ -28,9 +28,14 @@ DESCENDING = {BookSort.NEWEST, BookSort.TITLE_DESC, BookSort.RATING_DESC}
 
 
 class MemoryBookRepository:
-    def __init__(self, rows: StagedRows[UUID, Book], reviews: StagedRows[UUID, Review],
-                 tags: StagedRows[UUID, Tag], links: StagedRows[Link, int],
-                 ratings: StagedRows[UUID, Ratings]) -> None:
+    def __init__(
+        self,
+        rows: StagedRows[UUID, Book],
+        reviews: StagedRows[UUID, Review],
+        tags: StagedRows[UUID, Tag],
+        links: StagedRows[Link, int],
+        ratings: StagedRows[UUID, Ratings],
+    ) -> None:
         self._rows, self._reviews, self._tags = rows, reviews, tags
         self._links, self._ratings = links, ratings
 
@@ -53,12 +58,18 @@ class MemoryBookRepository:
             await self.add(book)
         return len(new)
 
-    async def scan(self, after: tuple[datetime, UUID] | None, limit: int,
-                   owner_uid: UUID | None = None) -> list[Book]:
-        found = sorted((b for b in self._rows.values()
-                        if (owner_uid is None or b.owner_uid == owner_uid)
-                        and (after is None or (b.created_at, b.uid) > after)),
-                       key=lambda b: (b.created_at, b.uid))
+    async def scan(
+        self, after: tuple[datetime, UUID] | None, limit: int, owner_uid: UUID | None = None
+    ) -> list[Book]:
+        found = sorted(
+            (
+                b
+                for b in self._rows.values()
+                if (owner_uid is None or b.owner_uid == owner_uid)
+                and (after is None or (b.created_at, b.uid) > after)
+            ),
+            key=lambda b: (b.created_at, b.uid),
+        )
         return found[:limit]
 
     async def lock(self, uid: UUID) -> bool:
@@ -82,8 +93,15 @@ class MemoryBookRepository:
         total, exact = (len(views), True) if query.counted_list() else bounded(len(views))
         if query.after is not None:
             views = [v for v in views if _beyond(book_position(v, sort), query.after, sort)]
-        return paged(views, query.limit, query.offset, query.after, total, exact,
-                     lambda view: book_position(view, sort))
+        return paged(
+            views,
+            query.limit,
+            query.offset,
+            query.after,
+            total,
+            exact,
+            lambda view: book_position(view, sort),
+        )
 
     async def detail(self, uid: UUID) -> BookDetail | None:
         book = self._rows.get(uid)
@@ -93,11 +111,18 @@ class MemoryBookRepository:
         return BookDetail(self._view(book), reviews[:NEWEST_REVIEWS])
 
     def _view(self, book: Book) -> BookView:
-        tags = [tag for book_uid, tag_uid in self._links.row_keys()
-                if book_uid == book.uid and (tag := self._tags.get(tag_uid)) is not None]
+        tags = [
+            tag
+            for book_uid, tag_uid in self._links.row_keys()
+            if book_uid == book.uid and (tag := self._tags.get(tag_uid)) is not None
+        ]
         count, total = self._ratings.get(book.uid) or (0, 0)
-        return BookView(book, sorted(tags, key=lambda t: (t.key, t.uid)), count,
-                        total / count if count else None)
+        return BookView(
+            book,
+            sorted(tags, key=lambda t: (t.key, t.uid)),
+            count,
+            total / count if count else None,
+        )
 
 
 def _beyond(position: Position, after: Position, sort: BookSort) -> bool:
@@ -142,15 +167,17 @@ def _matches(book: Book, query: BookQuery) -> bool:
 
 def _sort(views: list[BookView], sort: BookSort) -> None:
     if sort in (BookSort.NEWEST, BookSort.OLDEST):
-        views.sort(key=lambda v: (v.book.created_at, v.book.uid),
-                   reverse=sort is BookSort.NEWEST)
+        views.sort(key=lambda v: (v.book.created_at, v.book.uid), reverse=sort is BookSort.NEWEST)
     elif sort in (BookSort.TITLE, BookSort.TITLE_DESC):
-        views.sort(key=lambda v: (search_key(v.book.title), v.book.uid),
-                   reverse=sort is BookSort.TITLE_DESC)
+        views.sort(
+            key=lambda v: (search_key(v.book.title), v.book.uid),
+            reverse=sort is BookSort.TITLE_DESC,
+        )
     else:
         rated = [v for v in views if v.average_rating is not None]
         unrated = [v for v in views if v.average_rating is None]
-        rated.sort(key=lambda v: (v.average_rating, v.book.uid),
-                   reverse=sort is BookSort.RATING_DESC)
+        rated.sort(
+            key=lambda v: (v.average_rating, v.book.uid), reverse=sort is BookSort.RATING_DESC
+        )
         unrated.sort(key=lambda v: v.book.uid, reverse=sort is BookSort.RATING_DESC)
         views[:] = rated + unrated

@@ -51,8 +51,9 @@ class MemoryUserRepository:
         self._rows.put(user.uid, user)
 
     async def search(self, query: UserQuery) -> Page[User]:
-        found = sorted((u for u in self._rows.values() if _user_matches(u, query)),
-                       key=user_position)
+        found = sorted(
+            (u for u in self._rows.values() if _user_matches(u, query)), key=user_position
+        )
         total, exact = (len(found), True) if query.is_whole_list else bounded(len(found))
         rest = from_position(found, query.after, False, user_position)
         return paged(rest, query.limit, query.offset, query.after, total, exact, user_position)
@@ -68,9 +69,11 @@ def _user_matches(user: User, query: UserQuery) -> bool:
         needle = user_search_key(query.text)
         if needle not in user.email and needle not in user.username.lower():
             return False
-    return ((query.role is None or user.role is query.role)
-            and (query.is_verified is None or user.is_verified is query.is_verified)
-            and (query.is_active is None or user.is_active is query.is_active))
+    return (
+        (query.role is None or user.role is query.role)
+        and (query.is_verified is None or user.is_verified is query.is_verified)
+        and (query.is_active is None or user.is_active is query.is_active)
+    )
 
 
 class MemoryDatabase:
@@ -107,15 +110,21 @@ class MemoryUnitOfWork:
         staged = {name: StagedRows(rows) for name, rows in self._database.tables.items()}
         self._staged = staged
         self.users = MemoryUserRepository(staged["users"])
-        self.books = MemoryBookRepository(staged["books"], staged["reviews"], staged["tags"],
-                                          staged["book_tags"], staged["ratings"])
+        self.books = MemoryBookRepository(
+            staged["books"],
+            staged["reviews"],
+            staged["tags"],
+            staged["book_tags"],
+            staged["ratings"],
+        )
         self.reviews = MemoryReviewRepository(staged["reviews"])
         self.tags = MemoryTagRepository(staged["tags"], staged["book_tags"])
         self.outbox = MemoryOutboxRepository(staged["outbox_jobs"], self._database.clock)
 
     async def commit(self) -> None:
-        merged = {name: self._staged[name].merged_into(self._database.tables[name])
-                  for name in TABLES}
+        merged = {
+            name: self._staged[name].merged_into(self._database.tables[name]) for name in TABLES
+        }
         _cascade(merged)
         _check_unique(merged)
         self._database.tables = merged
@@ -126,10 +135,12 @@ class MemoryUnitOfWork:
 def _cascade(tables: dict[str, dict[Any, Any]]) -> None:
     users, books, tags = tables["users"], tables["books"], tables["tags"]
     tables["books"] = books = {k: b for k, b in books.items() if b.owner_uid in users}
-    tables["reviews"] = {k: r for k, r in tables["reviews"].items()
-                         if r.book_uid in books and r.user_uid in users}
-    tables["book_tags"] = {k: v for k, v in tables["book_tags"].items()
-                           if k[0] in books and k[1] in tags}
+    tables["reviews"] = {
+        k: r for k, r in tables["reviews"].items() if r.book_uid in books and r.user_uid in users
+    }
+    tables["book_tags"] = {
+        k: v for k, v in tables["book_tags"].items() if k[0] in books and k[1] in tags
+    }
     tables["ratings"] = {k: v for k, v in tables["ratings"].items() if k in books}
 
 

@@ -21,20 +21,37 @@ def newest_first(reviews: list[Review]) -> list[Review]:
     return sorted(reviews, key=lambda r: (r.created_at, r.uid), reverse=True)
 
 
-def paged(ordered: list[T], limit: int, offset: int, after: Position | None, total: int,
-          exact: bool, position_of: Callable[[T], Any]) -> Page[T]:
+def paged(
+    ordered: list[T],
+    limit: int,
+    offset: int,
+    after: Position | None,
+    total: int,
+    exact: bool,
+    position_of: Callable[[T], Any],
+) -> Page[T]:
     """The page of `ordered` (already from `after`, if given) as the SQL adapters read it."""
     start = 0 if after is not None else offset
-    return fetched_page(ordered[start:start + limit + 1], limit,
-                        None if after is not None else offset, total, exact, position_of)
+    return fetched_page(
+        ordered[start : start + limit + 1],
+        limit,
+        None if after is not None else offset,
+        total,
+        exact,
+        position_of,
+    )
 
 
-def from_position(ordered: list[T], after: Position | None, descending: bool,
-                  position_of: Callable[[T], Any]) -> list[T]:
+def from_position(
+    ordered: list[T], after: Position | None, descending: bool, position_of: Callable[[T], Any]
+) -> list[T]:
     if after is None:
         return ordered
-    return [item for item in ordered
-            if (position_of(item) < after if descending else position_of(item) > after)]
+    return [
+        item
+        for item in ordered
+        if (position_of(item) < after if descending else position_of(item) > after)
+    ]
 
 
 class MemoryReviewRepository:
@@ -53,11 +70,22 @@ class MemoryReviewRepository:
     async def delete(self, review: Review) -> None:
         self._rows.remove(review.uid)
 
-    async def page(self, limit: int, offset: int, after: Position | None = None,
-                   book_uid: UUID | None = None, user_uid: UUID | None = None) -> Page[Review]:
-        found = newest_first([r for r in self._rows.values()
-                              if (book_uid is None or r.book_uid == book_uid)
-                              and (user_uid is None or r.user_uid == user_uid)])
+    async def page(
+        self,
+        limit: int,
+        offset: int,
+        after: Position | None = None,
+        book_uid: UUID | None = None,
+        user_uid: UUID | None = None,
+    ) -> Page[Review]:
+        found = newest_first(
+            [
+                r
+                for r in self._rows.values()
+                if (book_uid is None or r.book_uid == book_uid)
+                and (user_uid is None or r.user_uid == user_uid)
+            ]
+        )
         rest = from_position(found, after, True, review_position)
         return paged(rest, limit, offset, after, len(found), True, review_position)
 

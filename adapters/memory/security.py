@@ -33,8 +33,9 @@ class PlainPasswordHasher:
 
 
 class SmallCommonPasswords:
-    def __init__(self, words: frozenset[str] = frozenset({"password", "password1",
-                                                          "12345678", "qwertyuiop"})) -> None:
+    def __init__(
+        self, words: frozenset[str] = frozenset({"password", "password1", "12345678", "qwertyuiop"})
+    ) -> None:
         self._words = words
 
     def is_common(self, password: str) -> bool:

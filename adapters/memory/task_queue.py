@@ -54,8 +54,10 @@ class InProcessTaskQueue:
         self, task_name: str, payload: Mapping[str, Any], task_id: str | None = None
     ) -> None:
         handler = self._handlers[task_name]
-        task = asyncio.create_task(self._run(task_name, handler, dict(payload)),
-                                   name=f"{task_name}:{task_id}" if task_id else task_name)
+        task = asyncio.create_task(
+            self._run(task_name, handler, dict(payload)),
+            name=f"{task_name}:{task_id}" if task_id else task_name,
+        )
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 

@@ -58,8 +58,12 @@ class SessionCache:
     """Live session checks by session id, for one worker process. Not thread-safe: the
     event loop's thread uses it, the listener included."""
 
-    def __init__(self, ttl_seconds: float, max_entries: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl_seconds: float,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._clock = clock
@@ -86,8 +90,12 @@ class SessionCache:
     def get(self, session_id: UUID, user_id: UUID) -> SessionCheck | None:
         entry = self._entries.get(session_id)
         now = self._clock()
-        if entry is None or now >= self._trusted_until or now >= entry.expires \
-                or entry.user_id != user_id:
+        if (
+            entry is None
+            or now >= self._trusted_until
+            or now >= entry.expires
+            or entry.user_id != user_id
+        ):
             self.misses += 1
             return None
         self.hits += 1
@@ -98,13 +106,23 @@ class SessionCache:
         was invalidated, or the listener went deaf, in between."""
         return self._epoch, self._generations[hash(user_id) % STRIPES]
 
-    def put(self, session_id: UUID, user_id: UUID, check: SessionCheck,
-            ticket: tuple[int, int], session_expires_in: float | None) -> bool:
-        if not self._ttl or not check.live or check.user is None \
-                or ticket != self.ticket(user_id) or not self.trusted:
+    def put(
+        self,
+        session_id: UUID,
+        user_id: UUID,
+        check: SessionCheck,
+        ticket: tuple[int, int],
+        session_expires_in: float | None,
+    ) -> bool:
+        if (
+            not self._ttl
+            or not check.live
+            or check.user is None
+            or ticket != self.ticket(user_id)
+            or not self.trusted
+        ):
             return False
-        lifetime = self._ttl if session_expires_in is None \
-            else min(self._ttl, session_expires_in)
+        lifetime = self._ttl if session_expires_in is None else min(self._ttl, session_expires_in)
         if lifetime <= 0:
             return False
         self._drop(session_id)
@@ -183,7 +201,8 @@ class InvalidationListener:
     def start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="session-cache-listener")
+                self._run(), name="session-cache-listener"
+            )
 
     async def stop(self) -> None:
         task, self._task = self._task, None

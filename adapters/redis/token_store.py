@@ -106,23 +106,36 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 def _snapshot(user: User) -> bytes:
-    return orjson.dumps({
-        "uid": str(user.uid), "email": user.email, "username": user.username,
-        "first_name": user.first_name, "last_name": user.last_name,
-        "created_at": user.created_at, "updated_at": user.updated_at,
-        "role": user.role.value, "is_verified": user.is_verified, "is_active": user.is_active,
-    })
+    return orjson.dumps(
+        {
+            "uid": str(user.uid),
+            "email": user.email,
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "created_at": user.created_at,
+            "updated_at": user.updated_at,
+            "role": user.role.value,
+            "is_verified": user.is_verified,
+            "is_active": user.is_active,
+        }
+    )
 
 
 def _from_snapshot(snapshot: bytes) -> User | None:
     try:
         data = orjson.loads(snapshot)
         return User(
-            uid=UUID(data["uid"]), email=data["email"], username=data["username"],
-            first_name=data["first_name"], last_name=data["last_name"], password_hash="",
+            uid=UUID(data["uid"]),
+            email=data["email"],
+            username=data["username"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            password_hash="",
             created_at=datetime.fromisoformat(data["created_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
-            role=Role(data["role"]), is_verified=data["is_verified"],
+            role=Role(data["role"]),
+            is_verified=data["is_verified"],
             is_active=data["is_active"],
         )
     except (KeyError, TypeError, ValueError):
@@ -142,8 +155,12 @@ class RedisTokenStore:
     """
 
     def __init__(
-        self, client: aioredis.Redis, clock: Clock, key_prefix: str = "bookly:",
-        account_ttl_seconds: int = 300, cache: SessionCache | None = None,
+        self,
+        client: aioredis.Redis,
+        clock: Clock,
+        key_prefix: str = "bookly:",
+        account_ttl_seconds: int = 300,
+        cache: SessionCache | None = None,
     ) -> None:
         self._redis = client
         self._clock = clock
@@ -180,8 +197,13 @@ class RedisTokenStore:
             return  # born dead: nothing to keep
         await self._open(
             keys=[self.session_key(session_id), self.user_sessions_key(user_id)],
-            args=[str(user_id), refresh_token_id, _epoch_ms(expires_at),
-                  f"{self._prefix}session:", str(session_id)],
+            args=[
+                str(user_id),
+                refresh_token_id,
+                _epoch_ms(expires_at),
+                f"{self._prefix}session:",
+                str(session_id),
+            ],
         )
 
     async def is_live(self, session_id: UUID) -> bool:
@@ -196,14 +218,19 @@ class RedisTokenStore:
             if known is not None:
                 return known
             ticket = cache.ticket(user_id)
-        live, snapshot, version, expires_ms = await self._check(keys=[
-            self.session_key(session_id), self.account_key(user_id),
-            self.account_version_key(user_id)])
+        live, snapshot, version, expires_ms = await self._check(
+            keys=[
+                self.session_key(session_id),
+                self.account_key(user_id),
+                self.account_version_key(user_id),
+            ]
+        )
         user = None if snapshot is None else _from_snapshot(snapshot)
         found = SessionCheck(bool(live), user, version.decode())
         if cache is not None and found.user is not None:
-            expires_in = expires_ms / 1000 - self._clock.now().timestamp() \
-                if expires_ms >= 0 else None
+            expires_in = (
+                expires_ms / 1000 - self._clock.now().timestamp() if expires_ms >= 0 else None
+            )
             cache.put(session_id, user_id, found, ticket, expires_in)
         return found
 
@@ -221,8 +248,9 @@ class RedisTokenStore:
             return
         async with self._redis.pipeline(transaction=True) as pipe:
             for uid in user_ids:
-                pipe.set(self.account_version_key(uid), secrets.token_hex(8),
-                         ex=VERSION_TTL_SECONDS)
+                pipe.set(
+                    self.account_version_key(uid), secrets.token_hex(8), ex=VERSION_TTL_SECONDS
+                )
                 pipe.delete(self.account_key(uid))
                 pipe.publish(self.invalidation_channel, user_message(uid))
             await pipe.execute()
@@ -235,8 +263,13 @@ class RedisTokenStore:
     ) -> RotationOutcome:
         result = await self._rotate(
             keys=[self.session_key(session_id)],
-            args=[presented_token_id, new_token_id, f"{self._prefix}user-sessions:",
-                  str(session_id), self.invalidation_channel],
+            args=[
+                presented_token_id,
+                new_token_id,
+                f"{self._prefix}user-sessions:",
+                str(session_id),
+                self.invalidation_channel,
+            ],
         )
         outcome = _OUTCOMES.get(int(result[0]), RotationOutcome.UNKNOWN)
         if outcome is RotationOutcome.REUSED:

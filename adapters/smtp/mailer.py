@@ -93,7 +93,11 @@ class SmtpMailer:
         except (SMTPException, OSError, TimeoutError) as error:
             raise classify(error) from error
         if refused:
-            raise classify(SMTPRecipientsRefused([
-                SMTPRecipientRefused(answer.code, answer.message, recipient)
-                for recipient, answer in refused.items()
-            ]))
+            raise classify(
+                SMTPRecipientsRefused(
+                    [
+                        SMTPRecipientRefused(answer.code, answer.message, recipient)
+                        for recipient, answer in refused.items()
+                    ]
+                )
+            )

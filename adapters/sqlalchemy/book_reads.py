@@ -48,10 +48,15 @@ from application.ports.pages import Page
 Row = Mapping[str, Any]
 # Failures that mean the connection, not the statement, is broken: closed, in a state
 # it cannot leave, or ended by the server (class 08, and 57P01-57P03).
-DEAD_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
-                   asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
-                   asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
-                   asyncpg.CannotConnectNowError)
+DEAD_CONNECTION = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+)
 POSTGRESQL = asyncpg_dialect()  # compiles statements for asyncpg; no connection of its own
 
 
@@ -64,21 +69,22 @@ class Rows(Protocol):
 
 
 @functools.lru_cache(maxsize=2048)
-def driver_sql(statement: Executable, literals: tuple[tuple[str, int], ...]
-               ) -> tuple[str, tuple[tuple[str, Any], ...]]:
+def driver_sql(
+    statement: Executable, literals: tuple[tuple[str, int], ...]
+) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """`statement`'s SQL for asyncpg, LIMITs (`literals`) written in, and its parameters
     in the order asyncpg takes them, each with the value the statement itself gives it
     (None for those the caller gives)."""
     own = statement.compile(dialect=POSTGRESQL).params
     # (INSERT, UPDATE and DELETE take no params(): the writes carry no LIMIT to write in.)
-    bound = statement.params(own | dict(literals)) if isinstance(statement, Select) \
-        else statement
+    bound = statement.params(own | dict(literals)) if isinstance(statement, Select) else statement
     compiled = bound.compile(dialect=POSTGRESQL, compile_kwargs={"render_postcompile": True})
     return compiled.string, tuple((name, own.get(name)) for name in compiled.positiontup or ())
 
 
-def _bound(statement: Executable, literals: tuple[tuple[str, int], ...],
-           values: dict[str, Any]) -> tuple[str, list[Any]]:
+def _bound(
+    statement: Executable, literals: tuple[tuple[str, int], ...], values: dict[str, Any]
+) -> tuple[str, list[Any]]:
     """`statement`'s SQL for asyncpg and its arguments, from `values` or its own."""
     sql, parameters = driver_sql(statement, literals)
     return sql, [values.get(name, own) for name, own in parameters]
@@ -96,10 +102,16 @@ class PoolRows:
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, size: int, connect_timeout: float = 2.0,
-                 statement_timeout: float = 5.0, acquire_timeout: float = 3.0) -> None:
-        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+    def __init__(
+        self,
+        url: str,
+        *,
+        size: int,
+        connect_timeout: float = 2.0,
+        statement_timeout: float = 5.0,
+        acquire_timeout: float = 3.0,
+    ) -> None:
+        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._size = size
         self._connect_timeout = connect_timeout
         self._statement_timeout = statement_timeout
@@ -114,17 +126,22 @@ class PoolRows:
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=0, max_size=self._size,
-                        timeout=self._connect_timeout, command_timeout=self._statement_timeout,
+                        self._dsn,
+                        min_size=0,
+                        max_size=self._size,
+                        timeout=self._connect_timeout,
+                        command_timeout=self._statement_timeout,
                         reset=_keep_session,
                         # No JIT: a page reads a few rows, and compiling a plan costed
                         # for many would take longer than running it.
-                        server_settings={"jit": "off"})
+                        server_settings={"jit": "off"},
+                    )
         return self._pool
 
     async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
-        literals = tuple(sorted((name, values[name]) for name in ("rows", "run_rows")
-                                if name in values))
+        literals = tuple(
+            sorted((name, values[name]) for name in ("rows", "run_rows") if name in values)
+        )
         sql, arguments = _bound(statement, literals, values)
         pool = await self._opened()
         for attempt in (1, 2):
@@ -171,8 +188,9 @@ class PoolRows:
             finally:
                 self._turns.release()
 
-    async def _logged(self, connection: asyncpg.Connection, sql: str,
-                      arguments: list[Any]) -> Sequence[Row]:
+    async def _logged(
+        self, connection: asyncpg.Connection, sql: str, arguments: list[Any]
+    ) -> Sequence[Row]:
         """With asyncpg's query loggers (`query_loggers`: tracing, or a test counting
         statements) on the connection for this one statement."""
         with contextlib.ExitStack() as stack:

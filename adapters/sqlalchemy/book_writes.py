@@ -26,16 +26,27 @@ from domain.reviews import Review
 
 
 def _review_statement():
-    moved = MOVED_RATINGS.returning(MOVED_RATINGS.table.c.uid,
-                                    MOVED_RATINGS.table.c.average_rating).cte("moved")
-    copied = (update(book_tag_ratings).where(book_tag_ratings.c.book_uid == moved.c.uid)
-              .values(average_rating=moved.c.average_rating).cte("copied"))
-    values = [moved.c.uid if column.name == "book_uid"
-              else bindparam(f"review_{column.name}", type_=column.type)
-              for column in REVIEW_COLUMNS]
-    added = (insert(reviews).from_select([column.name for column in REVIEW_COLUMNS],
-                                         select(*values))
-             .returning(reviews.c.uid).cte("added"))
+    moved = MOVED_RATINGS.returning(
+        MOVED_RATINGS.table.c.uid, MOVED_RATINGS.table.c.average_rating
+    ).cte("moved")
+    copied = (
+        update(book_tag_ratings)
+        .where(book_tag_ratings.c.book_uid == moved.c.uid)
+        .values(average_rating=moved.c.average_rating)
+        .cte("copied")
+    )
+    values = [
+        moved.c.uid
+        if column.name == "book_uid"
+        else bindparam(f"review_{column.name}", type_=column.type)
+        for column in REVIEW_COLUMNS
+    ]
+    added = (
+        insert(reviews)
+        .from_select([column.name for column in REVIEW_COLUMNS], select(*values))
+        .returning(reviews.c.uid)
+        .cte("added")
+    )
     return select(func.count().label("added")).select_from(added).add_cte(copied)
 
 
@@ -50,8 +61,9 @@ class SqlCatalogueWrites:
         await self._rows.write(BOOK_INSERT, book_values(book))
 
     async def add_review(self, review: Review) -> bool:
-        values = {f"review_{column.name}": getattr(review, column.name)
-                  for column in REVIEW_COLUMNS}
+        values = {
+            f"review_{column.name}": getattr(review, column.name) for column in REVIEW_COLUMNS
+        }
         values.update(book=review.book_uid, count_delta=1, sum_delta=review.rating)
         try:
             rows = await self._rows.write(ADD_REVIEW, values)

@@ -51,15 +51,29 @@ from domain.books import Book
 from domain.reviews import Review
 from domain.tags import Tag, tag_key
 
-BOOK_COLUMNS = ("uid", "owner_uid", "title", "author", "publisher", "published_date",
-                "page_count", "language", "created_at", "updated_at")
+BOOK_COLUMNS = (
+    "uid",
+    "owner_uid",
+    "title",
+    "author",
+    "publisher",
+    "published_date",
+    "page_count",
+    "language",
+    "created_at",
+    "updated_at",
+)
 VIEW_COLUMNS = (*BOOK_COLUMNS, "review_count", "average_rating")
 TAG_FIELDS = ("uid", "name", "created_at")
-REVIEW_FIELDS = ("uid", "book_uid", "user_uid", "rating", "review_text", "created_at",
-                 "updated_at")
-SORT_COLUMN = {BookSort.NEWEST: "created_at", BookSort.OLDEST: "created_at",
-               BookSort.TITLE: "title_key", BookSort.TITLE_DESC: "title_key",
-               BookSort.RATING: "average_rating", BookSort.RATING_DESC: "average_rating"}
+REVIEW_FIELDS = ("uid", "book_uid", "user_uid", "rating", "review_text", "created_at", "updated_at")
+SORT_COLUMN = {
+    BookSort.NEWEST: "created_at",
+    BookSort.OLDEST: "created_at",
+    BookSort.TITLE: "title_key",
+    BookSort.TITLE_DESC: "title_key",
+    BookSort.RATING: "average_rating",
+    BookSort.RATING_DESC: "average_rating",
+}
 DESCENDING = {BookSort.NEWEST, BookSort.TITLE_DESC, BookSort.RATING_DESC}
 RATING_SORTS = {BookSort.RATING, BookSort.RATING_DESC}
 RATED, UNRATED = 0, 1  # the two runs of a rating order
@@ -93,24 +107,38 @@ def row_array(rows: Select) -> ColumnElement[Any]:
 def tags_of(dialect: str, book_uid: ColumnElement[UUID]) -> ColumnElement[Any]:
     """A book's tags (the reader sorts them): on PostgreSQL, each tag found by its key
     from the array of the book's links' tag uids, a few index lookups per book."""
-    linked = (select(book_tags.c.tag_uid).where(book_tags.c.book_uid == book_uid)
-              .correlate(book_uid.table))
+    linked = (
+        select(book_tags.c.tag_uid)
+        .where(book_tags.c.book_uid == book_uid)
+        .correlate(book_uid.table)
+    )
     if dialect == "postgresql":
-        return row_array(select(tags.table_valued()).where(
-            tags.c.uid == func.any(func.array(linked.scalar_subquery()))))
+        return row_array(
+            select(tags.table_valued()).where(
+                tags.c.uid == func.any(func.array(linked.scalar_subquery()))
+            )
+        )
     rows = select(tags.c.uid, tags.c.name, tags.c.created_at, tags.c.name_key).where(
-        tags.c.uid.in_(linked.scalar_subquery()))
+        tags.c.uid.in_(linked.scalar_subquery())
+    )
     return json_rows(rows, (*TAG_FIELDS, "name_key"), book_uid.table)
 
 
 def newest_reviews_of(dialect: str, book_uid: ColumnElement[UUID]) -> ColumnElement[Any]:
     newest = (reviews.c.created_at.desc(), reviews.c.uid.desc())
     if dialect == "postgresql":
-        return row_array(select(reviews.table_valued()).where(reviews.c.book_uid == book_uid)
-                         .order_by(*newest).limit(limit_of(NEWEST_REVIEWS)))
-    rows = (select(*(reviews.c[name] for name in REVIEW_FIELDS))
-            .where(reviews.c.book_uid == book_uid).order_by(*newest)
-            .limit(limit_of(NEWEST_REVIEWS)))
+        return row_array(
+            select(reviews.table_valued())
+            .where(reviews.c.book_uid == book_uid)
+            .order_by(*newest)
+            .limit(limit_of(NEWEST_REVIEWS))
+        )
+    rows = (
+        select(*(reviews.c[name] for name in REVIEW_FIELDS))
+        .where(reviews.c.book_uid == book_uid)
+        .order_by(*newest)
+        .limit(limit_of(NEWEST_REVIEWS))
+    )
     return json_rows(rows, REVIEW_FIELDS, book_uid.table)
 
 
@@ -142,32 +170,48 @@ def to_reviews(packed: Any) -> list[Review]:
     """Newest first (ties by uid): as PostgreSQL's records come, or from SQLite's JSON."""
     if not isinstance(packed, str):
         return [Review(**{name: r[name] for name in REVIEW_FIELDS}) for r in packed or ()]
-    found = [Review(UUID(r["uid"]), uid_of(r["book_uid"]), UUID(r["user_uid"]), r["rating"],
-                    r["review_text"], timestamp(r["created_at"]), timestamp(r["updated_at"]))
-             for r in _json(packed)]
+    found = [
+        Review(
+            UUID(r["uid"]),
+            uid_of(r["book_uid"]),
+            UUID(r["user_uid"]),
+            r["rating"],
+            r["review_text"],
+            timestamp(r["created_at"]),
+            timestamp(r["updated_at"]),
+        )
+        for r in _json(packed)
+    ]
     return sorted(found, key=lambda r: (r.created_at, r.uid), reverse=True)
 
 
 def to_book(row: RowMapping) -> Book:
-    return Book(uid=row["uid"], owner_uid=row["owner_uid"], title=row["title"],
-                author=row["author"], publisher=row["publisher"],
-                published_date=row["published_date"], page_count=row["page_count"],
-                language=row["language"], created_at=row["created_at"],
-                updated_at=row["updated_at"])
+    return Book(
+        uid=row["uid"],
+        owner_uid=row["owner_uid"],
+        title=row["title"],
+        author=row["author"],
+        publisher=row["publisher"],
+        published_date=row["published_date"],
+        page_count=row["page_count"],
+        language=row["language"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 def to_view(row: RowMapping) -> BookView:
-    return BookView(to_book(row), to_tags(row["tags"]), row["review_count"],
-                    row["average_rating"])
+    return BookView(to_book(row), to_tags(row["tags"]), row["review_count"], row["average_rating"])
 
 
 @functools.cache
 def detail_statement(dialect: str) -> Select:
     """A book by `uid` (a parameter), with its tags and newest reviews."""
-    return (select(*(books.c[name] for name in VIEW_COLUMNS),
-                   tags_of(dialect, books.c.uid).label("tags"),
-                   newest_reviews_of(dialect, books.c.uid).label("reviews"))
-            .where(books.c.uid == bindparam("uid", type_=books.c.uid.type)))
+    return select(
+        *(books.c[name] for name in VIEW_COLUMNS),
+        tags_of(dialect, books.c.uid).label("tags"),
+        newest_reviews_of(dialect, books.c.uid).label("reviews"),
+    ).where(books.c.uid == bindparam("uid", type_=books.c.uid.type))
 
 
 def to_detail(row: RowMapping) -> BookDetail:
@@ -192,19 +236,28 @@ class PageShape:
     @classmethod
     def of(cls, query: BookQuery) -> PageShape:
         counted = query.counted_list()
-        after = None if query.after is None else "unrated" if query.after[0] is None \
-            else "key"
-        return cls(query.text is not None, query.author is not None,
-                   query.language is not None, query.owner_uid is not None,
-                   query.tag is not None, query.order, counted and counted[0], after,
-                   query.after is None and query.offset > 0)
+        after = None if query.after is None else "unrated" if query.after[0] is None else "key"
+        return cls(
+            query.text is not None,
+            query.author is not None,
+            query.language is not None,
+            query.owner_uid is not None,
+            query.tag is not None,
+            query.order,
+            counted and counted[0],
+            after,
+            query.after is None and query.offset > 0,
+        )
 
 
 def page_parameters(query: BookQuery) -> dict[str, Any]:
     """The values of the statement of `PageShape.of(query)`."""
     skip = 0 if query.after is not None else query.offset
-    values: dict[str, Any] = {"rows": query.limit + 1, "run_rows": skip + query.limit + 1,
-                              "skip": skip}
+    values: dict[str, Any] = {
+        "rows": query.limit + 1,
+        "run_rows": skip + query.limit + 1,
+        "skip": skip,
+    }
     if query.text is not None:
         values["pattern"] = like_pattern(query.text)
     if query.author is not None:
@@ -237,8 +290,9 @@ class _Walk:
             self.keys = links
             self.uid = links.c.book_uid
             joined = shape.text or shape.author or shape.owner  # filters of the book's own
-            self.source: FromClause = links.join(
-                books, books.c.uid == links.c.book_uid) if joined else links
+            self.source: FromClause = (
+                links.join(books, books.c.uid == links.c.book_uid) if joined else links
+            )
         else:
             self.source, self.keys, self.uid = books, books, books.c.uid
         self.key = self.keys.c[SORT_COLUMN[self.sort]]
@@ -249,15 +303,16 @@ class _Walk:
             found.append(self.keys.c.tag_uid == tag_uid_named(bindparam("tag_key")))
         if shape.text:
             pattern = bindparam("pattern")
-            found.append(books.c.title_key.like(pattern, escape="\\")
-                         | books.c.author_key.like(pattern, escape="\\"))
+            found.append(
+                books.c.title_key.like(pattern, escape="\\")
+                | books.c.author_key.like(pattern, escape="\\")
+            )
         if shape.author:
             found.append(books.c.author_key == bindparam("author_key"))
         if shape.language:
             found.append(self.keys.c.language == bindparam("language"))
         if shape.owner:
-            found.append(books.c.owner_uid == bindparam("owner_uid",
-                                                         type_=books.c.owner_uid.type))
+            found.append(books.c.owner_uid == bindparam("owner_uid", type_=books.c.owner_uid.type))
         return found
 
     def matches(self) -> Select:
@@ -275,10 +330,14 @@ class _Walk:
         key = bindparam("after_key", type_=self.key.type)
         return beyond([self.key, self.uid], [key, uid], self.sort in DESCENDING)
 
-    def _walk(self, columns: list[Any], where: list[ColumnElement[bool]],
-              limit: str) -> Select:
-        return (select(*columns).select_from(self.source).where(*self.conditions(), *where)
-                .order_by(*self._ordered(self.key, self.uid)).limit(rows_of(limit)))
+    def _walk(self, columns: list[Any], where: list[ColumnElement[bool]], limit: str) -> Select:
+        return (
+            select(*columns)
+            .select_from(self.source)
+            .where(*self.conditions(), *where)
+            .order_by(*self._ordered(self.key, self.uid))
+            .limit(rows_of(limit))
+        )
 
     def page(self) -> tuple[Select, list[str]]:
         """The page's uids and sort keys, `limit + 1` of them (one more says that more
@@ -295,16 +354,22 @@ class _Walk:
         runs = []
         if shape.after != "unrated":
             where = [self.key.is_not(None)] + ([self._beyond()] if shape.after else [])
-            runs.append(self._walk([*columns, literal_column(str(RATED)).label("run")],
-                                   where, "run_rows"))
+            runs.append(
+                self._walk([*columns, literal_column(str(RATED)).label("run")], where, "run_rows")
+            )
         where = [self.key.is_(None)]
         if shape.after == "unrated":
             where.append(self._beyond(among_unrated=True))
-        runs.append(self._walk([*columns, literal_column(str(UNRATED)).label("run")], where,
-                               "run_rows"))
+        runs.append(
+            self._walk([*columns, literal_column(str(UNRATED)).label("run")], where, "run_rows")
+        )
         both = union_all(*(select(run.subquery()) for run in runs)).subquery()
-        return (select(both).order_by(both.c.run, *self._ordered(both.c.sort_key, both.c.uid))
-                .limit(rows_of("rows")).offset(skip)), ["run", "sort_key"]
+        return (
+            select(both)
+            .order_by(both.c.run, *self._ordered(both.c.sort_key, both.c.uid))
+            .limit(rows_of("rows"))
+            .offset(skip)
+        ), ["run", "sort_key"]
 
 
 @functools.lru_cache(maxsize=512)
@@ -328,10 +393,15 @@ def page_statement(dialect: str, shape: PageShape) -> Select:
     if order[0] == "run":
         ordering.insert(0, page.c.run)
     found = page.join(books, books.c.uid == page.c.uid)
-    return (select(counted.c.n.label("total"), *(books.c[name] for name in VIEW_COLUMNS),
-                   tags_of(dialect, books.c.uid).label("tags"))
-            .select_from(counted.outerjoin(found, true()))
-            .order_by(*ordering))
+    return (
+        select(
+            counted.c.n.label("total"),
+            *(books.c[name] for name in VIEW_COLUMNS),
+            tags_of(dialect, books.c.uid).label("tags"),
+        )
+        .select_from(counted.outerjoin(found, true()))
+        .order_by(*ordering)
+    )
 
 
 def to_page(query: BookQuery, rows: Sequence[RowMapping]) -> Page[BookView]:
@@ -339,6 +409,11 @@ def to_page(query: BookQuery, rows: Sequence[RowMapping]) -> Page[BookView]:
     total, exact = (rows[0]["total"], True) if counted else bounded(rows[0]["total"])
     views = [to_view(row) for row in rows if row["uid"] is not None]
     sort = query.order
-    return fetched_page(views, query.limit, None if query.after else query.offset, total,
-                        exact, lambda view: book_position(view, sort))
-
+    return fetched_page(
+        views,
+        query.limit,
+        None if query.after else query.offset,
+        total,
+        exact,
+        lambda view: book_position(view, sort),
+    )

@@ -45,4 +45,5 @@ def kept_tag(tag_uid: ColumnElement[UUID]) -> Select[tuple[int]]:
 def bounded_count(matches: Select) -> Select[tuple[int]]:
     """How many rows `matches` gives, counting at most COUNT_BOUND + 1."""
     return select(func.count().label("n")).select_from(
-        matches.limit(limit_of(COUNT_BOUND + 1)).subquery())
+        matches.limit(limit_of(COUNT_BOUND + 1)).subquery()
+    )

@@ -53,8 +53,11 @@ def create_engine(
         json_deserializer=orjson.loads,
         # No JIT: a page reads a few rows, and a plan costed for many (a generic plan,
         # say) would spend more compiling itself than running.
-        connect_args={"timeout": connect_timeout, "command_timeout": statement_timeout,
-                      "server_settings": {"jit": "off"}},
+        connect_args={
+            "timeout": connect_timeout,
+            "command_timeout": statement_timeout,
+            "server_settings": {"jit": "off"},
+        },
     )
 
 
@@ -91,9 +94,11 @@ def _sqlite_engine(
     in_memory = _in_memory(url)
     ensure_database_file(url)
     # A memory database lives in one shared connection (SQLAlchemy's StaticPool).
-    pooling = {} if in_memory else {
-        "pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout,
-    }
+    pooling = (
+        {}
+        if in_memory
+        else {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
+    )
     engine = create_async_engine(url, connect_args={"timeout": busy_timeout}, **pooling)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -21,13 +21,18 @@ def rows_of(name: str) -> ColumnElement[int]:
     return bindparam(name, type_=Integer, literal_execute=True)
 
 
-def beyond(keys: Sequence[ColumnElement[Any]], position: Sequence[Any],
-           descending: bool) -> ColumnElement[bool]:
+def beyond(
+    keys: Sequence[ColumnElement[Any]], position: Sequence[Any], descending: bool
+) -> ColumnElement[bool]:
     """The rows after `position` (values, or parameters) in the order of `keys`: one
     row-value comparison, which an index on those columns answers by a range."""
     row = tuple_(*keys)
-    at = tuple_(*(value if isinstance(value, ColumnElement) else literal(value, key.type)
-                  for key, value in zip(keys, position, strict=True)))
+    at = tuple_(
+        *(
+            value if isinstance(value, ColumnElement) else literal(value, key.type)
+            for key, value in zip(keys, position, strict=True)
+        )
+    )
     return row < at if descending else row > at
 
 
@@ -35,8 +40,14 @@ def ordered(keys: Sequence[ColumnElement[Any]], descending: bool) -> list[Any]:
     return [key.desc() if descending else key.asc() for key in keys]
 
 
-def keyset_page(statement: Select, keys: Sequence[ColumnElement[Any]], descending: bool,
-                limit: int, offset: int, after: Sequence[Any] | None) -> Select:
+def keyset_page(
+    statement: Select,
+    keys: Sequence[ColumnElement[Any]],
+    descending: bool,
+    limit: int,
+    offset: int,
+    after: Sequence[Any] | None,
+) -> Select:
     """`statement`'s rows in the order of `keys`, `limit + 1` of them (the extra one says
     that more follow), after the position `after`, else from `offset`."""
     if after is not None:

@@ -21,8 +21,10 @@ from domain.errors import ReviewExists, TagExists
 from domain.reviews import Review
 from domain.tags import Tag, tag_key
 
-REVIEW_COLUMNS = [reviews.c[name] for name in (
-    "uid", "book_uid", "user_uid", "rating", "review_text", "created_at", "updated_at")]
+REVIEW_COLUMNS = [
+    reviews.c[name]
+    for name in ("uid", "book_uid", "user_uid", "rating", "review_text", "created_at", "updated_at")
+]
 NEWEST_KEYS = (reviews.c.created_at, reviews.c.uid)
 TAG_COLUMNS = (tags.c.uid, tags.c.name, tags.c.created_at)
 
@@ -53,19 +55,33 @@ class SqlReviewRepository:
             raise ReviewExists() from error
 
     async def get(self, uid: UUID) -> Review | None:
-        row = (await self._session.execute(
-            select(*REVIEW_COLUMNS).where(reviews.c.uid == uid))).mappings().first()
+        row = (
+            (await self._session.execute(select(*REVIEW_COLUMNS).where(reviews.c.uid == uid)))
+            .mappings()
+            .first()
+        )
         return None if row is None else to_review(row)
 
     async def update(self, review: Review) -> None:
-        await self._session.execute(update(reviews).where(reviews.c.uid == review.uid).values(
-            rating=review.rating, review_text=review.review_text, updated_at=review.updated_at))
+        await self._session.execute(
+            update(reviews)
+            .where(reviews.c.uid == review.uid)
+            .values(
+                rating=review.rating, review_text=review.review_text, updated_at=review.updated_at
+            )
+        )
 
     async def delete(self, review: Review) -> None:
         await self._session.execute(delete(reviews).where(reviews.c.uid == review.uid))
 
-    async def page(self, limit: int, offset: int, after: Position | None = None,
-                   book_uid: UUID | None = None, user_uid: UUID | None = None) -> Page[Review]:
+    async def page(
+        self,
+        limit: int,
+        offset: int,
+        after: Position | None = None,
+        book_uid: UUID | None = None,
+        user_uid: UUID | None = None,
+    ) -> Page[Review]:
         where = []
         if book_uid is not None:
             where.append(reviews.c.book_uid == book_uid)
@@ -75,12 +91,31 @@ class SqlReviewRepository:
             total = kept(list_name("reviews:user", user_uid))
         else:
             total = kept(list_name("reviews"))
-        rows = (await self._session.execute(keyset_page(
-            select(*REVIEW_COLUMNS).where(*where), NEWEST_KEYS, True, limit, offset, after)
-        )).mappings().all()
+        rows = (
+            (
+                await self._session.execute(
+                    keyset_page(
+                        select(*REVIEW_COLUMNS).where(*where),
+                        NEWEST_KEYS,
+                        True,
+                        limit,
+                        offset,
+                        after,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
         count = (await self._session.execute(total)).scalar_one_or_none() or 0
-        return fetched_page([to_review(row) for row in rows], limit,
-                            None if after else offset, count, True, review_position)
+        return fetched_page(
+            [to_review(row) for row in rows],
+            limit,
+            None if after else offset,
+            count,
+            True,
+            review_position,
+        )
 
 
 class SqlTagRepository:
@@ -94,38 +129,75 @@ class SqlTagRepository:
             raise TagExists() from error
 
     async def add(self, tag: Tag) -> None:
-        await self._write(insert(tags).values(uid=tag.uid, name=tag.name, name_key=tag.key,
-                                              created_at=tag.created_at))
+        await self._write(
+            insert(tags).values(
+                uid=tag.uid, name=tag.name, name_key=tag.key, created_at=tag.created_at
+            )
+        )
 
     async def get(self, uid: UUID) -> Tag | None:
-        row = (await self._session.execute(
-            select(*TAG_COLUMNS).where(tags.c.uid == uid))).mappings().first()
+        row = (
+            (await self._session.execute(select(*TAG_COLUMNS).where(tags.c.uid == uid)))
+            .mappings()
+            .first()
+        )
         return None if row is None else to_tag(row)
 
     async def update(self, tag: Tag) -> None:
-        await self._write(update(tags).where(tags.c.uid == tag.uid).values(
-            name=tag.name, name_key=tag.key))
+        await self._write(
+            update(tags).where(tags.c.uid == tag.uid).values(name=tag.name, name_key=tag.key)
+        )
 
     async def delete(self, tag: Tag) -> None:
         await self._session.execute(delete(tags).where(tags.c.uid == tag.uid))
 
     async def page(self, limit: int, offset: int, after: Position | None = None) -> Page[Tag]:
-        rows = (await self._session.execute(keyset_page(
-            select(*TAG_COLUMNS), (tags.c.name_key, tags.c.uid), False, limit, offset, after)
-        )).mappings().all()
+        rows = (
+            (
+                await self._session.execute(
+                    keyset_page(
+                        select(*TAG_COLUMNS),
+                        (tags.c.name_key, tags.c.uid),
+                        False,
+                        limit,
+                        offset,
+                        after,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
         total = (await self._session.execute(kept(list_name("tags")))).scalar_one()
-        return fetched_page([to_tag(row) for row in rows], limit, None if after else offset,
-                            total, True, tag_position)
+        return fetched_page(
+            [to_tag(row) for row in rows],
+            limit,
+            None if after else offset,
+            total,
+            True,
+            tag_position,
+        )
 
     async def ensure(self, names: Sequence[str], new_tags: Sequence[Tag]) -> list[Tag]:
         keys = [tag_key(name) for name in names]
         if not keys:
             return []
-        await self._session.execute(upsert_ignoring(self._session, tags, ["name_key"]), [
-            {"uid": t.uid, "name": t.name, "name_key": t.key, "created_at": t.created_at}
-            for t in new_tags])
-        rows = (await self._session.execute(select(*TAG_COLUMNS, tags.c.name_key)
-                                            .where(tags.c.name_key.in_(keys)))).mappings().all()
+        await self._session.execute(
+            upsert_ignoring(self._session, tags, ["name_key"]),
+            [
+                {"uid": t.uid, "name": t.name, "name_key": t.key, "created_at": t.created_at}
+                for t in new_tags
+            ],
+        )
+        rows = (
+            (
+                await self._session.execute(
+                    select(*TAG_COLUMNS, tags.c.name_key).where(tags.c.name_key.in_(keys))
+                )
+            )
+            .mappings()
+            .all()
+        )
         by_key = {row["name_key"]: to_tag(row) for row in rows}
         return [by_key[key] for key in keys]
 
@@ -134,22 +206,31 @@ class SqlTagRepository:
         them now (the caller holds the book's lock, so no review moves them meanwhile)."""
         if not tag_uids:
             return
+
         def each_tag(*columns: Any) -> Select:  # the book's columns beside each tag's uid
-            return (select(books.c.uid, tags.c.uid, *columns)
-                    .select_from(books.join(tags, true()))
-                    .where(books.c.uid == book_uid, tags.c.uid.in_(tag_uids)))
+            return (
+                select(books.c.uid, tags.c.uid, *columns)
+                .select_from(books.join(tags, true()))
+                .where(books.c.uid == book_uid, tags.c.uid.in_(tag_uids))
+            )
 
         copies = [books.c.created_at, books.c.title_key, books.c.language]
         await self._session.execute(
             upsert_ignoring(self._session, book_tags, ["book_uid", "tag_uid"]).from_select(
-                ["book_uid", "tag_uid", "created_at", "title_key", "language"],
-                each_tag(*copies)))
+                ["book_uid", "tag_uid", "created_at", "title_key", "language"], each_tag(*copies)
+            )
+        )
         await self._session.execute(
-            upsert_ignoring(self._session, book_tag_ratings, ["book_uid", "tag_uid"])
-            .from_select(["book_uid", "tag_uid", "average_rating", "language"],
-                         each_tag(books.c.average_rating, books.c.language)))
+            upsert_ignoring(self._session, book_tag_ratings, ["book_uid", "tag_uid"]).from_select(
+                ["book_uid", "tag_uid", "average_rating", "language"],
+                each_tag(books.c.average_rating, books.c.language),
+            )
+        )
 
     async def detach(self, book_uid: UUID, tag_uid: UUID) -> bool:
-        result = await self._session.execute(delete(book_tags).where(
-            book_tags.c.book_uid == book_uid, book_tags.c.tag_uid == tag_uid))
+        result = await self._session.execute(
+            delete(book_tags).where(
+                book_tags.c.book_uid == book_uid, book_tags.c.tag_uid == tag_uid
+            )
+        )
         return bool(result.rowcount)

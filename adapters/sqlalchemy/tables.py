@@ -71,11 +71,7 @@ auth_sessions = Table(
     metadata,
     Column("session_id", Uuid, primary_key=True),
     Column(
-        "user_uid",
-        Uuid,
-        ForeignKey("users.uid", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
+        "user_uid", Uuid, ForeignKey("users.uid", ondelete="CASCADE"), nullable=False, index=True
     ),
     Column("refresh_token_id", String(64), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
@@ -123,8 +119,11 @@ BOOK_FILTER_COLUMNS = ("owner_uid", "language", "author_key")
 
 
 def _index(table: Table, *names: str, include: tuple[str, ...] = ()) -> Index:
-    return Index(f"ix_{table.name}_{'_'.join(names)}", *(table.c[name] for name in names),
-                 postgresql_include=list(include))
+    return Index(
+        f"ix_{table.name}_{'_'.join(names)}",
+        *(table.c[name] for name in names),
+        postgresql_include=list(include),
+    )
 
 
 for _sort in SORT_COLUMNS:
@@ -132,10 +131,18 @@ for _sort in SORT_COLUMNS:
     for _filter in BOOK_FILTER_COLUMNS:
         _index(books, _filter, _sort, "uid")
 # Substring search (`q`): trigram indexes on PostgreSQL (plain ones on SQLite).
-Index("ix_books_title_key_trgm", books.c.title_key, postgresql_using="gin",
-      postgresql_ops={"title_key": "gin_trgm_ops"})
-Index("ix_books_author_key_trgm", books.c.author_key, postgresql_using="gin",
-      postgresql_ops={"author_key": "gin_trgm_ops"})
+Index(
+    "ix_books_title_key_trgm",
+    books.c.title_key,
+    postgresql_using="gin",
+    postgresql_ops={"title_key": "gin_trgm_ops"},
+)
+Index(
+    "ix_books_author_key_trgm",
+    books.c.author_key,
+    postgresql_using="gin",
+    postgresql_ops={"author_key": "gin_trgm_ops"},
+)
 
 reviews = Table(
     "reviews",
@@ -150,10 +157,8 @@ reviews = Table(
     CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
     UniqueConstraint("user_uid", "book_uid"),  # one review per user per book
 )
-Index("ix_reviews_book_uid_created_at", reviews.c.book_uid, reviews.c.created_at,
-      reviews.c.uid)
-Index("ix_reviews_user_uid_created_at", reviews.c.user_uid, reviews.c.created_at,
-      reviews.c.uid)
+Index("ix_reviews_book_uid_created_at", reviews.c.book_uid, reviews.c.created_at, reviews.c.uid)
+Index("ix_reviews_user_uid_created_at", reviews.c.user_uid, reviews.c.created_at, reviews.c.uid)
 Index("ix_reviews_created_at_uid", reviews.c.created_at, reviews.c.uid)
 
 tags = Table(
@@ -193,8 +198,9 @@ book_tag_ratings = Table(
     Column("tag_uid", Uuid, primary_key=True),
     Column("average_rating", Float, nullable=True),
     Column("language", String(35), nullable=False),
-    ForeignKeyConstraint(["book_uid", "tag_uid"], ["book_tags.book_uid", "book_tags.tag_uid"],
-                         ondelete="CASCADE"),
+    ForeignKeyConstraint(
+        ["book_uid", "tag_uid"], ["book_tags.book_uid", "book_tags.tag_uid"], ondelete="CASCADE"
+    ),
 )
 _index(book_tag_ratings, "tag_uid", "average_rating", "book_uid", include=("language",))
 # Exact sizes of the lists that have them (the catalogue, an owner's, a language's and a
@@ -233,7 +239,11 @@ outbox_jobs = Table(
         "status IN ('pending', 'dispatched', 'sending', 'sent', 'failed')", name="status"
     ),
 )
-Index("ix_outbox_jobs_due", outbox_jobs.c.available_at,
-      postgresql_where=text(OUTBOX_UNFINISHED), sqlite_where=text(OUTBOX_UNFINISHED))
+Index(
+    "ix_outbox_jobs_due",
+    outbox_jobs.c.available_at,
+    postgresql_where=text(OUTBOX_UNFINISHED),
+    sqlite_where=text(OUTBOX_UNFINISHED),
+)
 Index("ix_outbox_jobs_finished_at", outbox_jobs.c.finished_at)
 _index(users, "created_at", "uid")  # the admins' user list, oldest first

@@ -26,9 +26,7 @@ class SqlTokenStore:
     would be a second copy to keep in step with the users table.
     """
 
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], clock: Clock
-    ) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._session_factory = session_factory
         self._clock = clock
 
@@ -48,8 +46,7 @@ class SqlTokenStore:
 
     async def is_live(self, session_id: UUID) -> bool:
         query = select(auth_sessions.c.session_id).where(
-            auth_sessions.c.session_id == session_id,
-            auth_sessions.c.expires_at > self._clock.now(),
+            auth_sessions.c.session_id == session_id, auth_sessions.c.expires_at > self._clock.now()
         )
         async with self._session_factory() as session:
             return (await session.scalar(query)) is not None

@@ -33,7 +33,8 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession],
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
         request_id: Callable[[], str | None] = no_request_id,
     ) -> None:
         self._session_factory = session_factory

@@ -32,8 +32,7 @@ class SqlUserRepository:
     async def lock(self, uid: UUID) -> User | None:
         await self._sqlite_write_lock(users.c.uid == uid)
         # populate_existing: a row already in the session is read again, as locked.
-        return await self._session.get(User, uid, with_for_update=True,
-                                       populate_existing=True)
+        return await self._session.get(User, uid, with_for_update=True, populate_existing=True)
 
     async def get_by_email(self, email: str) -> User | None:
         return await self._one_where(users.c.email == email)
@@ -46,16 +45,38 @@ class SqlUserRepository:
 
     async def search(self, query: UserQuery) -> Page[User]:
         where = _conditions(query)
-        found = (await self._session.execute(keyset_page(
-            select(User).where(*where), (users.c.created_at, users.c.uid), False,
-            query.limit, query.offset, query.after))).scalars().all()
+        found = (
+            (
+                await self._session.execute(
+                    keyset_page(
+                        select(User).where(*where),
+                        (users.c.created_at, users.c.uid),
+                        False,
+                        query.limit,
+                        query.offset,
+                        query.after,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         if query.is_whole_list:
             total, exact = (await self._session.execute(kept("users"))).scalar_one(), True
         else:
-            total, exact = bounded((await self._session.execute(
-                bounded_count(select(users.c.uid).where(*where)))).scalar_one())
-        return fetched_page(list(found), query.limit,
-                            None if query.after else query.offset, total, exact, user_position)
+            total, exact = bounded(
+                (
+                    await self._session.execute(bounded_count(select(users.c.uid).where(*where)))
+                ).scalar_one()
+            )
+        return fetched_page(
+            list(found),
+            query.limit,
+            None if query.after else query.offset,
+            total,
+            exact,
+            user_position,
+        )
 
     async def lock_active_admins(self) -> set[UUID]:
         active_admins = (users.c.role == Role.ADMIN) & (users.c.is_active == true())
@@ -63,7 +84,8 @@ class SqlUserRepository:
         # PostgreSQL: the rows, locked in uid order (no deadlock between two callers). A
         # caller that waited re-reads them, so a row demoted meanwhile is left out.
         found = await self._session.execute(
-            select(users.c.uid).where(active_admins).order_by(users.c.uid).with_for_update())
+            select(users.c.uid).where(active_admins).order_by(users.c.uid).with_for_update()
+        )
         return set(found.scalars())
 
     async def _sqlite_write_lock(self, rows: ColumnElement[bool]) -> None:
@@ -85,8 +107,10 @@ def _conditions(query: UserQuery) -> list[ColumnElement[bool]]:
         for special in ("\\", "%", "_"):
             escaped = escaped.replace(special, "\\" + special)
         pattern = f"%{escaped}%"
-        found.append(users.c.email.like(pattern, escape="\\")
-                     | func.lower(users.c.username).like(pattern, escape="\\"))
+        found.append(
+            users.c.email.like(pattern, escape="\\")
+            | func.lower(users.c.username).like(pattern, escape="\\")
+        )
     if query.role is not None:
         found.append(users.c.role == query.role)
     if query.is_verified is not None:

@@ -44,15 +44,22 @@ class AccountMails:
         raise ValueError(f"{template!r} is not a mail about an account")
 
     def _verification(self, user: User) -> dict[str, Any]:
-        token = self._signer.sign(LinkPurpose.VERIFY_EMAIL,
-                                  {"uid": str(user.uid), "email": user.email})
-        return {"name": user.first_name,
-                "link": self._policy.link(f"/api/v1/auth/verify/{token}"),
-                "hours": self._policy.verify_link_ttl_seconds // 3600}
+        token = self._signer.sign(
+            LinkPurpose.VERIFY_EMAIL, {"uid": str(user.uid), "email": user.email}
+        )
+        return {
+            "name": user.first_name,
+            "link": self._policy.link(f"/api/v1/auth/verify/{token}"),
+            "hours": self._policy.verify_link_ttl_seconds // 3600,
+        }
 
     def _reset(self, user: User) -> dict[str, Any]:
-        token = self._signer.sign(LinkPurpose.RESET_PASSWORD, {
-            "uid": str(user.uid), "fp": password_fingerprint(user.password_hash)})
-        return {"name": user.first_name,
-                "link": self._policy.link(f"/api/v1/auth/password-reset-confirm/{token}"),
-                "minutes": self._policy.reset_link_ttl_seconds // 60}
+        token = self._signer.sign(
+            LinkPurpose.RESET_PASSWORD,
+            {"uid": str(user.uid), "fp": password_fingerprint(user.password_hash)},
+        )
+        return {
+            "name": user.first_name,
+            "link": self._policy.link(f"/api/v1/auth/password-reset-confirm/{token}"),
+            "minutes": self._policy.reset_link_ttl_seconds // 60,
+        }

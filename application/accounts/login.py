@@ -30,8 +30,13 @@ class LogIn:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, limiter: RateLimiter,
-        issuer: SessionIssuer, clock: Clock, policy: AuthPolicy,
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        limiter: RateLimiter,
+        issuer: SessionIssuer,
+        clock: Clock,
+        policy: AuthPolicy,
     ) -> None:
         self._uow, self._hasher, self._limiter = uow, hasher, limiter
         self._issuer, self._clock, self._policy = issuer, clock, policy

@@ -72,8 +72,13 @@ class DeliverMail:
     """
 
     def __init__(
-        self, outbox: OutboxStore, renderer: MailRenderer, mailer: Mailer, retry: RetryPolicy,
-        lease_seconds: float, accounts: AccountMailContent,
+        self,
+        outbox: OutboxStore,
+        renderer: MailRenderer,
+        mailer: Mailer,
+        retry: RetryPolicy,
+        lease_seconds: float,
+        accounts: AccountMailContent,
     ) -> None:
         self._outbox, self._renderer, self._mailer = outbox, renderer, mailer
         self._retry, self._lease, self._accounts = retry, lease_seconds, accounts
@@ -93,8 +98,13 @@ class DeliverMail:
                 return await self.interrupted(job, describe(error))
             if context is None:
                 await self._outbox.discard(job.id)
-                return Delivery(job.id, Outcome.SKIPPED, job.attempts,
-                                "no account to mail at this address", job.request_id)
+                return Delivery(
+                    job.id,
+                    Outcome.SKIPPED,
+                    job.attempts,
+                    "no account to mail at this address",
+                    job.request_id,
+                )
         try:
             message = self._renderer.render(template, to, dict(context))
         except Exception as error:  # a bad job: no later attempt renders it either
@@ -135,5 +145,10 @@ class DeliverMail:
             reason = f"already {job.status.value}"
         else:
             reason = f"{job.status.value}: not for this attempt"
-        return Delivery(job_id, Outcome.SKIPPED, job.attempts if job else 0, reason,
-                        request_id=job.request_id if job else None)
+        return Delivery(
+            job_id,
+            Outcome.SKIPPED,
+            job.attempts if job else 0,
+            reason,
+            request_id=job.request_id if job else None,
+        )

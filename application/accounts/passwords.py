@@ -21,8 +21,12 @@ from domain.users import User, normalize_email
 
 class ChangePassword:
     def __init__(
-        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-        store: TokenStore, clock: Clock,
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        common: CommonPasswords,
+        store: TokenStore,
+        clock: Clock,
     ) -> None:
         self._uow, self._hasher, self._common = uow, hasher, common
         self._store, self._clock = store, clock
@@ -71,8 +75,9 @@ class CheckResetLink:
         self._uow, self._signer, self._policy = uow, signer, policy
 
     async def execute(self, token: str) -> None:
-        uid, payload = read_link(self._signer, LinkPurpose.RESET_PASSWORD, token,
-                                 self._policy.reset_link_ttl_seconds)
+        uid, payload = read_link(
+            self._signer, LinkPurpose.RESET_PASSWORD, token, self._policy.reset_link_ttl_seconds
+        )
         async with self._uow() as uow:
             user = await uow.users.get(uid)
         if not _resets(user, payload):
@@ -81,8 +86,11 @@ class CheckResetLink:
 
 def _resets(user: User | None, payload: Mapping[str, Any]) -> bool:
     """Whether a reset link's payload still applies to the account."""
-    return (user is not None and user.is_active
-            and password_fingerprint(user.password_hash) == payload.get("fp"))
+    return (
+        user is not None
+        and user.is_active
+        and password_fingerprint(user.password_hash) == payload.get("fp")
+    )
 
 
 class ConfirmPasswordReset:
@@ -93,8 +101,14 @@ class ConfirmPasswordReset:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, signer: LinkSigner, hasher: PasswordHasher,
-        common: CommonPasswords, store: TokenStore, clock: Clock, policy: AuthPolicy,
+        self,
+        uow: UnitOfWorkFactory,
+        signer: LinkSigner,
+        hasher: PasswordHasher,
+        common: CommonPasswords,
+        store: TokenStore,
+        clock: Clock,
+        policy: AuthPolicy,
     ) -> None:
         self._uow, self._signer, self._hasher, self._common = uow, signer, hasher, common
         self._store, self._clock, self._policy = store, clock, policy

@@ -38,8 +38,7 @@ class UpdateProfile:
                 holder = await uow.users.get_by_username(check_username(changes.username))
                 if holder is not None and holder.uid != user.uid:
                     raise UsernameTaken()
-            user.rename(self._clock.now(), changes.username, changes.first_name,
-                        changes.last_name)
+            user.rename(self._clock.now(), changes.username, changes.first_name, changes.last_name)
             await uow.users.update(user)
             await uow.commit()
         return user
@@ -62,14 +61,19 @@ class CreateAdmin:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-        store: TokenStore, clock: Clock,
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        common: CommonPasswords,
+        store: TokenStore,
+        clock: Clock,
     ) -> None:
         self._uow, self._hasher, self._common = uow, hasher, common
         self._store, self._clock = store, clock
 
-    async def execute(self, email: str, password: str,
-                      username: str | None = None) -> AdminAppointed:
+    async def execute(
+        self, email: str, password: str, username: str | None = None
+    ) -> AdminAppointed:
         email = normalize_email(email)
         check_new_password(self._common, password, "password")
         name = check_username(username or _username_from(email))
@@ -81,14 +85,23 @@ class CreateAdmin:
                 return await self._promote(uow, found.uid, password_hash)
             if await uow.users.get_by_username(name) is not None:
                 raise UsernameTaken()
-            user = User(uuid.uuid4(), email, name, "Admin", name, password_hash,
-                        created_at=now, updated_at=now, role=Role.ADMIN, is_verified=True)
+            user = User(
+                uuid.uuid4(),
+                email,
+                name,
+                "Admin",
+                name,
+                password_hash,
+                created_at=now,
+                updated_at=now,
+                role=Role.ADMIN,
+                is_verified=True,
+            )
             await uow.users.add(user)
             await uow.commit()
         return AdminAppointed(user, None)
 
-    async def _promote(self, uow: UnitOfWork, uid: uuid.UUID,
-                       password_hash: str) -> AdminAppointed:
+    async def _promote(self, uow: UnitOfWork, uid: uuid.UUID, password_hash: str) -> AdminAppointed:
         user = await uow.users.lock(uid)
         if user is None:  # deleted meanwhile
             raise UserNotFound()

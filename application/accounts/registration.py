@@ -8,21 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from application.accounts.mail import (
-    ACCOUNT_EXISTS,
-    VERIFY_EMAIL,
-    stage_account_mail,
-    stage_mail,
-)
+from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, stage_account_mail, stage_mail
 from application.accounts.policy import AuthPolicy
 from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWorkFactory
-from application.ports.security import (
-    CommonPasswords,
-    LinkPurpose,
-    LinkSigner,
-    PasswordHasher,
-)
+from application.ports.security import CommonPasswords, LinkPurpose, LinkSigner, PasswordHasher
 from application.ports.sessions import TokenStore
 from domain.errors import EmailTaken, InvalidLink, UsernameTaken, WeakPassword
 from domain.users import User, check_name, check_password, check_username, normalize_email
@@ -70,8 +60,12 @@ class SignUp:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, common: CommonPasswords,
-        clock: Clock, policy: AuthPolicy,
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        common: CommonPasswords,
+        clock: Clock,
+        policy: AuthPolicy,
     ) -> None:
         self._uow, self._hasher, self._common = uow, hasher, common
         self._clock, self._policy = clock, policy
@@ -84,8 +78,16 @@ class SignUp:
         check_new_password(self._common, command.password, "password")
         password_hash = await self._hasher.hash(command.password)  # also for known emails
         now = self._clock.now()
-        user = User(uuid.uuid4(), email, username, first_name, last_name, password_hash,
-                    created_at=now, updated_at=now)
+        user = User(
+            uuid.uuid4(),
+            email,
+            username,
+            first_name,
+            last_name,
+            password_hash,
+            created_at=now,
+            updated_at=now,
+        )
         try:
             async with self._uow() as uow:
                 if await uow.users.get_by_username(username) is not None:
@@ -97,9 +99,12 @@ class SignUp:
                 await uow.commit()
         except EmailTaken:
             async with self._uow() as uow:
-                await stage_mail(uow.outbox, ACCOUNT_EXISTS, email, {
-                    "reset_link": self._policy.link("/api/v1/auth/password-reset-request"),
-                })
+                await stage_mail(
+                    uow.outbox,
+                    ACCOUNT_EXISTS,
+                    email,
+                    {"reset_link": self._policy.link("/api/v1/auth/password-reset-request")},
+                )
                 await uow.commit()
 
 
@@ -109,7 +114,11 @@ class VerifyEmail:
     an address not theirs, say) must log in again, as after a password reset."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, signer: LinkSigner, store: TokenStore, clock: Clock,
+        self,
+        uow: UnitOfWorkFactory,
+        signer: LinkSigner,
+        store: TokenStore,
+        clock: Clock,
         policy: AuthPolicy,
     ) -> None:
         self._uow, self._signer, self._store = uow, signer, store

@@ -55,12 +55,13 @@ class SessionIssuer:
         self, user_id: uuid.UUID, session_id: uuid.UUID, refresh_id: str, session_ends: datetime
     ) -> TokenPair:
         now = self._clock.now().replace(microsecond=0)
-        access_ends = min(now + timedelta(seconds=self._policy.access_token_ttl_seconds),
-                          session_ends)
-        access = TokenClaims(user_id, session_id, uuid.uuid4().hex, TokenType.ACCESS,
-                             now, access_ends)
-        refresh = TokenClaims(user_id, session_id, refresh_id, TokenType.REFRESH,
-                              now, session_ends)
+        access_ends = min(
+            now + timedelta(seconds=self._policy.access_token_ttl_seconds), session_ends
+        )
+        access = TokenClaims(
+            user_id, session_id, uuid.uuid4().hex, TokenType.ACCESS, now, access_ends
+        )
+        refresh = TokenClaims(user_id, session_id, refresh_id, TokenType.REFRESH, now, session_ends)
         return TokenPair(
             access_token=self._codec.encode(access),
             refresh_token=self._codec.encode(refresh),
@@ -107,8 +108,7 @@ class RefreshSession:
     """Spend a refresh token for a new pair; a spent one coming back ends the session."""
 
     def __init__(
-        self, codec: TokenCodec, store: TokenStore, uow: UnitOfWorkFactory,
-        issuer: SessionIssuer,
+        self, codec: TokenCodec, store: TokenStore, uow: UnitOfWorkFactory, issuer: SessionIssuer
     ) -> None:
         self._codec = codec
         self._store = store

@@ -50,8 +50,9 @@ class ImportRejected(DomainError):
     error_code = "import_rejected"
     kind = ErrorKind.INVALID
 
-    def __init__(self, problems: Sequence[RecordProblem], bad_records: int,
-                 reason: str | None = None) -> None:
+    def __init__(
+        self, problems: Sequence[RecordProblem], bad_records: int, reason: str | None = None
+    ) -> None:
         self.problems = list(problems)
         self.bad_records = bad_records
         noun = "bad record" if bad_records == 1 else "bad records"
@@ -72,8 +73,14 @@ def import_uid(owner_uid: uuid.UUID, details: BookDetails) -> uuid.UUID:
     def normal(text: str) -> str:
         return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
-    key = "\x1f".join((str(owner_uid), normal(details.title), normal(details.author),
-                       details.published_date.isoformat()))
+    key = "\x1f".join(
+        (
+            str(owner_uid),
+            normal(details.title),
+            normal(details.author),
+            details.published_date.isoformat(),
+        )
+    )
     return uuid.uuid5(IMPORT_NAMESPACE, key)
 
 
@@ -82,13 +89,19 @@ def check_header(header: Sequence[str]) -> None:
     missing = [name for name in RECORD_FIELDS if name not in names]
     unknown = [name for name in names if name not in RECORD_FIELDS]
     if missing or unknown or len(names) != len(set(names)):
-        detail = "; ".join(filter(None, [
-            missing and "missing " + ", ".join(missing),
-            unknown and "unknown " + ", ".join(unknown),
-            len(names) != len(set(names)) and "a column is repeated",
-        ]))
-        raise ImportRejected([], 0, f"line 1: the header must name the columns "
-                                    f"{', '.join(RECORD_FIELDS)} ({detail})")
+        detail = "; ".join(
+            filter(
+                None,
+                [
+                    missing and "missing " + ", ".join(missing),
+                    unknown and "unknown " + ", ".join(unknown),
+                    len(names) != len(set(names)) and "a column is repeated",
+                ],
+            )
+        )
+        raise ImportRejected(
+            [], 0, f"line 1: the header must name the columns {', '.join(RECORD_FIELDS)} ({detail})"
+        )
 
 
 def parse_record(header: Sequence[str], values: Sequence[str]) -> BookDetails:
@@ -106,14 +119,26 @@ def parse_record(header: Sequence[str], values: Sequence[str]) -> BookDetails:
     page_count = fields["page_count"].strip()
     if not PAGE_COUNT_PATTERN.fullmatch(page_count):
         raise RuleViolation("page_count", "A whole number such as 320.")
-    return BookDetails(fields["title"], fields["author"], fields["publisher"], published_date,
-                       int(page_count), fields["language"])
+    return BookDetails(
+        fields["title"],
+        fields["author"],
+        fields["publisher"],
+        published_date,
+        int(page_count),
+        fields["language"],
+    )
 
 
 def to_record(book: Book) -> list[str]:
     """A book as the text fields of a record: what `parse_record` reads back."""
-    return [book.title, book.author, book.publisher, book.published_date.isoformat(),
-            str(book.page_count), book.language]
+    return [
+        book.title,
+        book.author,
+        book.publisher,
+        book.published_date.isoformat(),
+        str(book.page_count),
+        book.language,
+    ]
 
 
 class ImportBooks:
@@ -128,8 +153,12 @@ class ImportBooks:
         self._clock = clock
 
     async def execute(
-        self, actor: Actor, owner_email: str, header: Sequence[str],
-        records: Iterable[tuple[int, Sequence[str]]], progress: Progress | None = None,
+        self,
+        actor: Actor,
+        owner_email: str,
+        header: Sequence[str],
+        records: Iterable[tuple[int, Sequence[str]]],
+        progress: Progress | None = None,
     ) -> ImportReport:
         require_admin(actor)
         check_header(header)

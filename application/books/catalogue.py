@@ -11,13 +11,7 @@ from application.accounts.sessions import Principal
 from application.books.permissions import require_content_writer, require_owner_or_admin
 from application.books.tags import ensure_tags
 from application.paging import Cursors
-from application.ports.books import (
-    BookDetail,
-    BookQuery,
-    BookReads,
-    BookView,
-    CatalogueWrites,
-)
+from application.ports.books import BookDetail, BookQuery, BookReads, BookView, CatalogueWrites
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -32,8 +26,9 @@ class AddBook:
         self._writes = writes
         self._clock = clock
 
-    async def execute(self, principal: Principal, details: BookDetails,
-                      tags: Sequence[str] = ()) -> BookView:
+    async def execute(
+        self, principal: Principal, details: BookDetails, tags: Sequence[str] = ()
+    ) -> BookView:
         """The new book as readers will see it, known without reading it back: its tags,
         and no reviews yet."""
         require_content_writer(principal.user)
@@ -73,8 +68,9 @@ def matches_no_tag(query: BookQuery) -> bool:
     return False
 
 
-async def book_page(reads: BookReads, cursors: Cursors, list_name: str, query: BookQuery,
-                    request: PageRequest) -> Page[BookView]:
+async def book_page(
+    reads: BookReads, cursors: Cursors, list_name: str, query: BookQuery, request: PageRequest
+) -> Page[BookView]:
     """A page of books `query` filters, as `request` asks (from its cursor, or at its
     offset), with the cursor of the next page."""
     filters, after = cursors.resume(list_name, request, query.filters())
@@ -89,8 +85,7 @@ class ListBooks:
     def __init__(self, reads: BookReads, cursors: Cursors) -> None:
         self._reads, self._cursors = reads, cursors
 
-    async def execute(self, query: BookQuery,
-                      request: PageRequest | None = None) -> Page[BookView]:
+    async def execute(self, query: BookQuery, request: PageRequest | None = None) -> Page[BookView]:
         """`request` None: the query's own limit and offset."""
         request = request or PageRequest(query.limit, query.offset)
         return await book_page(self._reads, self._cursors, "books", query, request)
@@ -102,14 +97,16 @@ class ListUserBooks:
     def __init__(self, uow: UnitOfWorkFactory, reads: BookReads, cursors: Cursors) -> None:
         self._uow, self._reads, self._cursors = uow, reads, cursors
 
-    async def execute(self, user_uid: uuid.UUID, query: BookQuery,
-                      request: PageRequest | None = None) -> Page[BookView]:
+    async def execute(
+        self, user_uid: uuid.UUID, query: BookQuery, request: PageRequest | None = None
+    ) -> Page[BookView]:
         request = request or PageRequest(query.limit, query.offset)
         async with self._uow() as uow:
             if await uow.users.get(user_uid) is None:
                 raise UserNotFound()
-        return await book_page(self._reads, self._cursors, "user-books",
-                               query.with_owner(user_uid), request)
+        return await book_page(
+            self._reads, self._cursors, "user-books", query.with_owner(user_uid), request
+        )
 
 
 class UpdateBook:

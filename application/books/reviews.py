@@ -11,12 +11,7 @@ from application.ports.books import CatalogueWrites
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWorkFactory
-from domain.errors import (
-    BookNotFound,
-    InsufficientPermissions,
-    ReviewNotFound,
-    UserNotFound,
-)
+from domain.errors import BookNotFound, InsufficientPermissions, ReviewNotFound, UserNotFound
 from domain.reviews import Review
 
 
@@ -25,11 +20,13 @@ class ReviewBook:
         self._writes = writes
         self._clock = clock
 
-    async def execute(self, principal: Principal, book_uid: uuid.UUID, rating: int,
-                      text: str) -> Review:
+    async def execute(
+        self, principal: Principal, book_uid: uuid.UUID, rating: int, text: str
+    ) -> Review:
         require_content_writer(principal.user)
-        review = Review.write(uuid.uuid4(), book_uid, principal.user.uid, rating, text,
-                              self._clock.now())
+        review = Review.write(
+            uuid.uuid4(), book_uid, principal.user.uid, rating, text, self._clock.now()
+        )
         if not await self._writes.add_review(review):
             raise BookNotFound()
         return review
@@ -42,8 +39,13 @@ class EditReview:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, principal: Principal, uid: uuid.UUID, rating: int | None = None,
-                      text: str | None = None) -> Review:
+    async def execute(
+        self,
+        principal: Principal,
+        uid: uuid.UUID,
+        rating: int | None = None,
+        text: str | None = None,
+    ) -> Review:
         require_content_writer(principal.user)
         async with self._uow() as uow:
             review = await uow.reviews.get(uid)
@@ -108,8 +110,7 @@ class ListReviews:
         async with self._uow() as uow:
             if await uow.books.get(book_uid) is None:
                 raise BookNotFound()
-            page = await uow.reviews.page(request.limit, request.offset, after,
-                                          book_uid=book_uid)
+            page = await uow.reviews.page(request.limit, request.offset, after, book_uid=book_uid)
         return self._cursors.continued("book-reviews", filters, page)
 
     async def for_user(self, user_uid: uuid.UUID, request: PageRequest) -> Page[Review]:
@@ -118,8 +119,7 @@ class ListReviews:
         async with self._uow() as uow:
             if await uow.users.get(user_uid) is None:
                 raise UserNotFound()
-            page = await uow.reviews.page(request.limit, request.offset, after,
-                                          user_uid=user_uid)
+            page = await uow.reviews.page(request.limit, request.offset, after, user_uid=user_uid)
         return self._cursors.continued("user-reviews", filters, page)
 
     async def all(self, principal: Principal, request: PageRequest) -> Page[Review]:

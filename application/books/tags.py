@@ -81,8 +81,9 @@ class TagBook:
         self._uow = uow
         self._clock = clock
 
-    async def attach(self, principal: Principal, book_uid: uuid.UUID,
-                     names: Sequence[str]) -> BookView:
+    async def attach(
+        self, principal: Principal, book_uid: uuid.UUID, names: Sequence[str]
+    ) -> BookView:
         async with self._uow() as uow:
             # The book's lock first: the links copy its rating, which no review may move
             # between the copy and the commit.
@@ -98,8 +99,7 @@ class TagBook:
         assert detail is not None
         return detail.view
 
-    async def detach(self, principal: Principal, book_uid: uuid.UUID,
-                     tag_uid: uuid.UUID) -> None:
+    async def detach(self, principal: Principal, book_uid: uuid.UUID, tag_uid: uuid.UUID) -> None:
         async with self._uow() as uow:
             book = await uow.books.get(book_uid)
             if book is None:

@@ -50,7 +50,8 @@ class OutboxRelay:
         moved = 0
         while True:
             jobs = await self._store.claim_due(
-                self._policy.batch_size, self._policy.redispatch_after_seconds)
+                self._policy.batch_size, self._policy.redispatch_after_seconds
+            )
             for index, job in enumerate(jobs):
                 try:
                     await self._queue.enqueue(job.task_name, task_payload(job), task_id=str(job.id))
@@ -90,8 +91,12 @@ class OutboxRelay:
             except Exception as error:
                 failures += 1
                 pause = min(self._policy.max_backoff_seconds, pause * 2)
-                logger.warning("outbox relay failed (%s: %s); trying again in %.1fs",
-                               type(error).__name__, error, pause)
+                logger.warning(
+                    "outbox relay failed (%s: %s); trying again in %.1fs",
+                    type(error).__name__,
+                    error,
+                    pause,
+                )
             else:
                 if failures:
                     logger.info("outbox relay works again after %d failed rounds", failures)

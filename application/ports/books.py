@@ -73,14 +73,22 @@ class BookQuery:
         return {name: value for name, value in found.items() if value is not None}
 
     @classmethod
-    def of_filters(cls, filters: Mapping[str, str], limit: int, offset: int = 0,
-                   after: Position | None = None) -> BookQuery:
+    def of_filters(
+        cls, filters: Mapping[str, str], limit: int, offset: int = 0, after: Position | None = None
+    ) -> BookQuery:
         """The query that `filters()` describes (normalised values find the same)."""
         owner = filters.get("owner_uid")
-        return cls(text=filters.get("q"), author=filters.get("author"),
-                   language=filters.get("language"), owner_uid=owner and UUID(owner),
-                   tag=filters.get("tag"), sort=BookSort(filters.get("sort", "-created_at")),
-                   limit=limit, offset=offset, after=after)
+        return cls(
+            text=filters.get("q"),
+            author=filters.get("author"),
+            language=filters.get("language"),
+            owner_uid=owner and UUID(owner),
+            tag=filters.get("tag"),
+            sort=BookSort(filters.get("sort", "-created_at")),
+            limit=limit,
+            offset=offset,
+            after=after,
+        )
 
     def counted_list(self) -> tuple[str, str | UUID] | None:
         """The list whose size the database keeps that this query's total is, if any:

@@ -47,8 +47,9 @@ class PageRequest:
     cursor: str | None = None
 
 
-def fetched_page(rows: list[T], limit: int, offset: int | None, total: int, exact: bool,
-                 position_of: Any) -> Page[T]:
+def fetched_page(
+    rows: list[T], limit: int, offset: int | None, total: int, exact: bool, position_of: Any
+) -> Page[T]:
     """The page from `rows` read with LIMIT `limit + 1`: the extra row, if any, only says
     that more follow, so the page ends with a position to continue from."""
     more = len(rows) > limit

@@ -29,8 +29,14 @@ class ReviewRepository(Protocol):
 
     async def delete(self, review: Review) -> None: ...
 
-    async def page(self, limit: int, offset: int, after: Position | None = None,
-                   book_uid: UUID | None = None, user_uid: UUID | None = None) -> Page[Review]:
+    async def page(
+        self,
+        limit: int,
+        offset: int,
+        after: Position | None = None,
+        book_uid: UUID | None = None,
+        user_uid: UUID | None = None,
+    ) -> Page[Review]:
         """Newest first (ties by uid), from the position `after` (created_at, uid) or at
         `offset`; the total is exact (kept: a book's, a user's, all reviews)."""
 

@@ -30,22 +30,31 @@ class UserQuery:
     after: Position | None = None  # (created_at, uid) of the last account seen
 
     def filters(self) -> dict[str, str]:
-        found = {"role": None if self.role is None else self.role.value,
-                 "is_verified": None if self.is_verified is None else str(self.is_verified),
-                 "is_active": None if self.is_active is None else str(self.is_active),
-                 "q": None if self.text is None else user_search_key(self.text)}
+        found = {
+            "role": None if self.role is None else self.role.value,
+            "is_verified": None if self.is_verified is None else str(self.is_verified),
+            "is_active": None if self.is_active is None else str(self.is_active),
+            "q": None if self.text is None else user_search_key(self.text),
+        }
         return {name: value for name, value in found.items() if value is not None}
 
     @classmethod
-    def of_filters(cls, filters: dict[str, str], limit: int, offset: int = 0,
-                   after: Position | None = None) -> UserQuery:
+    def of_filters(
+        cls, filters: dict[str, str], limit: int, offset: int = 0, after: Position | None = None
+    ) -> UserQuery:
         def flag(name: str) -> bool | None:
             return None if name not in filters else filters[name] == "True"
 
         role = filters.get("role")
-        return cls(role=role and Role(role), is_verified=flag("is_verified"),
-                   is_active=flag("is_active"), text=filters.get("q"), limit=limit,
-                   offset=offset, after=after)
+        return cls(
+            role=role and Role(role),
+            is_verified=flag("is_verified"),
+            is_active=flag("is_active"),
+            text=filters.get("q"),
+            limit=limit,
+            offset=offset,
+            after=after,
+        )
 
     @property
     def is_whole_list(self) -> bool:

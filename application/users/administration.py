@@ -20,8 +20,9 @@ class ListUsers:
     def __init__(self, uow: UnitOfWorkFactory, cursors: Cursors) -> None:
         self._uow, self._cursors = uow, cursors
 
-    async def execute(self, actor: Actor, query: UserQuery,
-                      request: PageRequest | None = None) -> Page[User]:
+    async def execute(
+        self, actor: Actor, query: UserQuery, request: PageRequest | None = None
+    ) -> Page[User]:
         """`request` None: the query's own limit and offset (operators page this way)."""
         require_admin(actor)
         request = request or PageRequest(query.limit, query.offset)

@@ -21,12 +21,14 @@ def describe_takeover(appointed: AdminAppointed, username: str | None) -> list[s
     before = appointed.before
     if before is None:
         return []
-    state = ", ".join([
-        f"role {before.role.value}",
-        "email verified" if before.is_verified else "email NOT verified",
-        "active" if before.is_active else "deactivated",
-        f"created {before.created_at:%Y-%m-%d %H:%M} UTC",
-    ])
+    state = ", ".join(
+        [
+            f"role {before.role.value}",
+            "email verified" if before.is_verified else "email NOT verified",
+            "active" if before.is_active else "deactivated",
+            f"created {before.created_at:%Y-%m-%d %H:%M} UTC",
+        ]
+    )
     lines = [
         f"bookly: {before.email} already had an account ({state}).",
         "bookly: it is now a verified admin whose password is the one you gave; every "
@@ -42,10 +44,10 @@ def describe_takeover(appointed: AdminAppointed, username: str | None) -> list[s
 
 async def create_admin(args: argparse.Namespace, container: Container) -> None:
     if not args.password_stdin:
-        raise SystemExit("bookly: create-admin reads the password from standard input; "
-                         "pass --password-stdin")
-    appointed = await container.create_admin().execute(args.email, read_password(),
-                                                       args.username)
+        raise SystemExit(
+            "bookly: create-admin reads the password from standard input; pass --password-stdin"
+        )
+    appointed = await container.create_admin().execute(args.email, read_password(), args.username)
     for line in describe_takeover(appointed, args.username):
         print(line, file=sys.stderr)
     print(f"{appointed.user.email} is an admin ({appointed.user.uid})")
@@ -53,14 +55,19 @@ async def create_admin(args: argparse.Namespace, container: Container) -> None:
 
 def register(commands: argparse._SubParsersAction) -> None:
     admin = commands.add_parser(
-        "create-admin", help="create a verified admin, or make an existing account one",
+        "create-admin",
+        help="create a verified admin, or make an existing account one",
         description="Create a verified admin with this email and the password read from "
-                    "standard input. When the email already has an account, that account "
-                    "becomes the admin: it gets this password, every session it had ends, "
-                    "and what it was (role, verified or not, names) is printed on standard "
-                    "error, so that an account somebody else signed up for is noticed.")
+        "standard input. When the email already has an account, that account "
+        "becomes the admin: it gets this password, every session it had ends, "
+        "and what it was (role, verified or not, names) is printed on standard "
+        "error, so that an account somebody else signed up for is noticed.",
+    )
     admin.add_argument("--email", required=True)
     admin.add_argument("--username", help="for a new account (default: from the email)")
-    admin.add_argument("--password-stdin", action="store_true",
-                       help="read the password from standard input (required)")
+    admin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (required)",
+    )
     operator_command(admin, create_admin)

@@ -73,13 +73,17 @@ async def import_books(args: argparse.Namespace, container: Container) -> None:
         try:
             header = next(reader, None)
             if header is None:
-                raise SystemExit(f"bookly: {name} is empty; it needs a header line naming "
-                                 f"the columns {', '.join(RECORD_FIELDS)}")
-            bar = ProgressBar(sys.stderr, "importing", count_records(args.file)
-                              if sys.stderr.isatty() else None)
+                raise SystemExit(
+                    f"bookly: {name} is empty; it needs a header line naming "
+                    f"the columns {', '.join(RECORD_FIELDS)}"
+                )
+            bar = ProgressBar(
+                sys.stderr, "importing", count_records(args.file) if sys.stderr.isatty() else None
+            )
             try:
                 report = await container.import_books().execute(
-                    OPERATOR, args.owner, header, numbered_records(reader), bar)
+                    OPERATOR, args.owner, header, numbered_records(reader), bar
+                )
             finally:
                 bar.finish()
         except ImportRejected as rejected:
@@ -87,18 +91,24 @@ async def import_books(args: argparse.Namespace, container: Container) -> None:
                 field = f" {problem.field}:" if problem.field else ""
                 print(f"{name}:{problem.line}:{field} {problem.message}", file=sys.stderr)
             if rejected.bad_records > len(rejected.problems):
-                print(f"{name}: ... and {rejected.bad_records - len(rejected.problems)} more "
-                      "bad records", file=sys.stderr)
+                print(
+                    f"{name}: ... and {rejected.bad_records - len(rejected.problems)} more "
+                    "bad records",
+                    file=sys.stderr,
+                )
             raise SystemExit(f"bookly: {name}: {rejected.detail}") from None
         except (csv.Error, UnicodeDecodeError) as error:
-            raise SystemExit(f"bookly: {name}, line {reader.line_num}: not a readable "
-                             f"UTF-8 CSV file ({error}); nothing was imported") from None
+            raise SystemExit(
+                f"bookly: {name}, line {reader.line_num}: not a readable "
+                f"UTF-8 CSV file ({error}); nothing was imported"
+            ) from None
     if args.json:
-        print_json({"records": report.records, "added": report.added,
-                    "skipped": report.skipped})
+        print_json({"records": report.records, "added": report.added, "skipped": report.skipped})
     else:
-        print(f"imported {report.added:,} books for {args.owner} ({report.records:,} records "
-              f"read, {report.skipped:,} already there or repeated)")
+        print(
+            f"imported {report.added:,} books for {args.owner} ({report.records:,} records "
+            f"read, {report.skipped:,} already there or repeated)"
+        )
 
 
 def csv_row(book: Book) -> list[str]:
@@ -124,34 +134,42 @@ async def export_books(args: argparse.Namespace, container: Container) -> None:
 
 def register(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser(
-        "books", help="import and export the catalogue as CSV",
+        "books",
+        help="import and export the catalogue as CSV",
         description="The catalogue as CSV files with the header "
-                    f"{','.join(RECORD_FIELDS)} (UTF-8; dates YYYY-MM-DD).")
+        f"{','.join(RECORD_FIELDS)} (UTF-8; dates YYYY-MM-DD).",
+    )
     sub = group.add_subparsers(dest="books_command", required=True, metavar="COMMAND")
 
     load = sub.add_parser(
-        "import", help="add the books of a CSV file to one owner's shelf",
+        "import",
+        help="add the books of a CSV file to one owner's shelf",
         description="Add the books of a CSV file to one owner's shelf, all or nothing: "
-                    "a file with a bad record loads nothing, and every bad record is "
-                    "reported with its line number. Re-running is safe: a book the same "
-                    "owner already has from an import (same title, author and "
-                    "published_date, ignoring case and spacing) is skipped. The ' that "
-                    "`books export` writes before a cell starting with =, +, -, @, ', a tab "
-                    "or a carriage return is taken off. A progress bar is drawn on standard "
-                    "error when it is a terminal.")
+        "a file with a bad record loads nothing, and every bad record is "
+        "reported with its line number. Re-running is safe: a book the same "
+        "owner already has from an import (same title, author and "
+        "published_date, ignoring case and spacing) is skipped. The ' that "
+        "`books export` writes before a cell starting with =, +, -, @, ', a tab "
+        "or a carriage return is taken off. A progress bar is drawn on standard "
+        "error when it is a terminal.",
+    )
     load.add_argument("file", metavar="FILE.csv", help="the CSV file ('-': standard input)")
-    load.add_argument("--owner", metavar="EMAIL", required=True,
-                      help="the account that will own the books")
-    load.add_argument("--json", action="store_true",
-                      help='print {"records", "added", "skipped"} as JSON')
+    load.add_argument(
+        "--owner", metavar="EMAIL", required=True, help="the account that will own the books"
+    )
+    load.add_argument(
+        "--json", action="store_true", help='print {"records", "added", "skipped"} as JSON'
+    )
     operator_command(load, import_books)
 
     dump = sub.add_parser(
-        "export", help="write the catalogue as CSV to standard output",
+        "export",
+        help="write the catalogue as CSV to standard output",
         description="Write every book (or one owner's), oldest first, as CSV to standard "
-                    "output, with the columns that `books import` reads. Streams in pages, "
-                    "so a large catalogue takes little memory. A cell that a spreadsheet "
-                    "would run as a formula (it starts with =, +, -, @, a tab or a carriage "
-                    "return) is written with a leading ', which `books import` takes off.")
+        "output, with the columns that `books import` reads. Streams in pages, "
+        "so a large catalogue takes little memory. A cell that a spreadsheet "
+        "would run as a formula (it starts with =, +, -, @, a tab or a carriage "
+        "return) is written with a leading ', which `books import` takes off.",
+    )
     dump.add_argument("--owner", metavar="EMAIL", help="only this account's books")
     operator_command(dump, export_books)

@@ -25,14 +25,19 @@ def serve(args: argparse.Namespace) -> None:
     if settings.is_sqlite:
         migrate(settings)  # the embedded default looks after its own schema
     settings.resolved_secret_key()  # made once here, so every worker shares it
-    with shared_metrics_folder(args.workers, settings.metrics_exposed,
-                               settings.prometheus_multiproc_dir):
+    with shared_metrics_folder(
+        args.workers, settings.metrics_exposed, settings.prometheus_multiproc_dir
+    ):
         uvicorn.run(
-            "entrypoints.http.app:create_app", factory=True, host=args.host, port=args.port,
-            workers=args.workers, proxy_headers=False, access_log=False, log_config=None,
+            "entrypoints.http.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=False,
+            access_log=False,
+            log_config=None,
         )
-
-
 
 
 def worker(args: argparse.Namespace) -> None:

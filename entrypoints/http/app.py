@@ -13,12 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from domain.errors import DomainError
-from entrypoints.container import (
-    Container,
-    build_container,
-    close_resources,
-    start_background,
-)
+from entrypoints.container import Container, build_container, close_resources, start_background
 from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
 from entrypoints.http.metrics import add_metrics
@@ -48,8 +43,16 @@ Every error is `application/problem+json` with a stable `error_code`.
 Authenticate with **Authorize** (OAuth2 password flow: your email as username)."""
 
 
-ROUTERS = (operations.router, books.router, auth.router, mail_links.router, reviews.router,
-           tags.router, users.router, mail_links.forms)
+ROUTERS = (
+    operations.router,
+    books.router,
+    auth.router,
+    mail_links.router,
+    reviews.router,
+    tags.router,
+    users.router,
+    mail_links.forms,
+)
 DOCS_ORDER = ("auth", "books", "users", "reviews", "tags", "operations")
 
 
@@ -93,8 +96,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     app = FastAPI(
         openapi_tags=[{"name": name} for name in DOCS_ORDER],
-        title="Bookly API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
+        title="Bookly API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
         swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
         swagger_ui_parameters={"persistAuthorization": True},
     )
@@ -113,20 +121,28 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.cors_origins:
         wildcard = "*" in settings.cors_origins
         app.add_middleware(
-            ProblemCORSMiddleware, allow_origins=settings.cors_origins,
-            allow_credentials=not wildcard, allow_methods=["*"],
+            ProblemCORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=not wildcard,
+            allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(  # every response, problems included, has its headers
-        EdgeMiddleware, is_unavailable=is_unavailable, allowed_hosts=settings.allowed_hosts,
+        EdgeMiddleware,
+        is_unavailable=is_unavailable,
+        allowed_hosts=settings.allowed_hosts,
         docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
         hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,
     )
     if settings.metrics_exposed:  # /metrics, and the middleware that counts every request
         caching = bool(container.config.session_cache_ttl())  # Redis: sessions cached
-        add_metrics(app, lambda: container.engine().pool, settings.metrics_token,
-                    shared=settings.prometheus_multiproc_dir is not None,
-                    read_pool=container.catalogue_rows,
-                    session_cache=lambda: container.session_cache() if caching else None)
+        add_metrics(
+            app,
+            lambda: container.engine().pool,
+            settings.metrics_token,
+            shared=settings.prometheus_multiproc_dir is not None,
+            read_pool=container.catalogue_rows,
+            session_cache=lambda: container.session_cache() if caching else None,
+        )
     return app

@@ -22,30 +22,44 @@ from entrypoints.http.patterns import (
 )
 
 T = TypeVar("T")
-Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH,
-                                         pattern=PRINTABLE_TEXT)]
-Author = Annotated[str, StringConstraints(min_length=1, max_length=AUTHOR_MAX_LENGTH,
-                                          pattern=PRINTABLE_TEXT)]
-Publisher = Annotated[str, StringConstraints(min_length=1, max_length=PUBLISHER_MAX_LENGTH,
-                                             pattern=PRINTABLE_TEXT)]
+Title = Annotated[
+    str, StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH, pattern=PRINTABLE_TEXT)
+]
+Author = Annotated[
+    str, StringConstraints(min_length=1, max_length=AUTHOR_MAX_LENGTH, pattern=PRINTABLE_TEXT)
+]
+Publisher = Annotated[
+    str, StringConstraints(min_length=1, max_length=PUBLISHER_MAX_LENGTH, pattern=PRINTABLE_TEXT)
+]
 PageCount = json_int(1, PAGE_COUNT_MAX)
-Language = Annotated[str, StringConstraints(min_length=2, max_length=35,
-                                            pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-BOOK_EXAMPLE = {"title": "The Left Hand of Darkness", "author": "Ursula K. Le Guin",
-                "publisher": "Ace Books", "published_date": "1969-03-01", "page_count": 286,
-                "language": "en"}
+Language = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
+]
+BOOK_EXAMPLE = {
+    "title": "The Left Hand of Darkness",
+    "author": "Ursula K. Le Guin",
+    "publisher": "Ace Books",
+    "published_date": "1969-03-01",
+    "page_count": 286,
+    "language": "en",
+}
 
 
-TagName = Annotated[str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_LENGTH,
-                                           pattern=TAG_NAME_TEXT)]
+TagName = Annotated[
+    str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_LENGTH, pattern=TAG_NAME_TEXT)
+]
 Rating = json_int(RATING_MIN, RATING_MAX)
-ReviewText = Annotated[str, StringConstraints(min_length=1, max_length=REVIEW_TEXT_MAX_LENGTH,
-                                              pattern=NON_BLANK_TEXT)]
+ReviewText = Annotated[
+    str, StringConstraints(min_length=1, max_length=REVIEW_TEXT_MAX_LENGTH, pattern=NON_BLANK_TEXT)
+]
 
 
 class BookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{**BOOK_EXAMPLE, "tags": ["science fiction"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{**BOOK_EXAMPLE, "tags": ["science fiction"]}]},
+    )
 
     title: Title
     author: Author
@@ -97,15 +111,21 @@ class TagIn(BaseModel):
 
 
 class TagNamesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"tags": [{"name": "classics"}, {"name": "poetry"}]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"tags": [{"name": "classics"}, {"name": "poetry"}]}]},
+    )
 
     tags: Annotated[list[TagIn], Field(min_length=1, max_length=20)]
 
 
 class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"rating": 5, "review_text": "A world that stays with you."}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"rating": 5, "review_text": "A world that stays with you."}]
+        },
+    )
 
     rating: Rating
     review_text: ReviewText
@@ -163,6 +183,9 @@ class PageOut(BaseModel, Generic[T]):
     total_exact: bool = Field(description="False when `total` was counted up to its bound.")
     limit: int
     offset: int | None = Field(description="Null on a page reached by `cursor`.")
-    next_cursor: str | None = Field(description=(
-        "Continues the list after this page (`?cursor=`); null on the last page. A page "
-        "with a next_cursor is full."))
+    next_cursor: str | None = Field(
+        description=(
+            "Continues the list after this page (`?cursor=`); null on the last page. A page "
+            "with a next_cursor is full."
+        )
+    )

@@ -35,22 +35,28 @@ class ProblemCORSMiddleware(CORSMiddleware):
         async def refusals_as_problems(message: Message) -> None:
             nonlocal refusal, text
             if message["type"] == "http.response.start" and message["status"] == 400:
-                refusal = {name.decode("latin-1"): value.decode("latin-1")
-                           for name, value in message.get("headers", [])
-                           if name.lower() not in FRAMING_HEADERS}
+                refusal = {
+                    name.decode("latin-1"): value.decode("latin-1")
+                    for name, value in message.get("headers", [])
+                    if name.lower() not in FRAMING_HEADERS
+                }
             elif refusal is None:
                 await send(message)
             else:
                 text += message.get("body", b"")
                 if not message.get("more_body", False):
-                    await send_problem(scope, send, 400, CORS_NOT_ALLOWED,
-                                       refusal_detail(text), refusal)
+                    await send_problem(
+                        scope, send, 400, CORS_NOT_ALLOWED, refusal_detail(text), refusal
+                    )
 
         await super().__call__(scope, receive, refusals_as_problems)
 
 
 def refusal_detail(text: bytes) -> str:
     """Starlette names what it refused ("origin, method"); say so, in our words."""
-    refused = (text.removeprefix(REFUSAL_PREFIX).decode("latin-1")
-               if text.startswith(REFUSAL_PREFIX) else "origin, method or headers")
+    refused = (
+        text.removeprefix(REFUSAL_PREFIX).decode("latin-1")
+        if text.startswith(REFUSAL_PREFIX)
+        else "origin, method or headers"
+    )
     return f"This cross-origin request is not allowed: its {refused}."

@@ -49,8 +49,9 @@ class BearerPrincipal(OAuth2PasswordBearer):
         return principal
 
 
-current_principal = BearerPrincipal(tokenUrl=TOKEN_URL, scheme_name="OAuth2PasswordBearer",
-                                    auto_error=False)
+current_principal = BearerPrincipal(
+    tokenUrl=TOKEN_URL, scheme_name="OAuth2PasswordBearer", auto_error=False
+)
 
 
 def client_ip(request: Request) -> str:

@@ -43,7 +43,8 @@ def add_docs(app: FastAPI, docs_url: str, redoc_url: str) -> None:
         base = root(request)
         redirect = app.swagger_ui_oauth2_redirect_url
         return get_swagger_ui_html(
-            openapi_url=base + openapi_url, title=f"{app.title} - Swagger UI",
+            openapi_url=base + openapi_url,
+            title=f"{app.title} - Swagger UI",
             swagger_js_url=f"{base}{assets_url}/swagger-ui-bundle.js",
             swagger_css_url=f"{base}{assets_url}/swagger-ui.css",
             swagger_favicon_url=f"{base}{assets_url}/favicon.png",
@@ -53,6 +54,7 @@ def add_docs(app: FastAPI, docs_url: str, redoc_url: str) -> None:
         )
 
     if app.swagger_ui_oauth2_redirect_url:
+
         @app.get(app.swagger_ui_oauth2_redirect_url, include_in_schema=False)
         async def swagger_ui_redirect() -> HTMLResponse:
             return get_swagger_ui_oauth2_redirect_html()
@@ -61,7 +63,9 @@ def add_docs(app: FastAPI, docs_url: str, redoc_url: str) -> None:
     async def redoc(request: Request) -> HTMLResponse:
         base = root(request)
         return get_redoc_html(
-            openapi_url=base + openapi_url, title=f"{app.title} - ReDoc",
+            openapi_url=base + openapi_url,
+            title=f"{app.title} - ReDoc",
             redoc_js_url=f"{base}{assets_url}/redoc.standalone.js",
-            redoc_favicon_url=f"{base}{assets_url}/favicon.png", with_google_fonts=False,
+            redoc_favicon_url=f"{base}{assets_url}/favicon.png",
+            with_google_fonts=False,
         )

@@ -45,12 +45,19 @@ class JSONDocument(Response):
 def book_document(view: BookView) -> Document:
     book = view.book
     return {
-        "uid": book.uid, "title": book.title, "author": book.author,
-        "publisher": book.publisher, "published_date": book.published_date,
-        "page_count": book.page_count, "language": book.language,
-        "owner_uid": book.owner_uid, "tags": view.tags,  # Tag: its fields are TagOut's
-        "review_count": view.review_count, "average_rating": view.average_rating,
-        "created_at": book.created_at, "updated_at": book.updated_at,
+        "uid": book.uid,
+        "title": book.title,
+        "author": book.author,
+        "publisher": book.publisher,
+        "published_date": book.published_date,
+        "page_count": book.page_count,
+        "language": book.language,
+        "owner_uid": book.owner_uid,
+        "tags": view.tags,  # Tag: its fields are TagOut's
+        "review_count": view.review_count,
+        "average_rating": view.average_rating,
+        "created_at": book.created_at,
+        "updated_at": book.updated_at,
     }
 
 
@@ -59,9 +66,14 @@ def book_detail_document(detail: BookDetail) -> Document:
 
 
 def page_document(page: Page[T], item: Callable[[T], Any]) -> Document:
-    return {"items": [item(entry) for entry in page.items], "total": page.total,
-            "total_exact": page.total_exact, "limit": page.limit, "offset": page.offset,
-            "next_cursor": page.next_cursor}
+    return {
+        "items": [item(entry) for entry in page.items],
+        "total": page.total,
+        "total_exact": page.total_exact,
+        "limit": page.limit,
+        "offset": page.offset,
+        "next_cursor": page.next_cursor,
+    }
 
 
 def as_is(entry: T) -> T:
@@ -70,8 +82,15 @@ def as_is(entry: T) -> T:
 
 
 def user_document(user: User) -> Document:
-    return {"uid": user.uid, "email": user.email, "username": user.username,
-            "first_name": user.first_name, "last_name": user.last_name,
-            "role": user.role.value, "is_verified": user.is_verified,
-            "is_active": user.is_active, "created_at": user.created_at,
-            "updated_at": user.updated_at}
+    return {
+        "uid": user.uid,
+        "email": user.email,
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role.value,
+        "is_verified": user.is_verified,
+        "is_active": user.is_active,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }

@@ -46,48 +46,77 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_size": ("Connections the pool keeps open.", lambda p: p.size()),
     "bookly_db_pool_checked_out": ("Connections in use by requests.", lambda p: p.checkedout()),
     "bookly_db_pool_checked_in": ("Idle connections in the pool.", lambda p: p.checkedin()),
-    "bookly_db_pool_overflow": ("Connections open beyond the pool size.",
-                                lambda p: max(0, p.overflow())),
+    "bookly_db_pool_overflow": (
+        "Connections open beyond the pool size.",
+        lambda p: max(0, p.overflow()),
+    ),
 }
 READ_POOL = {  # gauge name -> (help, reading of the catalogue's PoolRows)
-    "bookly_db_read_pool_size": ("Connections the catalogue's pool (its reads, and the "
-                                 "writes of a book or a review) has open.",
-                                 lambda p: p.size()),
-    "bookly_db_read_pool_in_use": ("Connections of that pool in use by requests.",
-                                   lambda p: p.in_use()),
+    "bookly_db_read_pool_size": (
+        "Connections the catalogue's pool (its reads, and the "
+        "writes of a book or a review) has open.",
+        lambda p: p.size(),
+    ),
+    "bookly_db_read_pool_in_use": (
+        "Connections of that pool in use by requests.",
+        lambda p: p.in_use(),
+    ),
 }
 SESSION_CACHE = {  # gauge name -> (help, reading of this worker's SessionCache)
-    "bookly_session_cache_entries": ("Live session checks the workers hold in memory.",
-                                     len),
-    "bookly_session_cache_trusted": ("Workers whose session cache is trusted (listening "
-                                     "to revocations).", lambda c: int(c.trusted)),
+    "bookly_session_cache_entries": ("Live session checks the workers hold in memory.", len),
+    "bookly_session_cache_trusted": (
+        "Workers whose session cache is trusted (listening to revocations).",
+        lambda c: int(c.trusted),
+    ),
 }
 GAUGES = {name: text for name, (text, _) in (POOL | READ_POOL | SESSION_CACHE).items()}
 
 
 class Metrics:
-    def __init__(self, pool: Callable[[], Any], shared: bool,
-                 read_pool: Callable[[], Any] = lambda: None,
-                 session_cache: Callable[[], Any] = lambda: None) -> None:
+    def __init__(
+        self,
+        pool: Callable[[], Any],
+        shared: bool,
+        read_pool: Callable[[], Any] = lambda: None,
+        session_cache: Callable[[], Any] = lambda: None,
+    ) -> None:
         self.pool = pool  # -> the engine's pool, read when asked
         self.read_pool = read_pool  # -> the reads' rows: a pool of their own, or the engine
         self.session_cache = session_cache  # -> this worker's SessionCache, or None
         self.shared = shared  # several workers pool their samples in a folder
-        self.requests = Counter("bookly_http_requests", "HTTP requests answered.", LABELS,
-                                registry=None)
-        self.latency = Histogram("bookly_http_request_duration_seconds",
-                                 "Time to answer an HTTP request.", LABELS, buckets=SECONDS,
-                                 registry=None)
-        self.in_flight = Gauge("bookly_http_requests_in_flight", "HTTP requests being served.",
-                               registry=None, multiprocess_mode="livesum")
+        self.requests = Counter(
+            "bookly_http_requests", "HTTP requests answered.", LABELS, registry=None
+        )
+        self.latency = Histogram(
+            "bookly_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            LABELS,
+            buckets=SECONDS,
+            registry=None,
+        )
+        self.in_flight = Gauge(
+            "bookly_http_requests_in_flight",
+            "HTTP requests being served.",
+            registry=None,
+            multiprocess_mode="livesum",
+        )
         self.cache_lookups = {  # the SessionCache's own counts, by attribute name
-            outcome: Counter(f"bookly_session_cache_{outcome}",
-                             f"Session checks a worker's cache looked up ({outcome}).",
-                             registry=None)
-            for outcome in ("hits", "misses")}
+            outcome: Counter(
+                f"bookly_session_cache_{outcome}",
+                f"Session checks a worker's cache looked up ({outcome}).",
+                registry=None,
+            )
+            for outcome in ("hits", "misses")
+        }
         self._noted = dict.fromkeys(self.cache_lookups, 0)  # counted into them so far
-        self.worker_gauges = {name: Gauge(name, text, registry=None, multiprocess_mode="livesum")
-                              for name, text in GAUGES.items()} if self.shared else {}
+        self.worker_gauges = (
+            {
+                name: Gauge(name, text, registry=None, multiprocess_mode="livesum")
+                for name, text in GAUGES.items()
+            }
+            if self.shared
+            else {}
+        )
         self.registry = CollectorRegistry()
         if not self.shared:
             counters = self.cache_lookups.values() if session_cache() is not None else ()
@@ -186,9 +215,14 @@ class MetricsMiddleware:
         return send_then_forget
 
 
-def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None,
-                shared: bool = False, read_pool: Callable[[], Any] = lambda: None,
-                session_cache: Callable[[], Any] = lambda: None) -> None:
+def add_metrics(
+    app: FastAPI,
+    pool: Callable[[], Any],
+    token: str | None,
+    shared: bool = False,
+    read_pool: Callable[[], Any] = lambda: None,
+    session_cache: Callable[[], Any] = lambda: None,
+) -> None:
     """GET /metrics (a bearer `token` required when given) and the middleware feeding it;
     `shared` when several workers pool their samples (prometheus_client's multiprocess mode).
     Call it after the other middleware, so that it wraps them all."""
@@ -202,8 +236,13 @@ def add_metrics(app: FastAPI, pool: Callable[[], Any], token: str | None,
             given = request.headers.get("authorization")
             if not hmac.compare_digest(given.encode() if given else b"", expected):
                 code = "invalid_token" if given else "not_authenticated"
-                return problem(request, 401, code, "Scraping the metrics needs the metrics "
-                               "token as a Bearer token.", {"WWW-Authenticate": "Bearer"})
+                return problem(
+                    request,
+                    401,
+                    code,
+                    "Scraping the metrics needs the metrics token as a Bearer token.",
+                    {"WWW-Authenticate": "Bearer"},
+                )
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -17,9 +17,11 @@ from entrypoints.hosts import AllowedHosts
 from entrypoints.http.problems import PROBLEM_JSON, RETRY_AFTER_UNAVAILABLE, problem_body
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
-            "frame-ancestors 'none'; base-uri 'none'")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MAX_HEADER_BYTES = 16 * 1024  # all names and values together, as Node.js allows
@@ -33,12 +35,17 @@ def new_request_id() -> str:
 
 
 async def send_problem(
-    scope: Scope, send: Send, status: int, code: str, detail: str,
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    detail: str,
     headers: dict[str, str] | None = None,
 ) -> None:
     request_id = scope.get("state", {}).get("request_id")
-    body = json.dumps(problem_body(status, code, detail, scope.get("path", ""),
-                                   request_id)).encode()
+    body = json.dumps(
+        problem_body(status, code, detail, scope.get("path", ""), request_id)
+    ).encode()
     raw = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -60,18 +67,31 @@ class EdgeMiddleware:
       `hsts_seconds` is set (production).
     """
 
-    def __init__(self, app: ASGIApp, *, is_unavailable: Callable[[BaseException], bool],
-                 allowed_hosts: list[str], docs_prefixes: Iterable[str],
-                 hsts_seconds: int = 0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        is_unavailable: Callable[[BaseException], bool],
+        allowed_hosts: list[str],
+        docs_prefixes: Iterable[str],
+        hsts_seconds: int = 0,
+    ) -> None:
         self.app = app
         self.is_unavailable = is_unavailable
         self.hosts = AllowedHosts(allowed_hosts)
         self.docs_prefixes = tuple(docs_prefixes)
-        common = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                  (b"referrer-policy", b"no-referrer")]
+        common = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+        ]
         if hsts_seconds:
-            common.append((b"strict-transport-security",
-                           f"max-age={hsts_seconds}; includeSubDomains".encode()))
+            common.append(
+                (
+                    b"strict-transport-security",
+                    f"max-age={hsts_seconds}; includeSubDomains".encode(),
+                )
+            )
         self.api_headers = [*common, (b"content-security-policy", API_CSP.encode())]
         self.docs_headers = [*common, (b"content-security-policy", DOCS_CSP.encode())]
 
@@ -88,9 +108,14 @@ class EdgeMiddleware:
         candidate = sent_id.decode("latin-1")
         request_id = candidate if SANE_REQUEST_ID.fullmatch(candidate) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
-        extra = [(b"x-request-id", request_id.encode()),
-                 *(self.docs_headers if scope["path"].startswith(self.docs_prefixes)
-                   else self.api_headers)]
+        extra = [
+            (b"x-request-id", request_id.encode()),
+            *(
+                self.docs_headers
+                if scope["path"].startswith(self.docs_prefixes)
+                else self.api_headers
+            ),
+        ]
         status, responded = 500, False
         started_at = time.perf_counter()
 
@@ -108,9 +133,13 @@ class EdgeMiddleware:
             if self.hosts.allows(host):
                 await self.app(scope, receive, send_with_headers)
             else:
-                await send_problem(scope, send_with_headers, 400, "invalid_host",
-                                   "This Host header is malformed or names a host (or port) "
-                                   "that is not served.")
+                await send_problem(
+                    scope,
+                    send_with_headers,
+                    400,
+                    "invalid_host",
+                    "This Host header is malformed or names a host (or port) that is not served.",
+                )
         except Exception as error:
             if responded:
                 raise
@@ -118,7 +147,8 @@ class EdgeMiddleware:
         finally:
             route = scope.get("route")
             logger.info(
-                "request", method=scope.get("method"),
+                "request",
+                method=scope.get("method"),
                 path=getattr(route, "path", None) or "<unmatched>",
                 status=status,
                 duration_ms=round((time.perf_counter() - started_at) * 1000, 2),
@@ -129,21 +159,28 @@ class EdgeMiddleware:
     async def _last_resort(self, scope: Scope, send: Send, error: Exception) -> None:
         if self.is_unavailable(error):
             logger.warning("dependency_unavailable", error=type(error).__name__)
-            await send_problem(scope, send, 503, "service_unavailable",
-                               "A service this request needs is unavailable; try again "
-                               "shortly.", {"Retry-After": RETRY_AFTER_UNAVAILABLE})
+            await send_problem(
+                scope,
+                send,
+                503,
+                "service_unavailable",
+                "A service this request needs is unavailable; try again shortly.",
+                {"Retry-After": RETRY_AFTER_UNAVAILABLE},
+            )
         else:
             logger.exception("unhandled_error")
-            await send_problem(scope, send, 500, "server_error",
-                               "Something went wrong on our side.")
+            await send_problem(
+                scope, send, 500, "server_error", "Something went wrong on our side."
+            )
 
 
 class BodyLimitMiddleware:
     """413 for bodies over the limit, by Content-Length or by counting a streamed body;
     431 for headers over theirs (uvicorn's httptools parser sets no limit of its own)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int,
-                 max_header_bytes: int = MAX_HEADER_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_header_bytes: int = MAX_HEADER_BYTES
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
@@ -152,11 +189,14 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if sum(len(name) + len(value) for name, value in scope["headers"]) \
-                > self.max_header_bytes:
-            await send_problem(scope, send, 431, "request_header_fields_too_large",
-                               f"The request headers are larger than {self.max_header_bytes}"
-                               " bytes.")
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > self.max_header_bytes:
+            await send_problem(
+                scope,
+                send,
+                431,
+                "request_header_fields_too_large",
+                f"The request headers are larger than {self.max_header_bytes} bytes.",
+            )
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")

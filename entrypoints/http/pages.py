@@ -33,8 +33,11 @@ def wants_html(request: Request) -> bool:
 
 def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
     """`body` is HTML already: escape what goes into it with `text`."""
-    return HTMLResponse(_PAGE.format(title=escape(title), body=body), status_code=status_code,
-                        headers={"Cache-Control": "no-store"})
+    return HTMLResponse(
+        _PAGE.format(title=escape(title), body=body),
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def text(*paragraphs: str) -> str:
@@ -46,17 +49,23 @@ def link(href: str, label: str) -> str:
 
 
 def email_form(action: str) -> str:
-    return (f'<form method="post" action="{escape(action)}">\n'
-            '<p><label>Your email address <input type="email" name="email" required '
-            'maxlength="254" autocomplete="email"></label></p>\n'
-            '<p><button type="submit">Send me a link</button></p>\n</form>')
+    return (
+        f'<form method="post" action="{escape(action)}">\n'
+        '<p><label>Your email address <input type="email" name="email" required '
+        'maxlength="254" autocomplete="email"></label></p>\n'
+        '<p><button type="submit">Send me a link</button></p>\n</form>'
+    )
 
 
 def new_password_form(action: str) -> str:
-    field = ('<p><label>{label} <input type="password" name="{name}" required '
-             f'minlength="{PASSWORD_MIN_LENGTH}" maxlength="{PASSWORD_MAX_LENGTH}" '
-             'autocomplete="new-password"></label></p>\n')
-    return (f'<form method="post" action="{escape(action)}">\n'
-            + field.format(label="New password", name="new_password")
-            + field.format(label="The same again", name="confirm_new_password")
-            + '<p><button type="submit">Set the new password</button></p>\n</form>')
+    field = (
+        '<p><label>{label} <input type="password" name="{name}" required '
+        f'minlength="{PASSWORD_MIN_LENGTH}" maxlength="{PASSWORD_MAX_LENGTH}" '
+        'autocomplete="new-password"></label></p>\n'
+    )
+    return (
+        f'<form method="post" action="{escape(action)}">\n'
+        + field.format(label="New password", name="new_password")
+        + field.format(label="The same again", name="confirm_new_password")
+        + '<p><button type="submit">Set the new password</button></p>\n</form>'
+    )

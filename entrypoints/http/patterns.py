@@ -24,15 +24,18 @@ BLANK = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 PRINTABLE_TEXT = rf"^[^{CONTROL}\x7f-\x9f]*[^{CONTROL}\x7f-\x9f{BLANK}][^{CONTROL}\x7f-\x9f]*$"
 # Tag names: as above, and no C1 control either (other unprintable characters, such as
 # unassigned code points, are refused by the server with 422).
-TAG_NAME_TEXT = (rf"^[{SPACE}]*[^{CONTROL}\x7f-\x9f{SPACE}]"
-                 rf"(?:[^{CONTROL}\x7f-\x84\x86-\x9f]*[^{CONTROL}\x7f-\x9f{SPACE}])?[{SPACE}]*$")
+TAG_NAME_TEXT = (
+    rf"^[{SPACE}]*[^{CONTROL}\x7f-\x9f{SPACE}]"
+    rf"(?:[^{CONTROL}\x7f-\x84\x86-\x9f]*[^{CONTROL}\x7f-\x9f{SPACE}])?[{SPACE}]*$"
+)
 # Free text (reviews): something besides white space, and no NUL.
 NON_BLANK_TEXT = rf"^[^\x00]*[^\x00{SPACE}\x1c-\x1f][^\x00]*$"
 NO_NUL = r"^[^\x00]*$"
 # An address whose domain is not special-use (RFC 6761: .test, .local, ...), in any case.
 SPECIAL_USE_DOMAINS = (
     r"^(?!.*\.(?:[aA][rR][pP][aA]|[iI][nN][vV][aA][lL][iI][dD]|[lL][oO][cC][aA][lL]"
-    r"|[lL][oO][cC][aA][lL][hH][oO][sS][tT]|[oO][nN][iI][oO][nN]|[tT][eE][sS][tT])$).*$")
+    r"|[lL][oO][cC][aA][lL][hH][oO][sS][tT]|[oO][nN][iI][oO][nN]|[tT][eE][sS][tT])$).*$"
+)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -28,11 +28,18 @@ STATUS_BY_KIND = {
     ErrorKind.UNAVAILABLE: 503,
 }
 CODE_BY_STATUS = {
-    400: "bad_request", 401: "not_authenticated", 403: "insufficient_permissions",
-    404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "insufficient_permissions",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
     431: "request_header_fields_too_large",
-    500: "server_error", 503: "service_unavailable",
+    500: "server_error",
+    503: "service_unavailable",
 }
 
 
@@ -41,8 +48,7 @@ class ProblemResponse(JSONResponse):
 
 
 def problem_body(
-    status: int, error_code: str, detail: str, instance: str, request_id: str | None,
-    **extra: Any,
+    status: int, error_code: str, detail: str, instance: str, request_id: str | None, **extra: Any
 ) -> dict[str, Any]:
     return {
         "type": f"urn:bookly:problem:{error_code}",
@@ -57,18 +63,34 @@ def problem_body(
 
 
 def problem(
-    request: Request, status: int, error_code: str, detail: str,
-    headers: Mapping[str, str] | None = None, **extra: Any,
+    request: Request,
+    status: int,
+    error_code: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> ProblemResponse:
-    body = problem_body(status, error_code, detail, request.url.path,
-                        request.scope.get("state", {}).get("request_id"), **extra)
+    body = problem_body(
+        status,
+        error_code,
+        detail,
+        request.url.path,
+        request.scope.get("state", {}).get("request_id"),
+        **extra,
+    )
     return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def validation_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """loc/msg/type only: never the input, which may be a password."""
-    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
-             "type": str(e.get("type", "value_error"))} for e in errors]
+    return [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "value_error")),
+        }
+        for e in errors
+    ]
 
 
 async def domain_error_handler(request: Request, error: Exception) -> ProblemResponse:
@@ -83,15 +105,19 @@ async def domain_error_handler(request: Request, error: Exception) -> ProblemRes
     if status == 503:
         headers["Retry-After"] = RETRY_AFTER_UNAVAILABLE
     if isinstance(error, RuleViolation):
-        extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail,
-                            "type": error.rule}]
+        extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": error.rule}]
     return problem(request, status, error.error_code, error.detail, headers, **extra)
 
 
 async def request_validation_handler(request: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, RequestValidationError)
-    return problem(request, 422, "validation_error", "The request is not valid.",
-                   errors=validation_errors(error.errors()))
+    return problem(
+        request,
+        422,
+        "validation_error",
+        "The request is not valid.",
+        errors=validation_errors(error.errors()),
+    )
 
 
 def allowed_methods(request: Request) -> str:
@@ -100,12 +126,15 @@ def allowed_methods(request: Request) -> str:
     As OpenAPI matches paths, a concrete path wins over a templated one: at
     /auth/verify/resend that is POST alone, although GET /auth/verify/{token} would also
     take the address."""
-    matching = [route for route in request.app.router.routes
-                if getattr(route, "methods", None)
-                and route.matches(request.scope)[0] is not Match.NONE]
+    matching = [
+        route
+        for route in request.app.router.routes
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] is not Match.NONE
+    ]
     fewest = min((route.path.count("{") for route in matching), default=0)
-    methods = {method for route in matching if route.path.count("{") == fewest
-               for method in route.methods}
+    methods = {
+        method for route in matching if route.path.count("{") == fewest for method in route.methods
+    }
     return ", ".join(sorted(methods))
 
 
@@ -114,9 +143,15 @@ async def http_exception_handler(request: Request, error: Exception) -> ProblemR
     if error.status_code == 400:
         # Starlette or FastAPI could not read the body (not UTF-8, nested past the recursion
         # limit, a broken multipart form): a validation error like any malformed body.
-        return problem(request, 422, "validation_error", "The request is not valid.",
-                       errors=[{"loc": ["body"], "msg": "The body could not be parsed.",
-                                "type": "body_unreadable"}])
+        return problem(
+            request,
+            422,
+            "validation_error",
+            "The request is not valid.",
+            errors=[
+                {"loc": ["body"], "msg": "The body could not be parsed.", "type": "body_unreadable"}
+            ],
+        )
     code = CODE_BY_STATUS.get(error.status_code, "http_error")
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if error.status_code == 404 and detail == "Not Found":

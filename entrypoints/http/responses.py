@@ -24,13 +24,12 @@ class Problem(BaseModel):
 
 ERROR_CODES: dict[int, str] = {
     400: "`invalid_link` (bad, expired or used link), `invalid_host`, `cors_not_allowed` "
-         "(a CORS preflight from an origin, or for a method or header, not allowed)",
+    "(a CORS preflight from an origin, or for a method or header, not allowed)",
     401: "`not_authenticated`, `invalid_token`, `token_revoked`, `invalid_credentials`, "
-         "`refresh_token_required`",
+    "`refresh_token_required`",
     403: "`insufficient_permissions`, `account_not_verified`, `account_disabled`, "
-         "`invalid_credentials` (wrong current password)",
-    404: "`not_found`, `user_not_found`, `book_not_found`, `review_not_found`, "
-         "`tag_not_found`",
+    "`invalid_credentials` (wrong current password)",
+    404: "`not_found`, `user_not_found`, `book_not_found`, `review_not_found`, `tag_not_found`",
     405: "`method_not_allowed`",
     409: "`username_taken`, `last_admin`, `review_exists`, `tag_exists`",
     413: "`payload_too_large`",
@@ -44,17 +43,29 @@ ERROR_CODES: dict[int, str] = {
 
 PROBLEM_SCHEMA = Problem.model_json_schema()
 # The 200 of every list: its `Link` header (RFC 8288) when another page follows.
-NEXT_PAGE: dict[int | str, Any] = {200: {"description": "A page", "headers": {"Link": {
-    "description": 'The next page, `<...?cursor=...&limit=...>; rel="next"`, when there '
-                   "is one (as `next_cursor`).", "schema": {"type": "string"}}}}}
+NEXT_PAGE: dict[int | str, Any] = {
+    200: {
+        "description": "A page",
+        "headers": {
+            "Link": {
+                "description": 'The next page, `<...?cursor=...&limit=...>; rel="next"`, '
+                "when there is one (as `next_cursor`).",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
 
 
 def link(method: str, path: str, description: str, **parameters: str) -> dict[str, Any]:
     """An OpenAPI link to `method path`, its parameters taken from this response
     (e.g. `uid="$response.body#/uid"`): clients and schemathesis' stateful phase follow it."""
     pointer = path.replace("~", "~0").replace("/", "~1")
-    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "description": description,
-            "parameters": parameters}
+    return {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "description": description,
+        "parameters": parameters,
+    }
 
 
 def linked(status: int, description: str, **links: dict[str, Any]) -> dict[int | str, Any]:

@@ -11,15 +11,22 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from domain.users import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role
 from entrypoints.http.patterns import NO_NUL, PRINTABLE_TEXT, SPECIAL_USE_DOMAINS
 
-Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH,
-                                pattern=NO_NUL,
-                                json_schema_extra={"format": "password", "writeOnly": True})]
+Password = Annotated[
+    str,
+    Field(
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+        pattern=NO_NUL,
+        json_schema_extra={"format": "password", "writeOnly": True},
+    ),
+]
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,32}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PRINTABLE_TEXT)]
 # Documented, and enforced by email-validator: no special-use domain (RFC 6761), which
 # no mail can reach.
-Email = Annotated[EmailStr, Field(max_length=254, json_schema_extra={
-    "pattern": SPECIAL_USE_DOMAINS})]
+Email = Annotated[
+    EmailStr, Field(max_length=254, json_schema_extra={"pattern": SPECIAL_USE_DOMAINS})
+]
 
 
 class RequestBody(BaseModel):
@@ -33,9 +40,20 @@ class SignUpIn(RequestBody):
     last_name: Name
     password: Password
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "email": "ada@example.com", "username": "ada", "first_name": "Ada",
-        "last_name": "Lovelace", "password": "analytical engine 1843"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "username": "ada",
+                    "first_name": "Ada",
+                    "last_name": "Lovelace",
+                    "password": "analytical engine 1843",
+                }
+            ]
+        },
+    )
 
 
 class EmailIn(RequestBody):

@@ -18,8 +18,16 @@ class UserPatch(BaseModel):
     """Either or both; `null` is not a value. Deactivating ends every session of the
     account; neither change may leave the service without an active admin."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"role": "guest"}, {"is_active": False}, {"role": "admin", "is_active": True}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"role": "guest"},
+                {"is_active": False},
+                {"role": "admin", "is_active": True},
+            ]
+        },
+    )
 
     role: Role | SkipJsonSchema[None] = None  # `null` is refused, so not in the schema
     is_active: StrictBool | SkipJsonSchema[None] = None
@@ -40,13 +48,21 @@ class UserListParams(PagingParams):
     role: Role | None = None
     is_verified: bool | None = None
     is_active: bool | None = None
-    q: Annotated[str | None, Field(max_length=254, pattern=NO_NUL, description=(
-        "Substring of the email or username, case-insensitive; `%` and `_` are literal"
-    ))] = None
+    q: Annotated[
+        str | None,
+        Field(
+            max_length=254,
+            pattern=NO_NUL,
+            description=(
+                "Substring of the email or username, case-insensitive; `%` and `_` are literal"
+            ),
+        ),
+    ] = None
 
     def query(self) -> UserQuery:
-        return UserQuery(role=self.role, is_verified=self.is_verified,
-                         is_active=self.is_active, text=self.q)
+        return UserQuery(
+            role=self.role, is_verified=self.is_verified, is_active=self.is_active, text=self.q
+        )
 
 
 UserListQuery = Annotated[UserListParams, Query()]

@@ -21,8 +21,11 @@ def broker_app(settings: Settings, **conf: Any) -> Celery:
     if not settings.broker_url:
         raise ValueError("set BOOKLY_BROKER_URL (e.g. redis://localhost:6379/1) to run workers")
     return create_celery(
-        settings.broker_url, connect_timeout=settings.dependency_timeout_seconds,
-        visibility_timeout=settings.broker_visibility_timeout_seconds, **conf)
+        settings.broker_url,
+        connect_timeout=settings.dependency_timeout_seconds,
+        visibility_timeout=settings.broker_visibility_timeout_seconds,
+        **conf,
+    )
 
 
 def create_worker_app(settings: Settings) -> Celery:
@@ -44,11 +47,17 @@ def create_worker_app(settings: Settings) -> Celery:
     # Kept off on purpose (Celery warns it will default to on): a task that keeps running
     # through a broker outage finishes and records its mail as sent; cancelled, it might
     # have to send again.
-    warnings.filterwarnings("ignore", category=CPendingDeprecationWarning,
-                            message=r"(?s).*worker_cancel_long_running_tasks_on_connection_loss")
+    warnings.filterwarnings(
+        "ignore",
+        category=CPendingDeprecationWarning,
+        message=r"(?s).*worker_cancel_long_running_tasks_on_connection_loss",
+    )
     runtime = Runtime(settings)
-    retry = RetryPolicy(settings.mail_max_attempts, settings.mail_retry_base_seconds,
-                        settings.mail_retry_max_seconds)
+    retry = RetryPolicy(
+        settings.mail_max_attempts,
+        settings.mail_retry_base_seconds,
+        settings.mail_retry_max_seconds,
+    )
     register_tasks(app, runtime, retry)
     app.steps["worker"].add(relay_step(settings))
 

@@ -6,12 +6,18 @@ from entrypoints.settings import Environment, Settings
 from entrypoints.worker.app import broker_app, create_worker_app
 
 
-def run_worker(settings: Settings, concurrency: int | None, hostname: str | None,
-               loglevel: str) -> None:
+def run_worker(
+    settings: Settings, concurrency: int | None, hostname: str | None, loglevel: str
+) -> None:
     app = create_worker_app(settings)
-    argv = ["worker", f"--loglevel={loglevel}", "--pool=prefork",
-            f"--concurrency={concurrency or settings.worker_concurrency}",
-            "--without-mingle", "--without-gossip"]
+    argv = [
+        "worker",
+        f"--loglevel={loglevel}",
+        "--pool=prefork",
+        f"--concurrency={concurrency or settings.worker_concurrency}",
+        "--without-mingle",
+        "--without-gossip",
+    ]
     if hostname:
         argv.append(f"--hostname={hostname}")
     app.worker_main(argv)
@@ -25,8 +31,10 @@ def flower_credentials(settings: Settings) -> str | None:
             raise SystemExit("bookly: BOOKLY_FLOWER_USER cannot contain ':'")
         return f"{user}:{password}"
     if settings.env is Environment.PRODUCTION:
-        raise SystemExit("bookly: in production Flower needs BOOKLY_FLOWER_USER and "
-                         "BOOKLY_FLOWER_PASSWORD (basic auth)")
+        raise SystemExit(
+            "bookly: in production Flower needs BOOKLY_FLOWER_USER and "
+            "BOOKLY_FLOWER_PASSWORD (basic auth)"
+        )
     return None
 
 

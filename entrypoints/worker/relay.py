@@ -19,8 +19,7 @@ class RelayThread:
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._main, name="bookly-outbox-relay",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._main, name="bookly-outbox-relay", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

@@ -36,8 +36,9 @@ class Runtime:
         with self._lock:
             if self._pid != os.getpid() or self._loop is None or self._container is None:
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="bookly-task-loop",
-                                          daemon=True)
+                thread = threading.Thread(
+                    target=loop.run_forever, name="bookly-task-loop", daemon=True
+                )
                 thread.start()
                 self._loop, self._thread = loop, thread
                 self._container = build_container(self._settings)

@@ -20,8 +20,13 @@ class MailNotDelivered(Exception):
 
 
 def register_tasks(app: Celery, runtime: Runtime, retry: RetryPolicy) -> None:
-    @app.task(name=SEND_EMAIL_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
-              ignore_result=True)
+    @app.task(
+        name=SEND_EMAIL_TASK,
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        ignore_result=True,
+    )
     def send_email(self: Task, job_id: str, request_id: str | None = None) -> str:
         """Deliver the outbox's mail job `job_id` (the task id is the same id).
 
@@ -33,21 +38,27 @@ def register_tasks(app: Celery, runtime: Runtime, retry: RetryPolicy) -> None:
             delivery = runtime.run(lambda c: c.deliver_mail().execute(uid))
         except SoftTimeLimitExceeded:
             interrupted = runtime.run(
-                lambda c: c.deliver_mail().interrupt(uid, "the task's soft time limit ran out"))
+                lambda c: c.deliver_mail().interrupt(uid, "the task's soft time limit ran out")
+            )
             if interrupted is None:
                 raise
             delivery = interrupted
         except Exception as error:  # the database, most likely: try again through the broker
             retries = self.request.retries
-            raise self.retry(exc=error, countdown=retry.delay(retries + 1),
-                             max_retries=retry.max_attempts) from error
+            raise self.retry(
+                exc=error, countdown=retry.delay(retries + 1), max_retries=retry.max_attempts
+            ) from error
         log_delivery(delivery)
         if delivery.outcome is Outcome.RETRY_LATER:
-            raise Retry(f"attempt {delivery.attempts} failed; the outbox tries again",
-                        exc=MailNotDelivered(delivery.error), when=delivery.retry_in_seconds)
+            raise Retry(
+                f"attempt {delivery.attempts} failed; the outbox tries again",
+                exc=MailNotDelivered(delivery.error),
+                when=delivery.retry_in_seconds,
+            )
         if delivery.outcome is Outcome.FAILED:
             raise MailNotDelivered(
-                f"gave up after {delivery.attempts} attempt(s): {delivery.error}")
+                f"gave up after {delivery.attempts} attempt(s): {delivery.error}"
+            )
         return delivery.outcome.value
 
 
@@ -56,7 +67,8 @@ def _bind_task_context(task_id: str, kwargs: dict[str, Any] | None = None, **_: 
     """Every log line of a task, Celery's own included, names the job and the request."""
     kwargs = kwargs or {}
     structlog.contextvars.bind_contextvars(
-        task_id=task_id, job_id=kwargs.get("job_id"), request_id=kwargs.get("request_id"))
+        task_id=task_id, job_id=kwargs.get("job_id"), request_id=kwargs.get("request_id")
+    )
 
 
 @signals.task_postrun.connect(weak=False, dispatch_uid="bookly-unbind-task-context")

@@ -48,8 +48,10 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("session_id", name=op.f("pk_auth_sessions")),
         sa.ForeignKeyConstraint(
-            ["user_uid"], ["users.uid"],
-            name=op.f("fk_auth_sessions_user_uid_users"), ondelete="CASCADE",
+            ["user_uid"],
+            ["users.uid"],
+            name=op.f("fk_auth_sessions_user_uid_users"),
+            ondelete="CASCADE",
         ),
     )
     op.create_index(op.f("ix_auth_sessions_user_uid"), "auth_sessions", ["user_uid"])

@@ -39,8 +39,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("uid", name=op.f("pk_books")),
-        sa.ForeignKeyConstraint(["owner_uid"], ["users.uid"], ondelete="CASCADE",
-                                name=op.f("fk_books_owner_uid_users")),
+        sa.ForeignKeyConstraint(
+            ["owner_uid"], ["users.uid"], ondelete="CASCADE", name=op.f("fk_books_owner_uid_users")
+        ),
         sa.CheckConstraint("page_count > 0", name=op.f("ck_books_page_count_positive")),
     )
     op.create_index("ix_books_created_at_uid", "books", ["created_at", "uid"])
@@ -49,14 +50,20 @@ def upgrade() -> None:
     op.create_index("ix_books_author_key", "books", ["author_key"])
     op.create_index("ix_books_language_created_at", "books", ["language", "created_at"])
     for name, column in TRIGRAM_INDEXES.items():
-        op.create_index(name, "books", [column], postgresql_using="gin",
-                        postgresql_ops={column: "gin_trgm_ops"})
+        op.create_index(
+            name, "books", [column], postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+        )
 
 
 def downgrade() -> None:
     for name in TRIGRAM_INDEXES:
         op.drop_index(name, table_name="books")
-    for name in ("ix_books_language_created_at", "ix_books_author_key", "ix_books_title_key_uid",
-                 "ix_books_owner_uid_created_at", "ix_books_created_at_uid"):
+    for name in (
+        "ix_books_language_created_at",
+        "ix_books_author_key",
+        "ix_books_title_key_uid",
+        "ix_books_owner_uid_created_at",
+        "ix_books_created_at_uid",
+    ):
         op.drop_index(name, table_name="books")
     op.drop_table("books")

@@ -41,8 +41,11 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        "ix_outbox_jobs_due", "outbox_jobs", ["available_at"],
-        postgresql_where=sa.text(UNFINISHED), sqlite_where=sa.text(UNFINISHED),
+        "ix_outbox_jobs_due",
+        "outbox_jobs",
+        ["available_at"],
+        postgresql_where=sa.text(UNFINISHED),
+        sqlite_where=sa.text(UNFINISHED),
     )
     op.create_index("ix_outbox_jobs_finished_at", "outbox_jobs", ["finished_at"])
 

@@ -27,8 +27,11 @@ def upgrade() -> None:
     # SQLite sorts NULL first, so its plain DESC already puts unrated books last (and it
     # refuses NULLS LAST in an index).
     nulls = " NULLS LAST" if op.get_bind().dialect.name == "postgresql" else ""
-    op.create_index("ix_books_average_rating_desc_uid", "books",
-                    [sa.text(f"average_rating DESC{nulls}"), sa.text("uid DESC")])
+    op.create_index(
+        "ix_books_average_rating_desc_uid",
+        "books",
+        [sa.text(f"average_rating DESC{nulls}"), sa.text("uid DESC")],
+    )
 
 
 def downgrade() -> None:

@@ -90,28 +90,37 @@ POSTGRESQL = [
     """CREATE TRIGGER tag_link_counts_emptied AFTER TRUNCATE ON book_tags
     FOR EACH STATEMENT EXECUTE FUNCTION tag_link_counts_emptied()""",
 ]
-TRIGGERS = ("tag_link_counts_added", "tag_link_counts_removed", "tag_link_counts_moved",
-            "tag_link_counts_emptied")
+TRIGGERS = (
+    "tag_link_counts_added",
+    "tag_link_counts_removed",
+    "tag_link_counts_moved",
+    "tag_link_counts_emptied",
+)
 
 
 def upgrade() -> None:
     op.create_table(
         "tag_link_counts",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(),
-                  nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.Identity(),
+            nullable=False,
+        ),
         sa.Column("tag_uid", sa.Uuid(), nullable=False),
         sa.Column("links", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tag_link_counts")),
     )
-    op.create_index("ix_tag_link_counts_tag_uid_links", "tag_link_counts",
-                    ["tag_uid", "links"])
+    op.create_index("ix_tag_link_counts_tag_uid_links", "tag_link_counts", ["tag_uid", "links"])
     if op.get_bind().dialect.name != "postgresql":
         return
     # Links written by a running service between the count below and the triggers
     # would be missed: writers wait until this migration commits.
     op.execute("LOCK TABLE book_tags IN SHARE ROW EXCLUSIVE MODE")
-    op.execute("INSERT INTO tag_link_counts (tag_uid, links) "
-               "SELECT tag_uid, count(*) FROM book_tags GROUP BY tag_uid")
+    op.execute(
+        "INSERT INTO tag_link_counts (tag_uid, links) "
+        "SELECT tag_uid, count(*) FROM book_tags GROUP BY tag_uid"
+    )
     for statement in POSTGRESQL:
         op.execute(statement)
 

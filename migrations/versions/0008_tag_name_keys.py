@@ -42,18 +42,25 @@ INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs", "Cn"})
 # character), so the unique index never sees two tags with the same key in between.
 PARKED_KEY = "\x01{}"
 
-tags = sa.table("tags", sa.column("uid", sa.Uuid()), sa.column("name", sa.String()),
-                sa.column("name_key", sa.String()),
-                sa.column("created_at", sa.DateTime(timezone=True)))
-book_tags = sa.table("book_tags", sa.column("book_uid", sa.Uuid()),
-                     sa.column("tag_uid", sa.Uuid()))
+tags = sa.table(
+    "tags",
+    sa.column("uid", sa.Uuid()),
+    sa.column("name", sa.String()),
+    sa.column("name_key", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+book_tags = sa.table("book_tags", sa.column("book_uid", sa.Uuid()), sa.column("tag_uid", sa.Uuid()))
 
 
 def cleaned(name: str) -> str | None:
     visible = "".join(c for c in name if unicodedata.category(c) not in INVISIBLE_CATEGORIES)
     clean = " ".join(unicodedata.normalize("NFKC", visible).split())
-    if not clean or len(clean) > NAME_MAX_LENGTH or not clean.isprintable() or any(
-            unicodedata.category(c) in INVISIBLE_CATEGORIES for c in clean):
+    if (
+        not clean
+        or len(clean) > NAME_MAX_LENGTH
+        or not clean.isprintable()
+        or any(unicodedata.category(c) in INVISIBLE_CATEGORIES for c in clean)
+    ):
         return None
     return clean
 
@@ -65,10 +72,14 @@ def key_of(name: str) -> str:
 def merge(connection: sa.Connection, kept: UUID, other: UUID) -> None:
     """`other`'s books linked to `kept` instead, and `other` deleted."""
     has_kept = sa.select(book_tags.c.book_uid).where(book_tags.c.tag_uid == kept)
-    connection.execute(sa.insert(book_tags).from_select(
-        ["book_uid", "tag_uid"],
-        sa.select(book_tags.c.book_uid, sa.literal(kept, sa.Uuid()))
-        .where(book_tags.c.tag_uid == other, book_tags.c.book_uid.not_in(has_kept))))
+    connection.execute(
+        sa.insert(book_tags).from_select(
+            ["book_uid", "tag_uid"],
+            sa.select(book_tags.c.book_uid, sa.literal(kept, sa.Uuid())).where(
+                book_tags.c.tag_uid == other, book_tags.c.book_uid.not_in(has_kept)
+            ),
+        )
+    )
     connection.execute(sa.delete(book_tags).where(book_tags.c.tag_uid == other))
     connection.execute(sa.delete(tags).where(tags.c.uid == other))
 
@@ -77,8 +88,9 @@ def upgrade() -> None:
     connection = op.get_bind()
     if connection.dialect.name == "postgresql":
         op.execute("LOCK TABLE tags, book_tags IN SHARE ROW EXCLUSIVE MODE")
-    rows = connection.execute(sa.select(tags.c.uid, tags.c.name, tags.c.name_key)
-                              .order_by(tags.c.created_at, tags.c.uid)).all()
+    rows = connection.execute(
+        sa.select(tags.c.uid, tags.c.name, tags.c.name_key).order_by(tags.c.created_at, tags.c.uid)
+    ).all()
     groups: dict[str, list[sa.Row]] = {}  # by new key, oldest first
     renamed: dict[UUID, str] = {}
     for row in rows:
@@ -90,13 +102,19 @@ def upgrade() -> None:
         for other in others:
             merge(connection, kept.uid, other.uid)
         if new_key != kept.name_key:
-            connection.execute(sa.update(tags).where(tags.c.uid == kept.uid)
-                               .values(name_key=PARKED_KEY.format(kept.uid)))
+            connection.execute(
+                sa.update(tags)
+                .where(tags.c.uid == kept.uid)
+                .values(name_key=PARKED_KEY.format(kept.uid))
+            )
         if (renamed[kept.uid], new_key) != (kept.name, kept.name_key):
             changes.append({"uid": kept.uid, "name": renamed[kept.uid], "name_key": new_key})
     for change in changes:
-        connection.execute(sa.update(tags).where(tags.c.uid == change["uid"])
-                           .values(name=change["name"], name_key=change["name_key"]))
+        connection.execute(
+            sa.update(tags)
+            .where(tags.c.uid == change["uid"])
+            .values(name=change["name"], name_key=change["name_key"])
+        )
 
 
 def downgrade() -> None:

@@ -42,8 +42,12 @@ depends_on: str | Sequence[str] | None = None
 
 SORTS = ("created_at", "title_key", "average_rating")
 BOOK_FILTERS = ("owner_uid", "language", "author_key")
-OLD_BOOK_INDEXES = ("ix_books_owner_uid_created_at", "ix_books_author_key",
-                    "ix_books_language_created_at", "ix_books_average_rating_desc_uid")
+OLD_BOOK_INDEXES = (
+    "ix_books_owner_uid_created_at",
+    "ix_books_author_key",
+    "ix_books_language_created_at",
+    "ix_books_average_rating_desc_uid",
+)
 COUNTED = ("books", "book_tags", "reviews", "users", "tags")
 FOLD_ONE_IN = 16  # statements, at random, that fold the lists they touched
 
@@ -54,12 +58,16 @@ def uid_hex(column: str, postgresql: bool) -> str:
 
 def count_names(table: str, row: str, postgresql: bool) -> list[str]:
     """The names of the lists a row of `table` (aliased `row`) counts in, as SQL."""
+
     def uid(column: str) -> str:
         return uid_hex(f"{row}.{column}", postgresql)
 
     return {
-        "books": ["'books'", f"'books:owner:' || {uid('owner_uid')}",
-                  f"'books:language:' || {row}.language"],
+        "books": [
+            "'books'",
+            f"'books:owner:' || {uid('owner_uid')}",
+            f"'books:language:' || {row}.language",
+        ],
         "book_tags": [f"'books:tag:' || {uid('tag_uid')}"],
         "reviews": ["'reviews'", f"'reviews:user:' || {uid('user_uid')}"],
         "users": ["'users'"],
@@ -69,13 +77,17 @@ def count_names(table: str, row: str, postgresql: bool) -> list[str]:
 
 def _postgresql_function(table: str) -> str:
     def deltas(alias: str, sign: str) -> str:
-        return " UNION ALL ".join(f"SELECT {name} AS name, {sign} AS delta FROM {alias} r"
-                                  for name in count_names(table, "r", True))
+        return " UNION ALL ".join(
+            f"SELECT {name} AS name, {sign} AS delta FROM {alias} r"
+            for name in count_names(table, "r", True)
+        )
 
     def appended(alias: str, sign: str) -> str:
-        return (f"WITH appended AS (INSERT INTO catalogue_counts (name, delta) "
-                f"SELECT name, sum(delta) FROM ({deltas(alias, sign)}) d GROUP BY name "
-                f"RETURNING name) SELECT array_agg(name) INTO touched FROM appended;")
+        return (
+            f"WITH appended AS (INSERT INTO catalogue_counts (name, delta) "
+            f"SELECT name, sum(delta) FROM ({deltas(alias, sign)}) d GROUP BY name "
+            f"RETURNING name) SELECT array_agg(name) INTO touched FROM appended;"
+        )
 
     return f"""CREATE FUNCTION catalogue_counts_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
@@ -130,13 +142,17 @@ BEGIN
     PERFORM catalogue_counts_fold(touched);
     RETURN NULL;
 END $$"""
-BOOK_MOVED_WHEN = ("OLD.owner_uid IS DISTINCT FROM NEW.owner_uid "
-                   "OR OLD.language IS DISTINCT FROM NEW.language")
+BOOK_MOVED_WHEN = (
+    "OLD.owner_uid IS DISTINCT FROM NEW.owner_uid OR OLD.language IS DISTINCT FROM NEW.language"
+)
 
 
 def _emptied_condition(table: str) -> str:
-    prefixes = {"books": ("books:owner:", "books:language:"), "book_tags": ("books:tag:",),
-                "reviews": ("reviews:user:",)}.get(table, ())
+    prefixes = {
+        "books": ("books:owner:", "books:language:"),
+        "book_tags": ("books:tag:",),
+        "reviews": ("reviews:user:",),
+    }.get(table, ())
     exact = {"books": "books", "reviews": "reviews", "users": "users", "tags": "tags"}
     parts = [f"name LIKE '{prefix}%'" for prefix in prefixes]
     if table in exact:
@@ -202,8 +218,10 @@ def _sqlite_statements() -> list[str]:
 def _backfill(postgresql: bool) -> None:
     for table in COUNTED:
         for name in count_names(table, "r", postgresql):
-            op.execute(f"INSERT INTO catalogue_counts (name, delta) SELECT {name}, count(*) "
-                       f"FROM {table} r GROUP BY 1")
+            op.execute(
+                f"INSERT INTO catalogue_counts (name, delta) SELECT {name}, count(*) "
+                f"FROM {table} r GROUP BY 1"
+            )
 
 
 def _sort_copies_upgrade(postgresql: bool) -> None:
@@ -213,22 +231,29 @@ def _sort_copies_upgrade(postgresql: bool) -> None:
         batch.add_column(sa.Column("average_rating", sa.Float(), nullable=True))
         batch.add_column(sa.Column("language", sa.String(35), nullable=True))
     if postgresql:
-        op.execute("UPDATE book_tags bt SET created_at = b.created_at, "
-                   "title_key = b.title_key, average_rating = b.average_rating, "
-                   "language = b.language FROM books b WHERE b.uid = bt.book_uid")
+        op.execute(
+            "UPDATE book_tags bt SET created_at = b.created_at, "
+            "title_key = b.title_key, average_rating = b.average_rating, "
+            "language = b.language FROM books b WHERE b.uid = bt.book_uid"
+        )
     else:
-        op.execute("UPDATE book_tags SET (created_at, title_key, average_rating, language) = "
-                   "(SELECT b.created_at, b.title_key, b.average_rating, b.language "
-                   "FROM books b WHERE b.uid = book_tags.book_uid)")
+        op.execute(
+            "UPDATE book_tags SET (created_at, title_key, average_rating, language) = "
+            "(SELECT b.created_at, b.title_key, b.average_rating, b.language "
+            "FROM books b WHERE b.uid = book_tags.book_uid)"
+        )
     with op.batch_alter_table("book_tags") as batch:
-        batch.alter_column("created_at", existing_type=sa.DateTime(timezone=True),
-                           nullable=False)
+        batch.alter_column("created_at", existing_type=sa.DateTime(timezone=True), nullable=False)
         batch.alter_column("title_key", existing_type=sa.Text(), nullable=False)
         batch.alter_column("language", existing_type=sa.String(35), nullable=False)
         batch.drop_index("ix_book_tags_tag_uid_book_uid")
     for sort in SORTS:
-        op.create_index(f"ix_book_tags_tag_uid_{sort}_book_uid", "book_tags",
-                        ["tag_uid", sort, "book_uid"], postgresql_include=["language"])
+        op.create_index(
+            f"ix_book_tags_tag_uid_{sort}_book_uid",
+            "book_tags",
+            ["tag_uid", sort, "book_uid"],
+            postgresql_include=["language"],
+        )
 
 
 def _book_indexes_upgrade() -> None:
@@ -246,8 +271,12 @@ def upgrade() -> None:
     _sort_copies_upgrade(postgresql)
     op.create_table(
         "catalogue_counts",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(),
-                  nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.Identity(),
+            nullable=False,
+        ),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("delta", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalogue_counts")),
@@ -262,16 +291,26 @@ def upgrade() -> None:
 
 
 def _drop_old_counts(postgresql: bool) -> None:
-    old = {"books": ("book_totals_added", "book_totals_removed", "book_totals_emptied"),
-           "book_tags": ("tag_link_counts_added", "tag_link_counts_removed",
-                         "tag_link_counts_moved", "tag_link_counts_emptied")}
+    old = {
+        "books": ("book_totals_added", "book_totals_removed", "book_totals_emptied"),
+        "book_tags": (
+            "tag_link_counts_added",
+            "tag_link_counts_removed",
+            "tag_link_counts_moved",
+            "tag_link_counts_emptied",
+        ),
+    }
     for table, triggers in old.items():
         for trigger in triggers:
-            op.execute(f"DROP TRIGGER IF EXISTS {trigger}"
-                       + (f" ON {table}" if postgresql else ""))
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if postgresql else ""))
     if postgresql:
-        for function in ("book_totals_added", "book_totals_removed", "book_totals_emptied",
-                         "tag_link_counts_changed", "tag_link_counts_emptied"):
+        for function in (
+            "book_totals_added",
+            "book_totals_removed",
+            "book_totals_emptied",
+            "tag_link_counts_changed",
+            "tag_link_counts_emptied",
+        ):
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     op.drop_index("ix_tag_link_counts_tag_uid_links", table_name="tag_link_counts")
     op.drop_table("tag_link_counts")
@@ -290,15 +329,20 @@ def _revision(stem: str) -> ModuleType:
 
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
-    triggers = [f"catalogue_counts_{table}_{event}" for table in COUNTED
-                for event in ("added", "removed", "emptied")]
+    triggers = [
+        f"catalogue_counts_{table}_{event}"
+        for table in COUNTED
+        for event in ("added", "removed", "emptied")
+    ]
     triggers += ["catalogue_counts_book_moved", "catalogue_counts_fold"]
-    tables = {f"catalogue_counts_{t}_{e}": t for t in COUNTED
-              for e in ("added", "removed", "emptied")}
+    tables = {
+        f"catalogue_counts_{t}_{e}": t for t in COUNTED for e in ("added", "removed", "emptied")
+    }
     tables.update(catalogue_counts_book_moved="books", catalogue_counts_fold="catalogue_counts")
     for trigger in triggers:
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}"
-                   + (f" ON {tables[trigger]}" if postgresql else ""))
+        op.execute(
+            f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {tables[trigger]}" if postgresql else "")
+        )
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS catalogue_counts_fold(text[])")
         op.execute("DROP FUNCTION IF EXISTS catalogue_counts_fold_now(text[])")
@@ -322,8 +366,7 @@ def downgrade() -> None:
     for sort in SORTS:
         for column in BOOK_FILTERS:
             op.drop_index(f"ix_books_{column}_{sort}_uid", table_name="books")
-    op.create_index("ix_books_owner_uid_created_at", "books",
-                    ["owner_uid", "created_at", "uid"])
+    op.create_index("ix_books_owner_uid_created_at", "books", ["owner_uid", "created_at", "uid"])
     op.create_index("ix_books_author_key", "books", ["author_key"])
     op.create_index("ix_books_language_created_at", "books", ["language", "created_at"])
     _revision("0005_rating_desc_index").upgrade()

@@ -39,16 +39,24 @@ def upgrade() -> None:
         sa.Column("tag_uid", sa.Uuid(), nullable=False),
         sa.Column("average_rating", sa.Float(), nullable=True),
         sa.Column("language", sa.String(35), nullable=False),
-        sa.ForeignKeyConstraint(["book_uid", "tag_uid"],
-                                ["book_tags.book_uid", "book_tags.tag_uid"],
-                                name=op.f("fk_book_tag_ratings_book_uid_book_tags"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["book_uid", "tag_uid"],
+            ["book_tags.book_uid", "book_tags.tag_uid"],
+            name=op.f("fk_book_tag_ratings_book_uid_book_tags"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("book_uid", "tag_uid", name=op.f("pk_book_tag_ratings")),
     )
-    op.execute("INSERT INTO book_tag_ratings (book_uid, tag_uid, average_rating, language) "
-               "SELECT book_uid, tag_uid, average_rating, language FROM book_tags")
-    op.create_index(NEW_INDEX, "book_tag_ratings", ["tag_uid", "average_rating", "book_uid"],
-                    postgresql_include=["language"])
+    op.execute(
+        "INSERT INTO book_tag_ratings (book_uid, tag_uid, average_rating, language) "
+        "SELECT book_uid, tag_uid, average_rating, language FROM book_tags"
+    )
+    op.create_index(
+        NEW_INDEX,
+        "book_tag_ratings",
+        ["tag_uid", "average_rating", "book_uid"],
+        postgresql_include=["language"],
+    )
     op.drop_index(OLD_INDEX, table_name="book_tags")
     # In place on both databases (SQLite 3.35 and later): a batch copy of the table would
     # lose the triggers that keep its counts (migration 0009).
@@ -57,10 +65,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.add_column("book_tags", sa.Column("average_rating", sa.Float(), nullable=True))
-    op.execute("UPDATE book_tags SET average_rating = (SELECT r.average_rating "
-               "FROM book_tag_ratings r WHERE r.book_uid = book_tags.book_uid "
-               "AND r.tag_uid = book_tags.tag_uid)")
-    op.create_index(OLD_INDEX, "book_tags", ["tag_uid", "average_rating", "book_uid"],
-                    postgresql_include=["language"])
+    op.execute(
+        "UPDATE book_tags SET average_rating = (SELECT r.average_rating "
+        "FROM book_tag_ratings r WHERE r.book_uid = book_tags.book_uid "
+        "AND r.tag_uid = book_tags.tag_uid)"
+    )
+    op.create_index(
+        OLD_INDEX,
+        "book_tags",
+        ["tag_uid", "average_rating", "book_uid"],
+        postgresql_include=["language"],
+    )
     op.drop_index(NEW_INDEX, table_name="book_tag_ratings")
     op.drop_table("book_tag_ratings")

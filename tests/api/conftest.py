@@ -49,8 +49,9 @@ class Api:
         await self.container.outbox_relay().drain()  # relay the outbox, run its jobs
         folder = Path(self.settings.mail_outbox_dir)
         files = sorted(folder.glob("*.eml")) if folder.exists() else []
-        return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
-                for f in files]
+        return [
+            email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files
+        ]
 
     async def link(self, to: str, subject_word: str) -> str:
         """The token at the end of the newest link mailed to `to` about `subject_word`."""
@@ -60,20 +61,32 @@ class Api:
                 return re.search(r"https?://\S+/([A-Za-z0-9._\-]+)\s", body).group(1)
         raise AssertionError(f"no mail to {to} about {subject_word!r}")
 
-    async def signup(self, email_address: str = "ada@example.com", username: str = "ada",
-                     verify: bool = True, password: str = PASSWORD) -> None:
-        response = await self.client.post("/api/v1/auth/signup", json={
-            "email": email_address, "username": username, "first_name": "Ada",
-            "last_name": "Lovelace", "password": password})
+    async def signup(
+        self,
+        email_address: str = "ada@example.com",
+        username: str = "ada",
+        verify: bool = True,
+        password: str = PASSWORD,
+    ) -> None:
+        response = await self.client.post(
+            "/api/v1/auth/signup",
+            json={
+                "email": email_address,
+                "username": username,
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "password": password,
+            },
+        )
         assert response.status_code == 202, response.text
         if verify:
             token = await self.link(email_address.lower(), "Confirm")
             assert (await self.client.get(f"/api/v1/auth/verify/{token}")).status_code == 200
 
-    async def login(self, email_address: str = "ada@example.com",
-                    password: str = PASSWORD) -> dict:
-        response = await self.client.post("/api/v1/auth/login",
-                                          json={"email": email_address, "password": password})
+    async def login(self, email_address: str = "ada@example.com", password: str = PASSWORD) -> dict:
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"email": email_address, "password": password}
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -125,9 +138,12 @@ async def api_postgres_url(postgres_url: str) -> str:
 def base_settings(request: pytest.FixtureRequest, configuration: str, tmp_path: Path) -> dict:
     """Settings values for this test's configuration, on a clean database."""
     values: dict[str, object] = {
-        "secret_key": SECRET, "allowed_hosts": ["testserver"],
-        "mail_outbox_dir": tmp_path / "outbox", "ip_rate_limit": 10_000,
-        "argon2_time_cost": 1, "argon2_memory_kib": 1024,
+        "secret_key": SECRET,
+        "allowed_hosts": ["testserver"],
+        "mail_outbox_dir": tmp_path / "outbox",
+        "ip_rate_limit": 10_000,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
     }
     if configuration == "embedded":
         database = tmp_path / "bookly.db"

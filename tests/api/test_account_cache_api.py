@@ -16,8 +16,9 @@ from tests.api.conftest import bearer
 AUTH = "/api/v1/auth"
 
 
-@pytest.fixture(params=[pytest.param("production", marks=[pytest.mark.postgres,
-                                                          pytest.mark.redis])])
+@pytest.fixture(
+    params=[pytest.param("production", marks=[pytest.mark.postgres, pytest.mark.redis])]
+)
 def configuration(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -83,8 +84,7 @@ async def test_two_workers_answer_from_memory_and_both_honour_a_logout(api_facto
             assert (await api.client.get(f"{AUTH}/me", headers=headers)).status_code == 200
             assert cache.hits == hits + 1
 
-        patched = await one.client.patch(f"{AUTH}/me", json={"last_name": "King"},
-                                         headers=headers)
+        patched = await one.client.patch(f"{AUTH}/me", json={"last_name": "King"}, headers=headers)
         assert patched.status_code == 200
 
         async def renamed_in_two() -> bool:

@@ -13,27 +13,42 @@ from tests.api.conftest import PASSWORD, bearer, statements_counted
 from tests.live_service import run_bookly, service_environment
 
 AUTH = "/api/v1/auth"
-BOOK = {"title": "Dune", "author": "Frank Herbert", "publisher": "Chilton",
-        "published_date": "1965-08-01", "page_count": 412, "language": "en"}
+BOOK = {
+    "title": "Dune",
+    "author": "Frank Herbert",
+    "publisher": "Chilton",
+    "published_date": "1965-08-01",
+    "page_count": 412,
+    "language": "en",
+}
 OPERATOR_PASSWORD = "operator secret password 9"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 async def bookly(api, tmp_path, *argv: str, stdin: str = ""):
     """`bookly ARGV` as the operator runs it: a process on the service's settings."""
-    settings = {name: str(getattr(api.settings, name)) for name in (
-        "database_url", "secret_key", "redis_url", "redis_key_prefix") if
-        getattr(api.settings, name)}
-    return await asyncio.to_thread(run_bookly, service_environment(tmp_path, **settings),
-                                   *argv, stdin=stdin, cwd=tmp_path)
+    settings = {
+        name: str(getattr(api.settings, name))
+        for name in ("database_url", "secret_key", "redis_url", "redis_key_prefix")
+        if getattr(api.settings, name)
+    }
+    return await asyncio.to_thread(
+        run_bookly, service_environment(tmp_path, **settings), *argv, stdin=stdin, cwd=tmp_path
+    )
 
 
-async def test_create_admin_on_an_email_signed_up_first_leaves_the_signer_nothing(
-        api, tmp_path):
+async def test_create_admin_on_an_email_signed_up_first_leaves_the_signer_nothing(api, tmp_path):
     await api.signup("ops@example.com", "attacker", verify=False)
     stolen = (await api.login("ops@example.com"))["access_token"]
-    done = await bookly(api, tmp_path, "create-admin", "--email", "ops@example.com",
-                        "--password-stdin", stdin=OPERATOR_PASSWORD + "\n")
+    done = await bookly(
+        api,
+        tmp_path,
+        "create-admin",
+        "--email",
+        "ops@example.com",
+        "--password-stdin",
+        stdin=OPERATOR_PASSWORD + "\n",
+    )
     out, err = done.stdout, done.stderr
     assert done.returncode == 0, err
     assert out.startswith("ops@example.com is an admin (")
@@ -41,8 +56,9 @@ async def test_create_admin_on_an_email_signed_up_first_leaves_the_signer_nothin
     assert "'attacker'" in err
     refused = await api.client.get("/api/v1/users", headers=bearer(stolen))
     assert (refused.status_code, refused.json()["error_code"]) == (401, "token_revoked")
-    wrong = await api.client.post(f"{AUTH}/login", json={"email": "ops@example.com",
-                                                         "password": PASSWORD})
+    wrong = await api.client.post(
+        f"{AUTH}/login", json={"email": "ops@example.com", "password": PASSWORD}
+    )
     assert wrong.status_code == 401
     admin = (await api.login("ops@example.com", OPERATOR_PASSWORD))["access_token"]
     assert (await api.client.get("/api/v1/users", headers=bearer(admin))).status_code == 200
@@ -52,16 +68,25 @@ async def test_signup_answers_a_taken_username_alike_for_any_email(api):
     await api.signup("ada@example.com", "ada")
 
     async def sign_up(email: str, username: str):
-        response = await api.client.post(f"{AUTH}/signup", json={
-            "email": email, "username": username, "first_name": "Eve", "last_name": "E",
-            "password": "another fine passphrase"})
+        response = await api.client.post(
+            f"{AUTH}/signup",
+            json={
+                "email": email,
+                "username": username,
+                "first_name": "Eve",
+                "last_name": "E",
+                "password": "another fine passphrase",
+            },
+        )
         body = response.json()
         return response.status_code, body.get("error_code"), body.get("detail")
 
     taken = {await sign_up(email, "ADA") for email in ("ada@example.com", "new@example.com")}
     assert taken == {(409, "username_taken", "This username is already taken.")}
-    free = {await sign_up(email, name) for email, name in (("ada@example.com", "free1"),
-                                                          ("new@example.com", "free2"))}
+    free = {
+        await sign_up(email, name)
+        for email, name in (("ada@example.com", "free1"), ("new@example.com", "free2"))
+    }
     assert free == {(202, None, None)}
 
 
@@ -90,15 +115,23 @@ async def test_verifying_the_email_ends_the_sessions_opened_before_it(api):
     refused = await api.client.post("/api/v1/books", json=BOOK, headers=bearer(early))
     assert (refused.status_code, refused.json()["error_code"]) == (401, "token_revoked")
     fresh = (await api.login("victim@example.com"))["access_token"]
-    assert (await api.client.post("/api/v1/books", json=BOOK,
-                                  headers=bearer(fresh))).status_code == 201
+    assert (
+        await api.client.post("/api/v1/books", json=BOOK, headers=bearer(fresh))
+    ).status_code == 201
 
 
 async def test_every_link_in_every_mail_works_when_clicked(api):
     await api.signup("ada@example.com", "ada", verify=False)
-    await api.client.post(f"{AUTH}/signup", json={
-        "email": "ada@example.com", "username": "ada2", "first_name": "A", "last_name": "B",
-        "password": PASSWORD})  # a repeated sign-up: the "account exists" notice
+    await api.client.post(
+        f"{AUTH}/signup",
+        json={
+            "email": "ada@example.com",
+            "username": "ada2",
+            "first_name": "A",
+            "last_name": "B",
+            "password": PASSWORD,
+        },
+    )  # a repeated sign-up: the "account exists" notice
     await api.client.post(f"{AUTH}/password-reset-request", json={"email": "ada@example.com"})
     links = {}
     for message in await api.mails():
@@ -120,17 +153,25 @@ async def test_every_link_in_every_mail_works_when_clicked(api):
 async def test_the_reset_page_sets_a_new_password_through_its_form(api):
     await api.signup("ada@example.com", "ada")
     session = (await api.login("ada@example.com"))["access_token"]
-    asked = await api.client.post("/account/password-reset-request",
-                                  data={"email": "ada@example.com"}, headers=BROWSER)
+    asked = await api.client.post(
+        "/account/password-reset-request", data={"email": "ada@example.com"}, headers=BROWSER
+    )
     assert asked.status_code == 200 and "Check your inbox" in asked.text
     token = await api.link("ada@example.com", "Reset")
     page = await api.client.get(f"{AUTH}/password-reset-confirm/{token}", headers=BROWSER)
     (action,) = re.findall(r'<form method="post" action="([^"]+)"', page.text)
-    mismatch = await api.client.post(action, data={
-        "new_password": "a new long passphrase", "confirm_new_password": "something else"})
+    mismatch = await api.client.post(
+        action,
+        data={"new_password": "a new long passphrase", "confirm_new_password": "something else"},
+    )
     assert mismatch.status_code == 422 and "a new long passphrase" not in mismatch.text
-    done = await api.client.post(action, data={
-        "new_password": "a new long passphrase", "confirm_new_password": "a new long passphrase"})
+    done = await api.client.post(
+        action,
+        data={
+            "new_password": "a new long passphrase",
+            "confirm_new_password": "a new long passphrase",
+        },
+    )
     assert done.status_code == 200 and "Password changed" in done.text
     assert (await api.client.get(f"{AUTH}/me", headers=bearer(session))).status_code == 401
     await api.login("ada@example.com", "a new long passphrase")

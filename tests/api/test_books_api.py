@@ -14,8 +14,14 @@ from domain.books import Book
 from tests.api.conftest import bearer, statements_counted
 
 BOOKS = "/api/v1/books"
-BODY = {"title": "Dune", "author": "Frank Herbert", "publisher": "Chilton",
-        "published_date": "1965-08-01", "page_count": 412, "language": "en"}
+BODY = {
+    "title": "Dune",
+    "author": "Frank Herbert",
+    "publisher": "Chilton",
+    "published_date": "1965-08-01",
+    "page_count": 412,
+    "language": "en",
+}
 
 
 async def writer(api, email="ada@example.com", username="ada", verify=True) -> tuple[str, str]:
@@ -37,17 +43,20 @@ async def test_add_read_change_delete(api):
     detail = (await api.client.get(f"{BOOKS}/{book['uid']}")).json()
     assert detail["reviews"] == [] and detail["title"] == "Dune"
 
-    patched = await api.client.patch(f"{BOOKS}/{book['uid']}", json={"title": "x"},
-                                     headers=bearer(token))
+    patched = await api.client.patch(
+        f"{BOOKS}/{book['uid']}", json={"title": "x"}, headers=bearer(token)
+    )
     after = patched.json()
     assert patched.status_code == 200
     assert {k: v for k, v in after.items() if k not in ("title", "updated_at")} == {
-        k: v for k, v in book.items() if k not in ("title", "updated_at")}
+        k: v for k, v in book.items() if k not in ("title", "updated_at")
+    }
     assert after["title"] == "x" and after["updated_at"] > book["updated_at"]
     assert after["created_at"] == book["created_at"]
 
-    assert (await api.client.delete(f"{BOOKS}/{book['uid']}",
-                                    headers=bearer(token))).status_code == 204
+    assert (
+        await api.client.delete(f"{BOOKS}/{book['uid']}", headers=bearer(token))
+    ).status_code == 204
     gone = await api.client.get(f"{BOOKS}/{book['uid']}")
     assert (gone.status_code, gone.json()["error_code"]) == (404, "book_not_found")
 
@@ -58,25 +67,39 @@ async def test_who_may_write(api):
     unverified, _ = await writer(api, "new@example.com", "newbie", verify=False)
     book = (await api.client.post(BOOKS, json=BODY, headers=bearer(owner))).json()
     url = f"{BOOKS}/{book['uid']}"
-    for response in (await api.client.patch(url, json={"title": "y"}, headers=bearer(other)),
-                     await api.client.delete(url, headers=bearer(other))):
+    for response in (
+        await api.client.patch(url, json={"title": "y"}, headers=bearer(other)),
+        await api.client.delete(url, headers=bearer(other)),
+    ):
         assert (response.status_code, response.json()["error_code"]) == (
-            403, "insufficient_permissions")
+            403,
+            "insufficient_permissions",
+        )
     refused = await api.client.post(BOOKS, json=BODY, headers=bearer(unverified))
     assert (refused.status_code, refused.json()["error_code"]) == (403, "account_not_verified")
     anonymous = await api.client.post(BOOKS, json=BODY)
     assert (anonymous.status_code, anonymous.json()["error_code"]) == (401, "not_authenticated")
-    missing = await api.client.patch(f"{BOOKS}/{uuid.uuid4()}", json={"title": "z"},
-                                     headers=bearer(owner))
+    missing = await api.client.patch(
+        f"{BOOKS}/{uuid.uuid4()}", json={"title": "z"}, headers=bearer(owner)
+    )
     assert missing.status_code == 404
     assert (await api.client.get(url)).json()["title"] == "Dune"
 
 
-@pytest.mark.parametrize("bad", [
-    {"page_count": 0}, {"page_count": "many"}, {"page_count": 10**30},
-    {"published_date": "2023-02-30"}, {"title": ""}, {"title": "x" * 256},
-    {"language": "english"}, {"isbn": "123"}, {"title": None},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"page_count": 0},
+        {"page_count": "many"},
+        {"page_count": 10**30},
+        {"published_date": "2023-02-30"},
+        {"title": ""},
+        {"title": "x" * 256},
+        {"language": "english"},
+        {"isbn": "123"},
+        {"title": None},
+    ],
+)
 async def test_bad_books_are_refused_and_nothing_is_written(api, bad):
     token, _ = await writer(api)
     response = await api.client.post(BOOKS, json={**BODY, **bad}, headers=bearer(token))
@@ -89,30 +112,38 @@ async def test_control_characters_are_refused_not_trimmed(api):
     token, uid = await writer(api)
     for field in ("title", "author", "publisher"):
         for text in ("\t=x", "=x\r", "\r@x", "a\x85b", "a\x7fb"):
-            response = await api.client.post(BOOKS, json={**BODY, field: text},
-                                             headers=bearer(token))
+            response = await api.client.post(
+                BOOKS, json={**BODY, field: text}, headers=bearer(token)
+            )
             assert (response.status_code, response.json()["error_code"]) == (
-                422, "validation_error"), (field, text)
+                422,
+                "validation_error",
+            ), (field, text)
     assert (await api.client.get(BOOKS)).json()["total"] == 0
-    book = (await api.client.post(BOOKS, json={**BODY, "title": " \u3000Dune "},
-                                  headers=bearer(token))).json()
+    book = (
+        await api.client.post(BOOKS, json={**BODY, "title": " \u3000Dune "}, headers=bearer(token))
+    ).json()
     assert book["title"] == "Dune"  # white space that is no control is still trimmed
-    patched = await api.client.patch(f"{BOOKS}/{book['uid']}", json={"title": "\t=x"},
-                                     headers=bearer(token))
+    patched = await api.client.patch(
+        f"{BOOKS}/{book['uid']}", json={"title": "\t=x"}, headers=bearer(token)
+    )
     assert patched.status_code == 422
-    renamed = await api.client.patch("/api/v1/auth/me", json={"first_name": "\t=x"},
-                                     headers=bearer(token))
+    renamed = await api.client.patch(
+        "/api/v1/auth/me", json={"first_name": "\t=x"}, headers=bearer(token)
+    )
     assert renamed.status_code == 422
     assert (await api.client.get(f"/api/v1/users/{uid}", headers=bearer(token))).json()[
-        "first_name"] == "Ada"
+        "first_name"
+    ] == "Ada"
 
 
 async def test_patch_refuses_nulls_and_unknown_fields(api):
     token, _ = await writer(api)
     book = (await api.client.post(BOOKS, json=BODY, headers=bearer(token))).json()
     for body in ({"title": None}, {"owner_uid": str(uuid.uuid4())}, {"page_count": -1}):
-        response = await api.client.patch(f"{BOOKS}/{book['uid']}", json=body,
-                                          headers=bearer(token))
+        response = await api.client.patch(
+            f"{BOOKS}/{book['uid']}", json=body, headers=bearer(token)
+        )
         assert response.status_code == 422
     assert (await api.client.get(f"{BOOKS}/{book['uid']}")).json()["title"] == "Dune"
 
@@ -126,8 +157,10 @@ async def test_user_books_and_unknown_users(api):
     assert (missing.status_code, missing.json()["error_code"]) == (404, "user_not_found")
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1},
-                                    {"sort": "rating!"}, {"owner_uid": "nope"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"sort": "rating!"}, {"owner_uid": "nope"}],
+)
 async def test_bad_list_parameters(api, params):
     response = await api.client.get(BOOKS, params=params)
     assert (response.status_code, response.json()["error_code"]) == (422, "validation_error")
@@ -138,9 +171,20 @@ async def load_books(api, owner_uid: str, count: int) -> list[Book]:
     made = []
     for i in range(count):
         moment = start + timedelta(minutes=i // 3)  # ties on created_at, on purpose
-        made.append(Book(uuid.uuid4(), uuid.UUID(owner_uid), f"Title {i:05d} {'Ünïcode' * (i % 2)}",
-                         f"Author {i % 50}", "P", date(2000, 1, 1), 100 + i % 7,
-                         ["en", "fr", "de"][i % 3], moment, moment))
+        made.append(
+            Book(
+                uuid.uuid4(),
+                uuid.UUID(owner_uid),
+                f"Title {i:05d} {'Ünïcode' * (i % 2)}",
+                f"Author {i % 50}",
+                "P",
+                date(2000, 1, 1),
+                100 + i % 7,
+                ["en", "fr", "de"][i % 3],
+                moment,
+                moment,
+            )
+        )
     async with api.container.engine().begin() as connection:
         await connection.execute(insert(books), [book_values(b) for b in made])
     return made
@@ -154,12 +198,24 @@ async def test_ten_thousand_books_page_quickly_and_stably(api):
     assert first == again and first["total"] == 10_000 and len(first["items"]) == 20
     newest = sorted(made, key=lambda b: (b.created_at, b.uid), reverse=True)[:20]
     assert [b["uid"] for b in first["items"]] == [str(b.uid) for b in newest]
-    params = {"q": "üNÏ", "author": "author 7", "language": "fr", "owner_uid": uid,
-              "sort": "title", "limit": 5, "offset": 2}
+    params = {
+        "q": "üNÏ",
+        "author": "author 7",
+        "language": "fr",
+        "owner_uid": uid,
+        "sort": "title",
+        "limit": 5,
+        "offset": 2,
+    }
     page = (await api.client.get(BOOKS, params=params)).json()
-    expected = sorted((b for b in made if "ünïcode" in b.title.casefold()
-                       and b.author == "Author 7" and b.language == "fr"),
-                      key=lambda b: (b.title.casefold(), b.uid))
+    expected = sorted(
+        (
+            b
+            for b in made
+            if "ünïcode" in b.title.casefold() and b.author == "Author 7" and b.language == "fr"
+        ),
+        key=lambda b: (b.title.casefold(), b.uid),
+    )
     assert page["total"] == len(expected) > 0
     assert [b["uid"] for b in page["items"]] == [str(b.uid) for b in expected[2:7]]
 
@@ -171,8 +227,9 @@ async def test_statements_per_list_page_do_not_grow_with_its_size(api):
     counts = []
     for limit in (1, 20, 100):
         with statements_counted(api) as sent:
-            assert len((await api.client.get(BOOKS, params={"limit": limit})).json()["items"]) \
-                == limit
+            assert (
+                len((await api.client.get(BOOKS, params={"limit": limit})).json()["items"]) == limit
+            )
             counts.append(sent())
     assert counts == [1, 1, 1]  # page, total and tags in one statement, on either database
 

@@ -15,8 +15,9 @@ def preflight(origin: str, method: str = "GET", headers: str | None = None) -> d
 
 async def test_an_allowed_preflight_gets_the_cors_headers(api_factory):
     async with api_factory(cors_origins=[ORIGIN]) as api:
-        response = await api.client.options(ME, headers=preflight(
-            ORIGIN, "PATCH", "Authorization, Content-Type"))
+        response = await api.client.options(
+            ME, headers=preflight(ORIGIN, "PATCH", "Authorization, Content-Type")
+        )
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == ORIGIN
         assert "PATCH" in response.headers["access-control-allow-methods"]
@@ -29,10 +30,11 @@ async def test_an_allowed_preflight_gets_the_cors_headers(api_factory):
 
 async def test_a_refused_preflight_is_a_problem(api_factory):
     async with api_factory(cors_origins=[ORIGIN]) as api:
-        for asked, refused in [(preflight("https://evil.example"), "origin"),
-                               (preflight(ORIGIN, "GET", "X-Secret"), "headers"),
-                               (preflight("https://evil.example", "GET", "X-Secret"),
-                                "origin, headers")]:
+        for asked, refused in [
+            (preflight("https://evil.example"), "origin"),
+            (preflight(ORIGIN, "GET", "X-Secret"), "headers"),
+            (preflight("https://evil.example", "GET", "X-Secret"), "origin, headers"),
+        ]:
             response = await api.client.options(ME, headers=asked)
             body = assert_problem(response, 400, "cors_not_allowed")
             assert body["detail"].endswith(f"its {refused}.")

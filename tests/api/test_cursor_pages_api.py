@@ -20,8 +20,14 @@ from domain.books import Book
 from tests.api.conftest import SECRET, bearer
 
 API = "/api/v1"
-BOOK = {"title": "Dune", "author": "Frank Herbert", "publisher": "Chilton",
-        "published_date": "1965-08-01", "page_count": 412, "language": "en"}
+BOOK = {
+    "title": "Dune",
+    "author": "Frank Herbert",
+    "publisher": "Chilton",
+    "published_date": "1965-08-01",
+    "page_count": 412,
+    "language": "en",
+}
 SORTS = ["-created_at", "created_at", "title", "-title", "rating", "-rating"]
 
 
@@ -41,10 +47,21 @@ async def member(api, name: str, admin: bool = False) -> tuple[str, str]:
 async def stored_books(api, owner_uid: str, count: int, start: int = 0) -> list[Book]:
     """`count` books written straight to the database (ties on created_at, on purpose)."""
     origin = datetime(2020, 1, 1, tzinfo=UTC)
-    made = [Book(uuid.uuid4(), uuid.UUID(owner_uid), f"Title {i % 7} {i:04d}", f"Author {i % 3}",
-                 "P", date(2000, 1, 1), 10, ["en", "fr"][i % 2],
-                 origin + timedelta(minutes=i // 2), origin + timedelta(minutes=i // 2))
-            for i in range(start, start + count)]
+    made = [
+        Book(
+            uuid.uuid4(),
+            uuid.UUID(owner_uid),
+            f"Title {i % 7} {i:04d}",
+            f"Author {i % 3}",
+            "P",
+            date(2000, 1, 1),
+            10,
+            ["en", "fr"][i % 2],
+            origin + timedelta(minutes=i // 2),
+            origin + timedelta(minutes=i // 2),
+        )
+        for i in range(start, start + count)
+    ]
     async with api.container.engine().begin() as connection:
         await connection.execute(insert(books), [book_values(book) for book in made])
     return made
@@ -72,11 +89,14 @@ async def walk(api, path: str, params: dict, limit: int, headers=None) -> list[s
         target, rel = link.split(";", 1)
         assert rel.strip() == 'rel="next"'
         url = urlsplit(target.strip("<> "))
-        assert url.path == path and parse_qs(url.query) == {"cursor": [cursor],
-                                                           "limit": [str(page["limit"])]}
+        assert url.path == path and parse_qs(url.query) == {
+            "cursor": [cursor],
+            "limit": [str(page["limit"])],
+        }
         limit = 3 if limit == 4 else 4  # the limit may change on the way
-        response = await api.client.get(path, params={"cursor": cursor, "limit": limit},
-                                        headers=headers)
+        response = await api.client.get(
+            path, params={"cursor": cursor, "limit": limit}, headers=headers
+        )
         assert response.json()["offset"] is None
 
 
@@ -86,11 +106,15 @@ async def test_cursors_walk_every_book_list_as_one_long_page_does(api):
     reader, _ = await member(api, "reader")
     for book in made[:12]:  # some books rated (ties included), the others not
         rating = random.Random(book.uid.int).choice([2, 4, 4, 5])
-        await api.client.post(f"{API}/books/{book.uid}/reviews", headers=bearer(reader),
-                              json={"rating": rating, "review_text": "x"})
+        await api.client.post(
+            f"{API}/books/{book.uid}/reviews",
+            headers=bearer(reader),
+            json={"rating": rating, "review_text": "x"},
+        )
     for book in made[::3]:
-        await api.client.post(f"{API}/books/{book.uid}/tags", headers=bearer(owner),
-                              json={"tags": [{"name": "Odd"}]})
+        await api.client.post(
+            f"{API}/books/{book.uid}/tags", headers=bearer(owner), json={"tags": [{"name": "Odd"}]}
+        )
     lists = [(f"{API}/books", {"sort": sort}) for sort in SORTS] + [
         (f"{API}/books", {"tag": "odd", "sort": "-rating"}),
         (f"{API}/books", {"q": "title 3", "sort": "title"}),
@@ -109,15 +133,24 @@ async def test_cursors_walk_reviews_users_and_tags(api):
     book = (await api.client.post(f"{API}/books", json=BOOK, headers=bearer(owner))).json()
     readers = [await member(api, f"reader{i}") for i in range(9)]
     for token, _ in readers:
-        await api.client.post(f"{API}/books/{book['uid']}/reviews", headers=bearer(token),
-                              json={"rating": 3, "review_text": "x"})
-    await api.client.post(f"{API}/books/{book['uid']}/tags", headers=bearer(owner),
-                          json={"tags": [{"name": f"tag {i}"} for i in range(9)]})
+        await api.client.post(
+            f"{API}/books/{book['uid']}/reviews",
+            headers=bearer(token),
+            json={"rating": 3, "review_text": "x"},
+        )
+    await api.client.post(
+        f"{API}/books/{book['uid']}/tags",
+        headers=bearer(owner),
+        json={"tags": [{"name": f"tag {i}"} for i in range(9)]},
+    )
     reader_uid = readers[0][1]
-    for path, headers in [(f"{API}/books/{book['uid']}/reviews", None),
-                          (f"{API}/users/{reader_uid}/reviews", None),
-                          (f"{API}/reviews", bearer(admin)), (f"{API}/users", bearer(admin)),
-                          (f"{API}/tags", None)]:
+    for path, headers in [
+        (f"{API}/books/{book['uid']}/reviews", None),
+        (f"{API}/users/{reader_uid}/reviews", None),
+        (f"{API}/reviews", bearer(admin)),
+        (f"{API}/users", bearer(admin)),
+        (f"{API}/tags", None),
+    ]:
         whole = await api.client.get(path, params={"limit": 100}, headers=headers)
         assert await walk(api, path, {}, 4, headers) == uids(whole.json()), path
 
@@ -155,9 +188,20 @@ async def test_totals_are_exact_where_kept_and_bounded_elsewhere(api):
     assert few["total_exact"] and few["total"] == len(few["items"]) > 0
 
 
-@pytest.mark.parametrize("change", ["forged", "truncated", "altered", "other list",
-                                    "other filter", "other sort", "with offset",
-                                    "other user", "other secret"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "forged",
+        "truncated",
+        "altered",
+        "other list",
+        "other filter",
+        "other sort",
+        "with offset",
+        "other user",
+        "other secret",
+    ],
+)
 async def test_hostile_cursors_are_invalid(api, api_factory, change):
     _, owner_uid = await member(api, "owner")
     _, other_uid = await member(api, "other")
@@ -171,8 +215,7 @@ async def test_hostile_cursors_are_invalid(api, api_factory, change):
     request = {
         "forged": (path, {"cursor": "eyJsIjoiYm9va3MifQ.AAAA.BBBB"}),
         "truncated": (path, {"cursor": cursor[:-3]}),
-        "altered": (path, {"cursor": cursor[:5] + ("A" if cursor[5] != "A" else "B")
-                           + cursor[6:]}),
+        "altered": (path, {"cursor": cursor[:5] + ("A" if cursor[5] != "A" else "B") + cursor[6:]}),
         "other list": (f"{API}/tags", {"cursor": cursor}),
         "other filter": (path, {"cursor": cursor, "language": "fr"}),
         "other sort": (path, {"cursor": cursor, "sort": "-title"}),

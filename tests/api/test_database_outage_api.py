@@ -16,8 +16,14 @@ from tests.api.conftest import PASSWORD, bearer, running
 from tests.services import PrivateCluster
 
 pytestmark = pytest.mark.postgres
-BOOK = {"title": "Dune", "author": "Frank Herbert", "publisher": "Chilton",
-        "published_date": "1965-08-01", "page_count": 412, "language": "en"}
+BOOK = {
+    "title": "Dune",
+    "author": "Frank Herbert",
+    "publisher": "Chilton",
+    "published_date": "1965-08-01",
+    "page_count": 412,
+    "language": "en",
+}
 REVIEW = {"rating": 4, "review_text": "Sand, and more sand."}
 
 
@@ -58,14 +64,17 @@ async def test_database_outage_and_recovery(cluster, base_settings):
                 seen.append((response.status_code, time.perf_counter() - started))
                 await asyncio.sleep(0.05)
 
-        workers = [asyncio.create_task(flow(path)) for path in (
-            "/api/v1/auth/me", "/api/v1/auth/me", "/api/v1/books", "/api/v1/books")]
+        workers = [
+            asyncio.create_task(flow(path))
+            for path in ("/api/v1/auth/me", "/api/v1/auth/me", "/api/v1/books", "/api/v1/books")
+        ]
         await asyncio.sleep(0.3)
         await asyncio.to_thread(cluster.stop)
         await asyncio.sleep(2.5)
         down = await api.client.get("/ready")
-        login = await api.client.post("/api/v1/auth/login",
-                                      json={"email": "ada@example.com", "password": PASSWORD})
+        login = await api.client.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+        )
         # the catalogue's one-statement writes, on their own pool
         added_down = await api.client.post("/api/v1/books", json=BOOK, headers=bearer(token))
         reviewed_down = await api.client.post(review_url, json=REVIEW, headers=bearer(token))

@@ -16,8 +16,9 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-async def test_the_database_and_the_mails_are_their_owners_only(api_factory, configuration,
-                                                                 tmp_path, permissive_umask):
+async def test_the_database_and_the_mails_are_their_owners_only(
+    api_factory, configuration, tmp_path, permissive_umask
+):
     outbox, database = tmp_path / "fresh" / "outbox", tmp_path / "fresh" / "data" / "bookly.db"
     overrides: dict[str, object] = {"mail_outbox_dir": outbox}
     if configuration == "embedded":  # a new database, made as `bookly serve` makes it
@@ -33,4 +34,5 @@ async def test_the_database_and_the_mails_are_their_owners_only(api_factory, con
             modes |= {path.name: mode(path) for path in stored}
     assert mode(outbox) == 0o700
     assert modes == dict.fromkeys(modes, 0o600) and len(modes) == (
-        4 if configuration == "embedded" else 1)
+        4 if configuration == "embedded" else 1
+    )

@@ -13,9 +13,11 @@ from tests.api.conftest import PASSWORD, bearer
 
 
 async def test_security_headers_on_api_responses_and_problems(api):
-    for response in (await api.client.get("/health"),
-                     await api.client.get("/api/v1/nowhere"),
-                     await api.client.get("/health", headers={"Host": "evil.example"})):
+    for response in (
+        await api.client.get("/health"),
+        await api.client.get("/api/v1/nowhere"),
+        await api.client.get("/health", headers={"Host": "evil.example"}),
+    ):
         headers = response.headers
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["x-frame-options"] == "DENY"
@@ -38,15 +40,28 @@ async def test_hsts_in_production(api_factory):
 async def test_forwarded_addresses_count_only_behind_trusted_proxies(api_factory):
     body = {"email": "ada@example.com"}
     async with api_factory(ip_rate_limit=2) as api:
-        statuses = [(await api.client.post(
-            "/api/v1/auth/verify/resend", json=body,
-            headers={"X-Forwarded-For": f"203.0.113.{i}"})).status_code for i in range(3)]
+        statuses = [
+            (
+                await api.client.post(
+                    "/api/v1/auth/verify/resend",
+                    json=body,
+                    headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                )
+            ).status_code
+            for i in range(3)
+        ]
         assert statuses == [202, 202, 429]  # a client cannot dodge limits by forging it
     async with api_factory(ip_rate_limit=2, trusted_proxies=["127.0.0.1"]) as api:
-        statuses = [(await api.client.post(
-            "/api/v1/auth/verify/resend", json=body,
-            headers={"X-Forwarded-For": f"203.0.113.{i}, 127.0.0.1"})).status_code
-            for i in range(3)]
+        statuses = [
+            (
+                await api.client.post(
+                    "/api/v1/auth/verify/resend",
+                    json=body,
+                    headers={"X-Forwarded-For": f"203.0.113.{i}, 127.0.0.1"},
+                )
+            ).status_code
+            for i in range(3)
+        ]
         assert statuses == [202, 202, 202]
 
 
@@ -58,22 +73,37 @@ async def test_one_json_line_per_request_and_no_secrets_in_logs(api_factory, cap
     async with api_factory(env="production") as api:
         await api.signup()
         pair = await api.login()
-        await api.client.post("/api/v1/auth/password-reset-request",
-                              json={"email": "ada@example.com"})
+        await api.client.post(
+            "/api/v1/auth/password-reset-request", json={"email": "ada@example.com"}
+        )
         reset = await api.link("ada@example.com", "Reset")
-        await api.client.post(f"/api/v1/auth/password-reset-confirm/{reset}",
-                              json={"new_password": "another good passphrase",
-                                    "confirm_new_password": "another good passphrase"})
-        failed = await api.client.post("/api/v1/auth/refresh",
-                                       headers=bearer(pair["refresh_token"]))
+        await api.client.post(
+            f"/api/v1/auth/password-reset-confirm/{reset}",
+            json={
+                "new_password": "another good passphrase",
+                "confirm_new_password": "another good passphrase",
+            },
+        )
+        failed = await api.client.post(
+            "/api/v1/auth/refresh", headers=bearer(pair["refresh_token"])
+        )
         assert failed.status_code == 401
         me = await api.client.get("/api/v1/auth/me", headers={"X-Request-ID": "trace-me-1"})
     logged = capsys.readouterr().err
     # The test's own HTTP client (httpx) logs the URLs it calls; only the service's count.
-    text = "\n".join(line for line in logged.splitlines()
-                     if not line.startswith("{") or json.loads(line)["logger"] != "httpx")
-    secrets = [PASSWORD, "another good passphrase", pair["access_token"],
-               pair["refresh_token"], reset, api.settings.secret_key]
+    text = "\n".join(
+        line
+        for line in logged.splitlines()
+        if not line.startswith("{") or json.loads(line)["logger"] != "httpx"
+    )
+    secrets = [
+        PASSWORD,
+        "another good passphrase",
+        pair["access_token"],
+        pair["refresh_token"],
+        reset,
+        api.settings.secret_key,
+    ]
     for secret in secrets:
         assert secret not in text
     assert not re.search(r"\$argon2id\$", text)

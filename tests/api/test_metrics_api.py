@@ -36,8 +36,12 @@ def families(exposition: str) -> dict[str, object]:
 
 def value(exposition: str, name: str, **labels: str) -> float | None:
     """The one sample called `name` with exactly these labels (None when there is none)."""
-    found = [sample.value for family in text_string_to_metric_families(exposition)
-             for sample in family.samples if sample.name == name and sample.labels == labels]
+    found = [
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == name and sample.labels == labels
+    ]
     assert len(found) <= 1
     return found[0] if found else None
 
@@ -63,8 +67,10 @@ async def test_requests_are_counted_by_route_template_never_by_raw_path(api):
     book = {"method": "GET", "route": "/api/v1/books/{uid}", "status": "404"}
     assert value(exposition, REQUESTS, **book) == 3
     assert value(exposition, REQUESTS, method="GET", route="/api/v1/books", status="200") == 1
-    assert value(exposition, REQUESTS, method="GET", route="/api/v1/auth/verify/{token}",
-                 status="400") == 1
+    assert (
+        value(exposition, REQUESTS, method="GET", route="/api/v1/auth/verify/{token}", status="400")
+        == 1
+    )
     assert value(exposition, REQUESTS, method="GET", route="<unmatched>", status="404") == 1
     assert value(exposition, REQUESTS, method="OTHER", route="/api/v1/books", status="405") == 1
     assert uid not in exposition and link not in exposition and "BREW" not in exposition
@@ -136,21 +142,36 @@ async def test_a_configured_token_is_required_to_scrape(api_factory):
         assert METRICS_TOKEN not in exposition and METRICS_TOKEN not in str(missing)
 
 
-PRODUCTION = {"env": "production", "secret_key": "p" * 40,
-              "database_url": "postgresql+asyncpg://bookly@127.0.0.1/bookly"}
+PRODUCTION = {
+    "env": "production",
+    "secret_key": "p" * 40,
+    "database_url": "postgresql+asyncpg://bookly@127.0.0.1/bookly",
+}
 
 
-@pytest.mark.parametrize(("values", "exposed"), [
-    ({}, True),
-    ({"metrics_enabled": "false"}, False),
-    ({"metrics_enabled": ""}, True),  # an empty variable is unset
-    (PRODUCTION, False),
-    ({**PRODUCTION, "metrics_token": ""}, False),
-    ({**PRODUCTION, "metrics_token": METRICS_TOKEN}, True),
-    ({**PRODUCTION, "metrics_enabled": "true"}, True),
-    ({**PRODUCTION, "metrics_enabled": "false", "metrics_token": METRICS_TOKEN}, False),
-], ids=["development", "off", "empty", "production", "production-empty-token",
-        "production-token", "production-on", "production-off-with-token"])
+@pytest.mark.parametrize(
+    ("values", "exposed"),
+    [
+        ({}, True),
+        ({"metrics_enabled": "false"}, False),
+        ({"metrics_enabled": ""}, True),  # an empty variable is unset
+        (PRODUCTION, False),
+        ({**PRODUCTION, "metrics_token": ""}, False),
+        ({**PRODUCTION, "metrics_token": METRICS_TOKEN}, True),
+        ({**PRODUCTION, "metrics_enabled": "true"}, True),
+        ({**PRODUCTION, "metrics_enabled": "false", "metrics_token": METRICS_TOKEN}, False),
+    ],
+    ids=[
+        "development",
+        "off",
+        "empty",
+        "production",
+        "production-empty-token",
+        "production-token",
+        "production-on",
+        "production-off-with-token",
+    ],
+)
 def test_metrics_are_private_in_production_unless_configured(values, exposed):
     assert Settings(_env_file=None, **values).metrics_exposed is exposed
 
@@ -180,8 +201,9 @@ async def test_the_session_cache_is_counted_where_sessions_are_cached(api):
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}),
-                                    timeout=10) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers or {}), timeout=10
+        ) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -206,8 +228,10 @@ def test_several_workers_add_up_to_one_count(tmp_path: Path):
         # A worker that has just started may still hold a connection for its relay's
         # first round: wait for that round to end (a leaked connection never would).
         deadline = time.monotonic() + 10
-        while (value(get(f"{service.base_url}/metrics")[1], "bookly_db_pool_checked_out")
-               and time.monotonic() < deadline):
+        while (
+            value(get(f"{service.base_url}/metrics")[1], "bookly_db_pool_checked_out")
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         scrapes = [get(f"{service.base_url}/metrics")[1] for _ in range(6)]
     assert pool_size == 20, "the requests never reached the second worker"
@@ -222,14 +246,23 @@ def test_several_workers_add_up_to_one_count(tmp_path: Path):
 
 
 async def test_several_workers_report_their_session_caches_together(
-        tmp_path: Path, redis_url: str, redis_prefix: str):
+    tmp_path: Path, redis_url: str, redis_prefix: str
+):
     """`bookly serve --workers 2` with Redis: a scrape adds up both workers' cache lookups
     (counters kept in the shared folder) and counts the workers that trust their cache."""
-    environment = service_environment(tmp_path, outbox_poll_seconds="3600",
-                                      redis_url=redis_url, redis_key_prefix=redis_prefix)
+    environment = service_environment(
+        tmp_path, outbox_poll_seconds="3600", redis_url=redis_url, redis_key_prefix=redis_prefix
+    )
     with live_service(environment, tmp_path, workers=2) as service:
-        made = run_bookly(environment, "create-admin", "--email", "root@example.com",
-                          "--password-stdin", stdin=PASSWORD + "\n", cwd=tmp_path)
+        made = run_bookly(
+            environment,
+            "create-admin",
+            "--email",
+            "root@example.com",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+            cwd=tmp_path,
+        )
         assert made.returncode == 0, made.stderr
         headers = bearer(log_in(service.base_url, "root@example.com", PASSWORD))
         asked, trusted = 0, 0.0
@@ -237,8 +270,9 @@ async def test_several_workers_report_their_session_caches_together(
             for _ in range(20):
                 assert get(f"{service.base_url}{ME}", headers)[0] == 200
             asked += 20
-            trusted = value(get(f"{service.base_url}/metrics")[1],
-                            "bookly_session_cache_trusted") or 0.0
+            trusted = (
+                value(get(f"{service.base_url}/metrics")[1], "bookly_session_cache_trusted") or 0.0
+            )
         exposition = get(f"{service.base_url}/metrics")[1]
     assert trusted == 2, "the requests never reached the second worker"
     assert value(exposition, CACHE_HITS) + value(exposition, CACHE_MISSES) == asked

@@ -53,8 +53,11 @@ async def test_redis_down_gives_503_quickly_and_service_recovers(
         me, took = await timed(api.client.get("/api/v1/auth/me", headers=bearer(token)))
         assert (me.status_code, me.json()["error_code"]) == (503, "service_unavailable")
         assert me.headers["retry-after"] and took < 2.5
-        login, took = await timed(api.client.post(
-            "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}))
+        login, took = await timed(
+            api.client.post(
+                "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+            )
+        )
         assert login.status_code == 503 and took < 2.5  # limits fail closed
         ready = await api.client.get("/ready")
         assert (ready.status_code, ready.json()["dependency"]) == (503, "redis")
@@ -62,21 +65,40 @@ async def test_redis_down_gives_503_quickly_and_service_recovers(
         state["process"] = start_redis_on(port, tmp_path)
         assert (await api.client.get("/ready")).status_code == 200
         fresh = await api.login()  # the new server lost the sessions; new ones work
-        assert (await api.client.get("/api/v1/auth/me",
-                                     headers=bearer(fresh["access_token"]))).status_code == 200
+        assert (
+            await api.client.get("/api/v1/auth/me", headers=bearer(fresh["access_token"]))
+        ).status_code == 200
 
 
 async def test_two_hundred_concurrent_requests_all_succeed(api):
     await api.signup()
     token = (await api.login())["access_token"]
-    signups = [api.client.post("/api/v1/auth/signup", json={
-        "email": f"reader{i}@example.com", "username": f"reader{i}", "first_name": "R",
-        "last_name": "N", "password": PASSWORD}) for i in range(40)]
+    signups = [
+        api.client.post(
+            "/api/v1/auth/signup",
+            json={
+                "email": f"reader{i}@example.com",
+                "username": f"reader{i}",
+                "first_name": "R",
+                "last_name": "N",
+                "password": PASSWORD,
+            },
+        )
+        for i in range(40)
+    ]
     reads = [api.client.get("/api/v1/auth/me", headers=bearer(token)) for _ in range(120)]
-    logins = [api.client.post("/api/v1/auth/login", json={
-        "email": "ada@example.com", "password": PASSWORD}) for _ in range(4)]
-    refused = [api.client.post("/api/v1/auth/login", json={
-        "email": f"nobody{i}@example.com", "password": PASSWORD}) for i in range(36)]
+    logins = [
+        api.client.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+        )
+        for _ in range(4)
+    ]
+    refused = [
+        api.client.post(
+            "/api/v1/auth/login", json={"email": f"nobody{i}@example.com", "password": PASSWORD}
+        )
+        for i in range(36)
+    ]
     responses = await asyncio.gather(*signups, *reads, *logins, *refused)
     statuses = [r.status_code for r in responses]
     assert statuses == [202] * 40 + [200] * 120 + [200] * 4 + [401] * 36
@@ -96,11 +118,17 @@ async def test_signup_mail_goes_out_over_smtp_in_production(api_factory):
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        async with api_factory(smtp_host="127.0.0.1", smtp_port=port,
-                               smtp_starttls=False) as api:
-            await api.client.post("/api/v1/auth/signup", json={
-                "email": "ada@example.com", "username": "ada", "first_name": "Ada",
-                "last_name": "Lovelace", "password": PASSWORD})
+        async with api_factory(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False) as api:
+            await api.client.post(
+                "/api/v1/auth/signup",
+                json={
+                    "email": "ada@example.com",
+                    "username": "ada",
+                    "first_name": "Ada",
+                    "last_name": "Lovelace",
+                    "password": PASSWORD,
+                },
+            )
             await api.container.outbox_relay().drain()
     finally:
         controller.stop()

@@ -37,9 +37,15 @@ SEED = int(os.environ.get("BOOKLY_SCHEMATHESIS_SEED", "20260501"))
 MAX_EXAMPLES = int(os.environ.get("BOOKLY_SCHEMATHESIS_MAX_EXAMPLES", "5"))
 MAX_STEPS = 10  # per stateful scenario
 # What every run must have exercised, at least once.
-CORE_CHECKS = {"not_a_server_error", "status_code_conformance", "content_type_conformance",
-               "response_headers_conformance", "response_schema_conformance",
-               "negative_data_rejection", "positive_data_acceptance"}
+CORE_CHECKS = {
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+}
 # Rules JSON Schema cannot state, where the contract documents 400 or 422 for input the
 # schema allows.
 PASSWORD_RULES = ["2xx", "401", "403", "409", "422"]  # 422: a common password
@@ -57,28 +63,47 @@ BEYOND_THE_SCHEMA = {
     "POST /api/v1/books": ["2xx", "401", "403", "422"],
     "POST /api/v1/books/{uid}/tags": ["2xx", "401", "403", "404", "422"],
     # 422 `invalid_cursor`: a generated cursor is never one the service gave out.
-    **{f"GET /api/v1{path}": ["2xx", "401", "403", "404", "422"] for path in (
-        "/books", "/books/{uid}/reviews", "/users", "/users/{uid}/books",
-        "/users/{uid}/reviews", "/reviews", "/tags")},
+    **{
+        f"GET /api/v1{path}": ["2xx", "401", "403", "404", "422"]
+        for path in (
+            "/books",
+            "/books/{uid}/reviews",
+            "/users",
+            "/users/{uid}/books",
+            "/users/{uid}/reviews",
+            "/reviews",
+            "/tags",
+        )
+    },
 }
-BOOK = {"title": "Solaris", "author": "Stanisław Lem", "publisher": "Walker",
-        "published_date": "1961-06-01", "page_count": 204, "language": "en",
-        "tags": ["science fiction"]}
+BOOK = {
+    "title": "Solaris",
+    "author": "Stanisław Lem",
+    "publisher": "Walker",
+    "published_date": "1961-06-01",
+    "page_count": 204,
+    "language": "en",
+    "tags": ["science fiction"],
+}
 
 
 def config() -> schemathesis.Config:
-    return schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "database": "none"},
-        "checks": {"enabled": True},  # every registered check
-        "phases": {"stateful": {"max-steps": MAX_STEPS}},
-        "auth": {"auto-signup": False},  # the accounts below are made by the fixture
-        "operations": [
-            {"include-name": name,
-             "checks": {"positive_data_acceptance": {"expected-statuses": statuses}}}
-            for name, statuses in BEYOND_THE_SCHEMA.items()
-        ],
-    })
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "database": "none"},
+            "checks": {"enabled": True},  # every registered check
+            "phases": {"stateful": {"max-steps": MAX_STEPS}},
+            "auth": {"auto-signup": False},  # the accounts below are made by the fixture
+            "operations": [
+                {
+                    "include-name": name,
+                    "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
+                }
+                for name, statuses in BEYOND_THE_SCHEMA.items()
+            ],
+        }
+    )
 
 
 async def open_session(settings: Settings, email: str, admin: bool) -> str:
@@ -141,7 +166,8 @@ class Findings:
                 failure = check.failure_info.failure
                 self.failures.append(
                     f"[{event.phase.value}] {event.label or recorder.label} {check.name}: "
-                    f"{failure.title}: {failure.message}\n{check.failure_info.code_sample}")
+                    f"{failure.title}: {failure.message}\n{check.failure_info.code_sample}"
+                )
         if event.status is Status.ERROR:
             self.errors.append(f"[{event.phase.value}] {event.label}: error")
 
@@ -164,8 +190,11 @@ async def prepared(api_factory) -> Settings:
         await api.container.create_admin().execute(ADMIN_EMAIL, PASSWORD, "fuzz-admin")
         user = bearer((await api.login(USER_EMAIL))["access_token"])
         book = (await api.client.post("/api/v1/books", json=BOOK, headers=user)).json()
-        review = await api.client.post(f"/api/v1/books/{book['uid']}/reviews", headers=user,
-                                       json={"rating": 4, "review_text": "Oceans think."})
+        review = await api.client.post(
+            f"/api/v1/books/{book['uid']}/reviews",
+            headers=user,
+            json={"rating": 4, "review_text": "Oceans think."},
+        )
         assert review.status_code == 201, review.text
         return api.settings
 
@@ -176,8 +205,12 @@ async def prepared(api_factory) -> Settings:
 RUNS = [
     pytest.param("embedded", "user", id="embedded-user"),
     pytest.param("embedded", "admin", id="embedded-admin"),
-    pytest.param("production", "admin", id="production-admin",
-                 marks=[pytest.mark.postgres, pytest.mark.redis]),
+    pytest.param(
+        "production",
+        "admin",
+        id="production-admin",
+        marks=[pytest.mark.postgres, pytest.mark.redis],
+    ),
 ]
 
 
@@ -188,7 +221,8 @@ def test_the_api_keeps_its_schema_under_fuzzing(prepared: Settings, role: str):
     with app_under_test(prepared) as app:
         schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=config())
         schema.auth(refresh_interval=3600, retry_on=[401, 403] if admin else [401])(
-            session_provider(prepared, email, admin))
+            session_provider(prepared, email, admin)
+        )
         for event in from_schema(schema).execute():
             findings.read(event)
 

@@ -36,8 +36,12 @@ SECRET = "background-tests-secret-key-0123456789abcdef"
 PASSWORD = "correct horse battery"
 
 
-async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0,
-                     interval: float = 0.05, what: str = "the condition") -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any] | Any],
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    what: str = "the condition",
+) -> Any:
     """Poll `check` (sync or async) until it returns something truthy."""
     deadline = time.monotonic() + timeout
     while True:
@@ -51,12 +55,24 @@ async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float =
         await asyncio.sleep(interval)
 
 
-async def signup(client: httpx.AsyncClient, email: str = "ada@example.com",
-                 username: str = "ada", request_id: str | None = None) -> httpx.Response:
+async def signup(
+    client: httpx.AsyncClient,
+    email: str = "ada@example.com",
+    username: str = "ada",
+    request_id: str | None = None,
+) -> httpx.Response:
     headers = {"X-Request-ID": request_id} if request_id else {}
-    response = await client.post("/api/v1/auth/signup", headers=headers, json={
-        "email": email, "username": username, "first_name": "Ada", "last_name": "Lovelace",
-        "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/signup",
+        headers=headers,
+        json={
+            "email": email,
+            "username": username,
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 202, response.text
     return response
 
@@ -207,13 +223,24 @@ async def database_url(background_postgres_url: str) -> AsyncIterator[str]:
 def fast_settings(**values: Any) -> dict[str, Any]:
     """Settings for tests: short backoffs and limits, quick relays, cheap hashing."""
     return {
-        "env": "test", "secret_key": SECRET, "smtp_host": "127.0.0.1", "smtp_starttls": False,
-        "smtp_timeout_seconds": 5, "outbox_poll_seconds": 0.1, "mail_max_attempts": 4,
-        "mail_retry_base_seconds": 0.2, "mail_retry_max_seconds": 1.0,
-        "task_soft_time_limit_seconds": 2, "task_time_limit_seconds": 3,
-        "outbox_redispatch_after_seconds": 30, "worker_concurrency": 1,
-        "argon2_time_cost": 1, "argon2_memory_kib": 1024, "ip_rate_limit": 10_000,
-        "dependency_timeout_seconds": 1.0, **values,
+        "env": "test",
+        "secret_key": SECRET,
+        "smtp_host": "127.0.0.1",
+        "smtp_starttls": False,
+        "smtp_timeout_seconds": 5,
+        "outbox_poll_seconds": 0.1,
+        "mail_max_attempts": 4,
+        "mail_retry_base_seconds": 0.2,
+        "mail_retry_max_seconds": 1.0,
+        "task_soft_time_limit_seconds": 2,
+        "task_time_limit_seconds": 3,
+        "outbox_redispatch_after_seconds": 30,
+        "worker_concurrency": 1,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "ip_rate_limit": 10_000,
+        "dependency_timeout_seconds": 1.0,
+        **values,
     }
 
 
@@ -264,8 +291,12 @@ class Processes:
         with log.open("ab") as sink:
             popen = subprocess.Popen(
                 [sys.executable, "-m", "entrypoints.cli.main", *args],
-                env=environment(values), cwd=self.folder, stdin=subprocess.DEVNULL,
-                stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+                env=environment(values),
+                cwd=self.folder,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         process = Process(name, popen, log)
         self.started.append(process)
@@ -273,8 +304,11 @@ class Processes:
 
     async def worker(self, values: dict[str, Any], name: str = "w1") -> Process:
         process = self.start(name, ["worker", f"--hostname={name}@%h"], values)
-        await eventually(lambda: " ready." in process.output() or process.popen.poll(),
-                         timeout=30, what=f"worker {name} start")
+        await eventually(
+            lambda: " ready." in process.output() or process.popen.poll(),
+            timeout=30,
+            what=f"worker {name} start",
+        )
         assert process.popen.poll() is None, process.output()
         return process
 

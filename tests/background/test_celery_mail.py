@@ -43,9 +43,15 @@ def api_factory(values: dict[str, Any], redis_url: str, redis_prefix: str, tmp_p
 
     @asynccontextmanager
     async def start(smtp_port: int) -> AsyncIterator[Api]:
-        settings = Settings(_env_file=None, **values, smtp_port=smtp_port, redis_url=redis_url,
-                            redis_key_prefix=redis_prefix, allowed_hosts=["testserver"],
-                            mail_outbox_dir=tmp_path / "unused")
+        settings = Settings(
+            _env_file=None,
+            **values,
+            smtp_port=smtp_port,
+            redis_url=redis_url,
+            redis_key_prefix=redis_prefix,
+            allowed_hosts=["testserver"],
+            mail_outbox_dir=tmp_path / "unused",
+        )
         async with running(settings) as api:
             yield api
 
@@ -88,8 +94,11 @@ async def test_with_the_broker_down_signup_answers_fast_and_the_mail_follows(
         assert (ready.status_code, ready.json()["dependency"]) == (503, "broker")
         (job,) = await outbox(database_url)
         assert job["status"] in ("pending", "dispatched")  # kept until the broker is back
-        await eventually(lambda: "outbox relay failed" in worker.output(), timeout=10,
-                         what="the relay noticing the broker is down")
+        await eventually(
+            lambda: "outbox relay failed" in worker.output(),
+            timeout=10,
+            what="the relay noticing the broker is down",
+        )
         assert inbox.envelopes == []
 
         broker.start()
@@ -141,8 +150,12 @@ async def test_a_5xx_fails_the_job_for_good_in_logs_and_in_flower(
     inbox, smtp_port = smtp(replies=["550 5.1.1 No such mailbox"])
     worker_values = {**values, "smtp_port": smtp_port}
     flower_port = free_port()
-    flower_values = {**worker_values, "env": "production", "flower_user": "ops",
-                     "flower_password": "flower-test-password"}
+    flower_values = {
+        **worker_values,
+        "env": "production",
+        "flower_user": "ops",
+        "flower_password": "flower-test-password",
+    }
     await processes.flower(flower_values, flower_port)
     worker = await processes.worker(worker_values, name="mailer")
     flower_url = f"http://127.0.0.1:{flower_port}"
@@ -153,7 +166,8 @@ async def test_a_5xx_fails_the_job_for_good_in_logs_and_in_flower(
         async def worker_online() -> bool:
             answer = await flower.get("/api/workers", params={"status": "true"}, auth=auth)
             return answer.status_code == 200 and any(
-                name.startswith("mailer@") and up for name, up in answer.json().items())
+                name.startswith("mailer@") and up for name, up in answer.json().items()
+            )
 
         await eventually(worker_online, timeout=30, interval=0.2, what="Flower seeing the worker")
 
@@ -174,8 +188,9 @@ async def test_a_5xx_fails_the_job_for_good_in_logs_and_in_flower(
             final = all(states.get(task_id) in ("SUCCESS", "FAILURE") for task_id in wanted)
             return states if final else None
 
-        states = await eventually(task_states, timeout=20, interval=0.2,
-                                  what="Flower listing the tasks")
+        states = await eventually(
+            task_states, timeout=20, interval=0.2, what="Flower listing the tasks"
+        )
         assert states[str(failed_job["id"])] == "FAILURE"
         assert states[str(sent_job["id"])] == "SUCCESS"
         workers = (await flower.get("/api/workers", params={"refresh": "true"}, auth=auth)).json()

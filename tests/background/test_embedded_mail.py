@@ -41,9 +41,15 @@ def database_url(tmp_path: Path) -> str:
 async def embedded(database_url: str, smtp_port: int, **overrides: Any) -> AsyncIterator[Api]:
     """The app as `bookly serve` runs it (lifespan included: the relay loop runs)."""
     await asyncio.to_thread(upgrade_to_head, database_url)
-    settings = Settings(_env_file=None, **fast_settings(
-        database_url=database_url, smtp_port=smtp_port, allowed_hosts=["testserver"],
-        **overrides))
+    settings = Settings(
+        _env_file=None,
+        **fast_settings(
+            database_url=database_url,
+            smtp_port=smtp_port,
+            allowed_hosts=["testserver"],
+            **overrides,
+        ),
+    )
     container = build_container(settings)
     app = create_app(settings, container)
     async with app.router.lifespan_context(app):
@@ -72,8 +78,12 @@ async def test_bookly_serve_killed_mid_send_sends_the_mail_once_after_a_restart(
     smtp, processes, database_url
 ):
     inbox, smtp_port = smtp(delays=[30.0])  # the first delivery hangs in DATA
-    values = fast_settings(database_url=database_url, smtp_port=smtp_port,
-                           task_soft_time_limit_seconds=1, task_time_limit_seconds=2)
+    values = fast_settings(
+        database_url=database_url,
+        smtp_port=smtp_port,
+        task_soft_time_limit_seconds=1,
+        task_time_limit_seconds=2,
+    )
     first_port = free_port()
     first = await processes.serve(values, first_port, name="first")
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{first_port}") as client:
@@ -90,9 +100,7 @@ async def test_bookly_serve_killed_mid_send_sends_the_mail_once_after_a_restart(
     assert await count_after(inbox) == 1
 
 
-async def test_an_smtp_server_failing_twice_then_accepting_gets_the_mail_once(
-    smtp, database_url
-):
+async def test_an_smtp_server_failing_twice_then_accepting_gets_the_mail_once(smtp, database_url):
     inbox, smtp_port = smtp(replies=["451 4.3.0 Try again later"] * 2)
     async with embedded(database_url, smtp_port) as api:
         await signup(api.client)

@@ -32,6 +32,8 @@ def verify_rate(threads: int, seconds: float) -> float:
 
 
 def measure(seconds: float) -> dict[str, object]:
-    return {"parameters": {**argon2_parameters(), "type": "argon2id"},
-            "verify_per_s_1_thread": verify_rate(1, seconds),
-            "verify_per_s_2_threads": verify_rate(2, seconds)}
+    return {
+        "parameters": {**argon2_parameters(), "type": "argon2id"},
+        "verify_per_s_1_thread": verify_rate(1, seconds),
+        "verify_per_s_2_threads": verify_rate(2, seconds),
+    }

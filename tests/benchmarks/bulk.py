@@ -71,9 +71,10 @@ async def check_columns(connection: asyncpg.Connection) -> None:
         if unknown := set(columns) - set(known.get(table, ())):
             problems.append(f"{table}: {', '.join(sorted(unknown))} filled, not in the schema")
     if problems:
-        raise SystemExit("benchmarks: the catalogue's rows no longer fit the schema; fix the "
-                         "row functions in tests/benchmarks/catalogue.py:\n  "
-                         + "\n  ".join(problems))
+        raise SystemExit(
+            "benchmarks: the catalogue's rows no longer fit the schema; fix the "
+            "row functions in tests/benchmarks/catalogue.py:\n  " + "\n  ".join(problems)
+        )
 
 
 async def drop_keys(connection: asyncpg.Connection) -> Keys:
@@ -83,8 +84,9 @@ async def drop_keys(connection: asyncpg.Connection) -> Keys:
     for table, name, definition, kind, index in await connection.fetch(CONSTRAINTS, tables):
         (keys.foreign if kind == "f" else keys.unique).append((table, name, definition))
         backing.add(index)
-    for name, definition, _size in sorted(await connection.fetch(INDEXES, tables),
-                                          key=lambda row: -row[2]):
+    for name, definition, _size in sorted(
+        await connection.fetch(INDEXES, tables), key=lambda row: -row[2]
+    ):
         if name not in backing:
             keys.indexes.append((name, definition))
     for table, name, _ in keys.foreign + keys.unique:
@@ -123,8 +125,9 @@ async def _connect(dsn: str) -> asyncpg.Connection:
     return connection
 
 
-async def load(dsn: str, catalogue: Catalogue, rebuild_indexes: bool,
-               say: Callable[[str], None]) -> dict[str, object]:
+async def load(
+    dsn: str, catalogue: Catalogue, rebuild_indexes: bool, say: Callable[[str], None]
+) -> dict[str, object]:
     steps: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -138,8 +141,9 @@ async def load(dsn: str, catalogue: Catalogue, rebuild_indexes: bool,
     connection = await _connect(dsn)
     try:
         await check_columns(connection)
-        keys = await step("drop indexes and keys", drop_keys(connection)) \
-            if rebuild_indexes else None
+        keys = (
+            await step("drop indexes and keys", drop_keys(connection)) if rebuild_indexes else None
+        )
         rows = await step("COPY", _copy(connection, catalogue, say))
         if keys is not None:
             await step("rebuild indexes and keys", restore_keys(dsn, keys))
@@ -147,12 +151,18 @@ async def load(dsn: str, catalogue: Catalogue, rebuild_indexes: bool,
         await step("VACUUM ANALYZE", connection.execute("VACUUM ANALYZE"))
     finally:
         await connection.close()
-    return {"seconds": round(time.perf_counter() - started, 1), "steps": steps, "rows": rows,
-            "rebuild_indexes": rebuild_indexes, "figures_repaired": repaired}
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "steps": steps,
+        "rows": rows,
+        "rebuild_indexes": rebuild_indexes,
+        "figures_repaired": repaired,
+    }
 
 
-async def _copy(connection: asyncpg.Connection, catalogue: Catalogue,
-                say: Callable[[str], None]) -> dict[str, int]:
+async def _copy(
+    connection: asyncpg.Connection, catalogue: Catalogue, say: Callable[[str], None]
+) -> dict[str, int]:
     counts = dict.fromkeys(ROWS, 0)
 
     async def copy(table: str, records: list[tuple]) -> None:

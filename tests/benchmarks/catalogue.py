@@ -53,15 +53,37 @@ COMMON_TAG, COMMON_TAG_SHARE = "Pulp", 0.06
 TAG_NAMES = (*dataset.TAG_NAMES[:49], COMMON_TAG)  # 50 tags
 TAGS_PER_BOOK = 3
 TAG_POPULARITY_EXPONENT = 0.7  # weight of the k-th tag: 1 / k^0.7
-TAG_EFFECTS = {"Classics": 1.0, "Poetry": 0.4, "Philosophy": 0.3, "Humor": 0.2,
-               "Horror": -0.3, "Romance": -0.2, COMMON_TAG: -1.7}  # on a book's mean rating
+TAG_EFFECTS = {
+    "Classics": 1.0,
+    "Poetry": 0.4,
+    "Philosophy": 0.3,
+    "Humor": 0.2,
+    "Horror": -0.3,
+    "Romance": -0.2,
+    COMMON_TAG: -1.7,
+}  # on a book's mean rating
 MEAN_RATING, RATING_SPREAD = 3.7, 0.9
 PROLIFIC_OWNER_SHARE = 0.05
-PROLIFIC_AUTHORS = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra",
-                    "Barbara Liskov")
+PROLIFIC_AUTHORS = (
+    "Ada Lovelace",
+    "Alan Turing",
+    "Grace Hopper",
+    "Edsger Dijkstra",
+    "Barbara Liskov",
+)
 PROLIFIC_AUTHOR_SHARE = 0.01  # each
-LANGUAGES = (("en", 60), ("fr", 10), ("de", 10), ("es", 10), ("pt-br", 5), ("it", 1),
-             ("nl", 1), ("sv", 1), ("pl", 1), ("ja", 1))
+LANGUAGES = (
+    ("en", 60),
+    ("fr", 10),
+    ("de", 10),
+    ("es", 10),
+    ("pt-br", 5),
+    ("it", 1),
+    ("nl", 1),
+    ("sv", 1),
+    ("pl", 1),
+    ("ja", 1),
+)
 REVIEW_COUNT_SHAPE = 0.6  # gamma shape of the ordinary books' review counts: skewed
 WRITERS = 4
 # Accounts by number: the benchmark's own first, then the ordinary users.
@@ -69,22 +91,134 @@ ADMIN, FIRST_WRITER = 0, 1
 PROLIFIC_OWNER, PROLIFIC_REVIEWER = FIRST_WRITER + WRITERS, FIRST_WRITER + WRITERS + 1
 ORDINARY = PROLIFIC_REVIEWER + 1
 
-MORE_WORDS = ("anchor", "amber", "autumn", "bridge", "candle", "cedar", "chapter", "cloud",
-              "copper", "crown", "dawn", "desert", "dream", "echo", "ember", "field",
-              "forest", "fountain", "frost", "gate", "harvest", "heart", "island", "ivory",
-              "journey", "kingdom", "lake", "meadow", "mirror", "moon", "ocean", "owl",
-              "pearl", "pine", "prairie", "raven", "ribbon", "saga", "shadow", "shore",
-              "silver", "sky", "song", "spring", "star", "summer", "thread", "tide", "tower",
-              "valley", "velvet", "voyage", "wander", "willow", "wind", "wolf", "year")
+MORE_WORDS = (
+    "anchor",
+    "amber",
+    "autumn",
+    "bridge",
+    "candle",
+    "cedar",
+    "chapter",
+    "cloud",
+    "copper",
+    "crown",
+    "dawn",
+    "desert",
+    "dream",
+    "echo",
+    "ember",
+    "field",
+    "forest",
+    "fountain",
+    "frost",
+    "gate",
+    "harvest",
+    "heart",
+    "island",
+    "ivory",
+    "journey",
+    "kingdom",
+    "lake",
+    "meadow",
+    "mirror",
+    "moon",
+    "ocean",
+    "owl",
+    "pearl",
+    "pine",
+    "prairie",
+    "raven",
+    "ribbon",
+    "saga",
+    "shadow",
+    "shore",
+    "silver",
+    "sky",
+    "song",
+    "spring",
+    "star",
+    "summer",
+    "thread",
+    "tide",
+    "tower",
+    "valley",
+    "velvet",
+    "voyage",
+    "wander",
+    "willow",
+    "wind",
+    "wolf",
+    "year",
+)
 WORDS = tuple(dict.fromkeys(dataset.WORDS + MORE_WORDS))
-FIRST_NAMES = ("Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Margaret", "Ken",
-               "Frances", "John", "Radia", "Niklaus", "Ines", "Tomas", "Lena", "Omar", "Yuki",
-               "Priya", "Mateo", "Sofia", "Arjun", "Chloe", "Dmitri", "Elif", "Farah",
-               "Goran", "Hana", "Ivan", "Jonas", "Kofi", "Lucia", "Marek", "Nadia", "Oscar",
-               "Paula", "Rafael", "Sana", "Tariq", "Ursula", "Viktor")
-SYLLABLES = ("bar", "ben", "cor", "dan", "del", "fen", "gar", "hol", "kan", "lin", "mor",
-             "nes", "ost", "pel", "quin", "ros", "san", "tor", "val", "wen", "yar", "zel",
-             "ber", "mar")
+FIRST_NAMES = (
+    "Ada",
+    "Alan",
+    "Grace",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Ken",
+    "Frances",
+    "John",
+    "Radia",
+    "Niklaus",
+    "Ines",
+    "Tomas",
+    "Lena",
+    "Omar",
+    "Yuki",
+    "Priya",
+    "Mateo",
+    "Sofia",
+    "Arjun",
+    "Chloe",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Goran",
+    "Hana",
+    "Ivan",
+    "Jonas",
+    "Kofi",
+    "Lucia",
+    "Marek",
+    "Nadia",
+    "Oscar",
+    "Paula",
+    "Rafael",
+    "Sana",
+    "Tariq",
+    "Ursula",
+    "Viktor",
+)
+SYLLABLES = (
+    "bar",
+    "ben",
+    "cor",
+    "dan",
+    "del",
+    "fen",
+    "gar",
+    "hol",
+    "kan",
+    "lin",
+    "mor",
+    "nes",
+    "ost",
+    "pel",
+    "quin",
+    "ros",
+    "san",
+    "tor",
+    "val",
+    "wen",
+    "yar",
+    "zel",
+    "ber",
+    "mar",
+)
 for _text in (*WORDS, *FIRST_NAMES, *SYLLABLES, *PROLIFIC_AUTHORS):
     # The search word appears in no other word or name, and none can spell it across a
     # boundary (it needs a 'ph').
@@ -157,8 +291,19 @@ BOOK_COLUMNS = (*book_values(_SAMPLE), *FIGURES)
 
 def user_row(uid: UUID, account: int, password_hash: str, when: datetime) -> tuple:
     role = "admin" if account == ADMIN else "user"
-    return (uid, email(account), f"user{account:07d}", FIRST_NAMES[account % len(FIRST_NAMES)],
-            "Reader", password_hash, role, True, True, when, when)
+    return (
+        uid,
+        email(account),
+        f"user{account:07d}",
+        FIRST_NAMES[account % len(FIRST_NAMES)],
+        "Reader",
+        password_hash,
+        role,
+        True,
+        True,
+        when,
+        when,
+    )
 
 
 def tag_row(tag: Tag) -> tuple:
@@ -167,18 +312,26 @@ def tag_row(tag: Tag) -> tuple:
 
 def book_row(book: Book, ratings: list[int]) -> tuple:
     total = sum(ratings)
-    return (*book_values(book).values(), len(ratings), total,
-            total / len(ratings) if ratings else None)
+    return (
+        *book_values(book).values(),
+        len(ratings),
+        total,
+        total / len(ratings) if ratings else None,
+    )
 
 
-def review_row(uid: UUID, book: Book, user: UUID, rating: int, text: str,
-               when: datetime) -> tuple:
+def review_row(uid: UUID, book: Book, user: UUID, rating: int, text: str, when: datetime) -> tuple:
     return (uid, book.uid, user, rating, text, when, when)
 
 
-ROWS = {"users": USER_COLUMNS, "tags": TAG_COLUMNS, "books": BOOK_COLUMNS,
-        "book_tags": LINK_COLUMNS, "book_tag_ratings": LINK_RATING_COLUMNS,
-        "reviews": REVIEW_COLUMNS}  # in COPY order
+ROWS = {
+    "users": USER_COLUMNS,
+    "tags": TAG_COLUMNS,
+    "books": BOOK_COLUMNS,
+    "book_tags": LINK_COLUMNS,
+    "book_tag_ratings": LINK_RATING_COLUMNS,
+    "reviews": REVIEW_COLUMNS,
+}  # in COPY order
 
 
 @dataclass
@@ -207,8 +360,11 @@ class Catalogue:
         self._effects = [TAG_EFFECTS.get(name, 0.0) for name in TAG_NAMES]
         self._languages = [code for code, _ in LANGUAGES]
         self._language_weights = _cumulative([weight for _, weight in LANGUAGES])
-        self._texts = [" ".join(self._rng.choice(WORDS) for _ in range(self._rng.randint(8, 40)))
-                       .capitalize() + "." for _ in range(1000)]
+        self._texts = [
+            " ".join(self._rng.choice(WORDS) for _ in range(self._rng.randint(8, 40))).capitalize()
+            + "."
+            for _ in range(1000)
+        ]
         ordinary_reviews = shape.reviews - shape.hot_book_reviews - shape.prolific_reviews
         self._reviews_per_book = ordinary_reviews / (shape.books - 1)
         self._prolific_books = set(self._rng.sample(range(shape.books), shape.prolific_reviews))
@@ -218,8 +374,10 @@ class Catalogue:
 
     def users(self) -> list[tuple]:
         step = SPAN / self.shape.users
-        return [user_row(uid, account, self._hash, BASE - SPAN / 6 + step * account)
-                for account, uid in enumerate(self._users)]
+        return [
+            user_row(uid, account, self._hash, BASE - SPAN / 6 + step * account)
+            for account, uid in enumerate(self._users)
+        ]
 
     def tags(self) -> list[tuple]:
         return [tag_row(tag) for tag in self._tags]
@@ -234,14 +392,23 @@ class Catalogue:
     def _book(self, index: int, chunk: Chunk) -> None:
         rng, shape = self._rng, self.shape
         when = BASE + SPAN * ((index + rng.random()) / shape.books)
-        owner = (PROLIFIC_OWNER if rng.random() < PROLIFIC_OWNER_SHARE
-                 else ORDINARY + rng.randrange(shape.ordinary_users))
-        book = Book(self._uid(), self._users[owner], self._title(), self._author(),
-                    rng.choice(dataset.PUBLISHERS),
-                    date(1900, 1, 1) + timedelta(days=rng.randrange(45_000)),
-                    rng.randint(40, 1200),
-                    self._languages[bisect.bisect(self._language_weights, rng.random())],
-                    when, when)
+        owner = (
+            PROLIFIC_OWNER
+            if rng.random() < PROLIFIC_OWNER_SHARE
+            else ORDINARY + rng.randrange(shape.ordinary_users)
+        )
+        book = Book(
+            self._uid(),
+            self._users[owner],
+            self._title(),
+            self._author(),
+            rng.choice(dataset.PUBLISHERS),
+            date(1900, 1, 1) + timedelta(days=rng.randrange(45_000)),
+            rng.randint(40, 1200),
+            self._languages[bisect.bisect(self._language_weights, rng.random())],
+            when,
+            when,
+        )
         tags = self._tag_numbers()
         mean = min(4.8, max(1.2, MEAN_RATING + sum(self._effects[tag] for tag in tags)))
         ratings: list[int] = []
@@ -249,16 +416,27 @@ class Catalogue:
             rating = min(5, max(1, round(rng.gauss(mean, RATING_SPREAD))))
             ratings.append(rating)
             later = when + (BASE + SPAN - when) * rng.random()
-            chunk.reviews.append(review_row(self._uid(), book, self._users[user], rating,
-                                            rng.choice(self._texts), later))
+            chunk.reviews.append(
+                review_row(
+                    self._uid(), book, self._users[user], rating, rng.choice(self._texts), later
+                )
+            )
         row = book_row(book, ratings)
         chunk.books.append(row)
         keys = dict(zip(BOOK_COLUMNS, row, strict=True))  # the link's copies of its book's
         for tag in tags:
-            chunk.book_tags.append((book.uid, self._tags[tag].uid, keys["created_at"],
-                                    keys["title_key"], keys["language"]))
-            chunk.book_tag_ratings.append((book.uid, self._tags[tag].uid,
-                                           keys["average_rating"], keys["language"]))
+            chunk.book_tags.append(
+                (
+                    book.uid,
+                    self._tags[tag].uid,
+                    keys["created_at"],
+                    keys["title_key"],
+                    keys["language"],
+                )
+            )
+            chunk.book_tag_ratings.append(
+                (book.uid, self._tags[tag].uid, keys["average_rating"], keys["language"])
+            )
 
     def _title(self) -> str:
         rng = self._rng
@@ -295,8 +473,9 @@ class Catalogue:
         if index == shape.hot_book:
             found = rng.sample(ordinary, shape.hot_book_reviews)
         else:
-            expected = rng.gammavariate(REVIEW_COUNT_SHAPE,
-                                        self._reviews_per_book / REVIEW_COUNT_SHAPE)
+            expected = rng.gammavariate(
+                REVIEW_COUNT_SHAPE, self._reviews_per_book / REVIEW_COUNT_SHAPE
+            )
             count = min(int(expected) + (rng.random() < expected % 1), shape.ordinary_users)
             found = rng.sample(ordinary, count)
         if index in self._prolific_books:

@@ -28,8 +28,8 @@ class Snapshot:
 def _cpu_seconds(pid: str) -> tuple[str, float]:
     """(process name, user + system seconds of all its threads) from /proc/<pid>/stat."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2:].split()
-    return text[text.index("(") + 1:text.rindex(")")], (int(fields[11]) + int(fields[12])) / TICK
+    fields = text[text.rindex(")") + 2 :].split()
+    return text[text.index("(") + 1 : text.rindex(")")], (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _machine_busy() -> float:
@@ -55,8 +55,15 @@ def snapshot(server_pid: int, database: str) -> Snapshot:
             continue  # gone meanwhile
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     me = resource.getrusage(resource.RUSAGE_SELF)
-    return Snapshot(time.monotonic(), _machine_busy(), server, postgres, redis,
-                    children.ru_utime + children.ru_stime, me.ru_utime + me.ru_stime)
+    return Snapshot(
+        time.monotonic(),
+        _machine_busy(),
+        server,
+        postgres,
+        redis,
+        children.ru_utime + children.ru_stime,
+        me.ru_utime + me.ru_stime,
+    )
 
 
 def usage(before: Snapshot, after: Snapshot, requests: int) -> dict[str, float]:
@@ -64,14 +71,18 @@ def usage(before: Snapshot, after: Snapshot, requests: int) -> dict[str, float]:
     meanwhile. PostgreSQL counts the backends of the run's database that were still there
     at the end (a pooled connection closed during the run is missed)."""
     postgres = sum(used - before.postgres.get(pid, 0.0) for pid, used in after.postgres.items())
-    ours = {"server": after.server - before.server, "postgres": postgres,
-            "redis": after.redis - before.redis}
-    spent = (sum(ours.values()) + after.children - before.children
-             + after.harness - before.harness)
+    ours = {
+        "server": after.server - before.server,
+        "postgres": postgres,
+        "redis": after.redis - before.redis,
+    }
+    spent = sum(ours.values()) + after.children - before.children + after.harness - before.harness
     wall = max(after.wall - before.wall, 1e-6)
     per_request = {key: round(1000 * value / max(requests, 1), 3) for key, value in ours.items()}
-    return {**per_request,
-            "foreign_cores": round(max(0.0, after.busy - before.busy - spent) / wall, 2)}
+    return {
+        **per_request,
+        "foreign_cores": round(max(0.0, after.busy - before.busy - spent) / wall, 2),
+    }
 
 
 def foreign_load(seconds: float = 2.0) -> float:

@@ -47,13 +47,17 @@ def rename(old: str, new: str) -> None:
 
 
 def exists(name: str) -> bool:
-    return bool(asyncio.run(admin("SELECT count(*) FROM pg_database WHERE datname = $1",
-                                  name)))
+    return bool(asyncio.run(admin("SELECT count(*) FROM pg_database WHERE datname = $1", name)))
 
 
 def named_like(prefix: str) -> list[str]:
-    found = asyncio.run(admin("SELECT array_agg(datname ORDER BY datname) FROM pg_database "
-                              "WHERE starts_with(datname, $1)", prefix))
+    found = asyncio.run(
+        admin(
+            "SELECT array_agg(datname ORDER BY datname) FROM pg_database "
+            "WHERE starts_with(datname, $1)",
+            prefix,
+        )
+    )
     return list(found or [])
 
 
@@ -70,5 +74,5 @@ def delete_keys(prefix: str) -> int:
     client = redis.Redis.from_url(REDIS_URL)
     keys = list(client.scan_iter(match=prefix + "*", count=1000))
     for start in range(0, len(keys), 1000):
-        client.delete(*keys[start:start + 1000])
+        client.delete(*keys[start : start + 1000])
     return len(keys)

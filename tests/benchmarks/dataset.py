@@ -21,24 +21,124 @@ PASSWORD = "benchmark correct horse battery"  # a throwaway account's
 DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$YmVuY2htYXJr$bm90LWEtcmVhbC1oYXNoLW5vYm9keS1sb2dz"
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 TAG_NAMES = (
-    "Fiction", "Fantasy", "Science Fiction", "Mystery", "History", "Biography", "Romance",
-    "Thriller", "Classics", "Poetry", "Philosophy", "Science", "Travel", "Cooking", "Art",
-    "Music", "Horror", "Humor", "Memoir", "Essays", "Politics", "Economics", "Psychology",
-    "Religion", "Nature", "Mathematics", "Programming", "Design", "Architecture", "Drama",
-    "Young Adult", "Children", "Graphic Novels", "Short Stories", "Crime", "Adventure",
-    "War", "Sports", "Health", "Education", "Business", "Law", "Medicine", "Engineering",
-    "Astronomy", "Linguistics", "Folklore", "Anthology", "Satire", "Westerns",
+    "Fiction",
+    "Fantasy",
+    "Science Fiction",
+    "Mystery",
+    "History",
+    "Biography",
+    "Romance",
+    "Thriller",
+    "Classics",
+    "Poetry",
+    "Philosophy",
+    "Science",
+    "Travel",
+    "Cooking",
+    "Art",
+    "Music",
+    "Horror",
+    "Humor",
+    "Memoir",
+    "Essays",
+    "Politics",
+    "Economics",
+    "Psychology",
+    "Religion",
+    "Nature",
+    "Mathematics",
+    "Programming",
+    "Design",
+    "Architecture",
+    "Drama",
+    "Young Adult",
+    "Children",
+    "Graphic Novels",
+    "Short Stories",
+    "Crime",
+    "Adventure",
+    "War",
+    "Sports",
+    "Health",
+    "Education",
+    "Business",
+    "Law",
+    "Medicine",
+    "Engineering",
+    "Astronomy",
+    "Linguistics",
+    "Folklore",
+    "Anthology",
+    "Satire",
+    "Westerns",
 )
-WORDS = ("river", "stone", "light", "winter", "garden", "silent", "city", "house", "night",
-         "road", "glass", "letter", "storm", "harbour", "orchard", "salt", "iron", "paper",
-         "lantern", "mountain", "quiet", "long", "last", "small", "golden", "north", "hidden",
-         "broken", "bright", "distant", "little")
-FIRST = ("Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances",
-         "John", "Radia", "Niklaus")
-LAST = ("Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson",
-        "Allen", "Backus")
-PUBLISHERS = ("Northwind Press", "Harbour Books", "Lantern House", "Orchard & Salt",
-              "Iron Road Editions", "Paper Garden")
+WORDS = (
+    "river",
+    "stone",
+    "light",
+    "winter",
+    "garden",
+    "silent",
+    "city",
+    "house",
+    "night",
+    "road",
+    "glass",
+    "letter",
+    "storm",
+    "harbour",
+    "orchard",
+    "salt",
+    "iron",
+    "paper",
+    "lantern",
+    "mountain",
+    "quiet",
+    "long",
+    "last",
+    "small",
+    "golden",
+    "north",
+    "hidden",
+    "broken",
+    "bright",
+    "distant",
+    "little",
+)
+FIRST = (
+    "Ada",
+    "Alan",
+    "Grace",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Ken",
+    "Frances",
+    "John",
+    "Radia",
+    "Niklaus",
+)
+LAST = (
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Hamilton",
+    "Thompson",
+    "Allen",
+    "Backus",
+)
+PUBLISHERS = (
+    "Northwind Press",
+    "Harbour Books",
+    "Lantern House",
+    "Orchard & Salt",
+    "Iron Road Editions",
+    "Paper Garden",
+)
 LANGUAGES, LANGUAGE_WEIGHTS = ("en", "de", "fr", "es", "pt-br"), (70, 10, 8, 8, 4)
 RATING_WEIGHTS = (5, 10, 20, 35, 30)
 
@@ -57,10 +157,28 @@ class Dataset:
         return f"reader{account:04d}@bench.bookly.test"
 
 
-USER_COLUMNS = ("uid", "email", "username", "first_name", "last_name", "password_hash",
-                "role", "is_verified", "is_active", "created_at", "updated_at")
-REVIEW_COLUMNS = ("uid", "book_uid", "user_uid", "rating", "review_text", "created_at",
-                  "updated_at")
+USER_COLUMNS = (
+    "uid",
+    "email",
+    "username",
+    "first_name",
+    "last_name",
+    "password_hash",
+    "role",
+    "is_verified",
+    "is_active",
+    "created_at",
+    "updated_at",
+)
+REVIEW_COLUMNS = (
+    "uid",
+    "book_uid",
+    "user_uid",
+    "rating",
+    "review_text",
+    "created_at",
+    "updated_at",
+)
 
 
 def generate(login_hash: list[str]) -> Dataset:
@@ -73,17 +191,38 @@ def generate(login_hash: list[str]) -> Dataset:
     data = Dataset()
     for i in range(USERS):
         when = BASE + timedelta(minutes=i)
-        data.users.append((uid(), data.email(i), f"reader{i:04d}", rng.choice(FIRST),
-                           rng.choice(LAST), login_hash[i] if i < LOGIN_ACCOUNTS else DUMMY_HASH,
-                           "user", True, True, when, when))
+        data.users.append(
+            (
+                uid(),
+                data.email(i),
+                f"reader{i:04d}",
+                rng.choice(FIRST),
+                rng.choice(LAST),
+                login_hash[i] if i < LOGIN_ACCOUNTS else DUMMY_HASH,
+                "user",
+                True,
+                True,
+                when,
+                when,
+            )
+        )
     for i in range(BOOKS):
         when = BASE + timedelta(days=30, seconds=97 * i)
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 5))).title()
-        data.books.append(Book(
-            uid(), data.users[rng.randrange(USERS)][0], f"{title} {i}",
-            f"{rng.choice(FIRST)} {rng.choice(LAST)}", rng.choice(PUBLISHERS),
-            date(1950, 1, 1) + timedelta(days=rng.randrange(27_000)), rng.randint(60, 900),
-            rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0], when, when))
+        data.books.append(
+            Book(
+                uid(),
+                data.users[rng.randrange(USERS)][0],
+                f"{title} {i}",
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                rng.choice(PUBLISHERS),
+                date(1950, 1, 1) + timedelta(days=rng.randrange(27_000)),
+                rng.randint(60, 900),
+                rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0],
+                when,
+                when,
+            )
+        )
     data.tags = [Tag(uid(), name, BASE) for name in TAG_NAMES]
     _link(rng, data)
     _review(rng, data, uid)
@@ -113,9 +252,17 @@ def _review(rng: random.Random, data: Dataset, uid) -> None:
         per_book[book] += 1
         when = data.books[book].created_at + timedelta(minutes=rng.randrange(500_000))
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 60))).capitalize()
-        data.reviews.append((uid(), data.books[book].uid, data.users[user][0],
-                             rng.choices(range(1, 6), RATING_WEIGHTS)[0], text + ".", when,
-                             when))
+        data.reviews.append(
+            (
+                uid(),
+                data.books[book].uid,
+                data.users[user][0],
+                rng.choices(range(1, 6), RATING_WEIGHTS)[0],
+                text + ".",
+                when,
+                when,
+            )
+        )
     tagged = {book_uid for book_uid, _ in data.links}
     tag_count: dict[UUID, int] = {}
     for book_uid, _ in data.links:

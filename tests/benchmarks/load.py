@@ -51,16 +51,24 @@ LINK_RATINGS = """
 INSERT INTO book_tag_ratings (book_uid, tag_uid, average_rating, language)
 SELECT l.book_uid, l.tag_uid, b.average_rating, b.language
 FROM book_tags l JOIN books b ON b.uid = l.book_uid"""
-EXPECTED = {"users": USERS, "books": BOOKS, "reviews": REVIEWS, "tags": TAGS,
-            "book_tags": LINKS, "book_tag_ratings": LINKS}
+EXPECTED = {
+    "users": USERS,
+    "books": BOOKS,
+    "reviews": REVIEWS,
+    "tags": TAGS,
+    "book_tags": LINKS,
+    "book_tag_ratings": LINKS,
+}
 
 
 def argon2_parameters() -> dict[str, int]:
     """The service's defaults (the harness passes no BOOKLY_ARGON2_* variable)."""
     fields = Settings.model_fields
-    return {"time_cost": fields["argon2_time_cost"].default,
-            "memory_cost": fields["argon2_memory_kib"].default,
-            "parallelism": fields["argon2_parallelism"].default}
+    return {
+        "time_cost": fields["argon2_time_cost"].default,
+        "memory_cost": fields["argon2_memory_kib"].default,
+        "parallelism": fields["argon2_parallelism"].default,
+    }
 
 
 def password_hash() -> str:
@@ -81,8 +89,7 @@ async def load(database_url: str, dsn: str, data: Dataset) -> dict[str, object]:
     connection = await asyncpg.connect(dsn)
     engine = create_engine(database_url)
     try:
-        await connection.copy_records_to_table("users", records=data.users,
-                                               columns=USER_COLUMNS)
+        await connection.copy_records_to_table("users", records=data.users, columns=USER_COLUMNS)
         timings["users (COPY)"] = time.perf_counter() - started
         mark = time.perf_counter()
         async with SqlUnitOfWork(session_factory(engine)) as uow:
@@ -92,15 +99,21 @@ async def load(database_url: str, dsn: str, data: Dataset) -> dict[str, object]:
         if added != BOOKS:
             raise RuntimeError(f"add_many added {added} of {BOOKS} books")
         timings["books (BookRepository.add_many) + tags (TagRepository.ensure)"] = (
-            time.perf_counter() - mark)
+            time.perf_counter() - mark
+        )
         mark = time.perf_counter()
-        keys = {book.uid: (book.created_at, search_key(book.title), book.language)
-                for book in data.books}
+        keys = {
+            book.uid: (book.created_at, search_key(book.title), book.language)
+            for book in data.books
+        }
         await connection.copy_records_to_table(
-            "book_tags", records=[(book, tag, *keys[book]) for book, tag in data.links],
-            columns=("book_uid", "tag_uid", "created_at", "title_key", "language"))
-        await connection.copy_records_to_table("reviews", records=data.reviews,
-                                               columns=REVIEW_COLUMNS)
+            "book_tags",
+            records=[(book, tag, *keys[book]) for book, tag in data.links],
+            columns=("book_uid", "tag_uid", "created_at", "title_key", "language"),
+        )
+        await connection.copy_records_to_table(
+            "reviews", records=data.reviews, columns=REVIEW_COLUMNS
+        )
         await connection.execute(FIGURES)
         await connection.execute(LINK_COPIES)
         await connection.execute(LINK_RATINGS)
@@ -112,9 +125,11 @@ async def load(database_url: str, dsn: str, data: Dataset) -> dict[str, object]:
     finally:
         await engine.dispose()
         await connection.close()
-    return {"seconds": round(time.perf_counter() - started, 2),
-            "steps": {step: round(seconds, 2) for step, seconds in timings.items()},
-            "rows": EXPECTED}
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "steps": {step: round(seconds, 2) for step, seconds in timings.items()},
+        "rows": EXPECTED,
+    }
 
 
 async def _check(connection: asyncpg.Connection) -> None:

@@ -47,10 +47,15 @@ class Plan:
 
 def add_quiet_wait(parser: argparse.ArgumentParser, before: str) -> None:
     """The --quiet-wait option: `before` says before what the harness waits."""
-    parser.add_argument("--quiet-wait", type=float, default=300, metavar="SECONDS",
-                        help=f"on a shared machine: before {before}, wait while other "
-                        f"processes keep more than {QUIET_CORES} cores busy, up to this many "
-                        "seconds in all (default 300; 0: never wait)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help=f"on a shared machine: before {before}, wait while other "
+        f"processes keep more than {QUIET_CORES} cores busy, up to this many "
+        "seconds in all (default 300; 0: never wait)",
+    )
 
 
 def settle(plan: Plan) -> float:
@@ -70,22 +75,29 @@ def wait_quiet(plan: Plan, sample: float) -> float:
     return waited
 
 
-def run(plan: Plan, endpoint: Endpoint, duration: float, connections: int,
-         target: wrk.Target | None = None,
-         beside: tuple[wrk.Target, list[wrk.Result]] | None = None) -> wrk.Result:
+def run(
+    plan: Plan,
+    endpoint: Endpoint,
+    duration: float,
+    connections: int,
+    target: wrk.Target | None = None,
+    beside: tuple[wrk.Target, list[wrk.Result]] | None = None,
+) -> wrk.Result:
     """One wrk run, with the CPU each process spent per request; `beside` = (a probe, where
     its result goes): a second wrk, on one connection, for the same time."""
     if endpoint.refresh is not None:
         endpoint.refresh()
     waited = settle(plan)
     before = cpu.snapshot(endpoint.server_pid, plan.database)
-    running = wrk.start(target or endpoint.target, plan.script(endpoint.name), duration,
-                        connections, plan.threads)
+    running = wrk.start(
+        target or endpoint.target, plan.script(endpoint.name), duration, connections, plan.threads
+    )
     if beside is not None:
         probe = wrk.start(beside[0], plan.script(endpoint.name + "-probe"), duration, 1, 1)
     result = wrk.finish(running, connections)
-    result.cpu = cpu.usage(before, cpu.snapshot(endpoint.server_pid, plan.database),
-                           result.requests) | {"quiet_wait_s": waited}
+    result.cpu = cpu.usage(
+        before, cpu.snapshot(endpoint.server_pid, plan.database), result.requests
+    ) | {"quiet_wait_s": waited}
     if beside is not None:
         beside[1].append(wrk.finish(probe, 1))
     return result
@@ -97,14 +109,20 @@ def warm_up(plan: Plan, endpoints: list[Endpoint], say: Callable[[str], None]) -
         say(f"  warm-up {endpoint.name}: {result.rps:,.0f} req/s")
 
 
-def timed_rounds(plan: Plan, endpoints: list[Endpoint], login: str, health: wrk.Target,
-                 say: Callable[[str], None]) -> dict[str, list]:
+def timed_rounds(
+    plan: Plan,
+    endpoints: list[Endpoint],
+    login: str,
+    health: wrk.Target,
+    say: Callable[[str], None],
+) -> dict[str, list]:
     """Every round runs every endpoint once, in turn, so slow drifts of the machine touch
     all of them alike. Before the login storm, the in-process argon2 verify rate is taken
     and the /health probe runs alone (the idle figure); then it runs beside the storm."""
     found: dict[str, list] = {"idle": [], "storm": [], "argon2": []}
-    probe = wrk.Target(health.url, lua_settings=f"DELAY_MS = {PROBE_DELAY_MS}",
-                       scripts=("paced.lua",))
+    probe = wrk.Target(
+        health.url, lua_settings=f"DELAY_MS = {PROBE_DELAY_MS}", scripts=("paced.lua",)
+    )
     argon2_seconds = max(2.0, min(5.0, plan.duration / 2))
     for number in range(1, plan.rounds + 1):
         for endpoint in endpoints:
@@ -112,22 +130,28 @@ def timed_rounds(plan: Plan, endpoints: list[Endpoint], login: str, health: wrk.
                 settle(plan)
                 found["argon2"].append(argon2_rate.measure(argon2_seconds))
                 settle(plan)
-                found["idle"].append(wrk.run(probe, plan.script("health-idle"),
-                                             plan.duration, 1, 1))
-                result = run(plan, endpoint, plan.duration, plan.connections,
-                              beside=(probe, found["storm"]))
-                say(f"  round {number} argon2id verify/s: "
+                found["idle"].append(
+                    wrk.run(probe, plan.script("health-idle"), plan.duration, 1, 1)
+                )
+                result = run(
+                    plan, endpoint, plan.duration, plan.connections, beside=(probe, found["storm"])
+                )
+                say(
+                    f"  round {number} argon2id verify/s: "
                     f"{found['argon2'][-1]['verify_per_s_1_thread']:.1f} on 1 thread, "
                     f"{found['argon2'][-1]['verify_per_s_2_threads']:.1f} on 2; /health p99 "
                     f"idle {found['idle'][-1].p99_ms:.2f} ms, during the login storm "
-                    f"{found['storm'][-1].p99_ms:.2f} ms")
+                    f"{found['storm'][-1].p99_ms:.2f} ms"
+                )
             else:
                 result = run(plan, endpoint, plan.duration, plan.connections)
             endpoint.rounds.append(result)
-            say(f"  round {number} {endpoint.name}: {result.rps:,.0f} req/s, "
+            say(
+                f"  round {number} {endpoint.name}: {result.rps:,.0f} req/s, "
                 f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, CPU {result.cpu}"
                 + (f", {result.non_2xx} non-2xx" if result.non_2xx else "")
-                + (f", {result.errors} socket errors" if result.errors else ""))
+                + (f", {result.errors} socket errors" if result.errors else "")
+            )
     return found
 
 
@@ -143,18 +167,28 @@ def half_rate(plan: Plan, endpoint: Endpoint, say: Callable[[str], None]) -> Non
     connections += connections % 2
     period_ms = 1000 * connections / goal
     delay = max(0.0, round(period_ms - 1000 / peak, 2))
-    trial = run(plan, endpoint, max(2.0, plan.duration / 2), connections,
-                 _paced(endpoint.target, delay))
+    trial = run(
+        plan, endpoint, max(2.0, plan.duration / 2), connections, _paced(endpoint.target, delay)
+    )
     latency_ms = max(0.0, 1000 * connections / max(trial.rps, 0.1) - delay)
     delay = max(0.0, round(period_ms - latency_ms, 2))
     result = run(plan, endpoint, plan.duration, connections, _paced(endpoint.target, delay))
-    endpoint.half_rate = {"goal_rps": round(goal, 1), "connections": connections,
-                          "delay_ms": delay, **asdict(result)}
-    say(f"  half rate {endpoint.name}: goal {goal:,.0f} req/s, got {result.rps:,.0f} "
-        f"({connections} connections, ~{delay:g} ms apart), p99 {result.p99_ms:.2f} ms")
+    endpoint.half_rate = {
+        "goal_rps": round(goal, 1),
+        "connections": connections,
+        "delay_ms": delay,
+        **asdict(result),
+    }
+    say(
+        f"  half rate {endpoint.name}: goal {goal:,.0f} req/s, got {result.rps:,.0f} "
+        f"({connections} connections, ~{delay:g} ms apart), p99 {result.p99_ms:.2f} ms"
+    )
 
 
 def _paced(target: wrk.Target, delay_ms: float) -> wrk.Target:
-    return wrk.Target(target.url, target.headers,
-                      f"{target.lua_settings}\nDELAY_MS = {delay_ms}",
-                      (*target.scripts, "paced.lua"))
+    return wrk.Target(
+        target.url,
+        target.headers,
+        f"{target.lua_settings}\nDELAY_MS = {delay_ms}",
+        (*target.scripts, "paced.lua"),
+    )

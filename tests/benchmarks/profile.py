@@ -16,8 +16,7 @@ PROJECT = ("domain", "application", "adapters", "entrypoints", "migrations")
 
 
 def py_spy() -> str | None:
-    return shutil.which("py-spy") or (shutil.which("py-spy", path=str(Path(sys.executable)
-                                                                         .parent)))
+    return shutil.which("py-spy") or (shutil.which("py-spy", path=str(Path(sys.executable).parent)))
 
 
 def record(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
@@ -27,10 +26,25 @@ def record(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
     # --gil: only samples where a thread holds the GIL, i.e. Python's own CPU time (the
     # waiting event loop and idle pool threads drop out; argon2's C code, which releases
     # the GIL, does too).
-    return subprocess.Popen([binary, "record", "--pid", str(pid), "--duration",
-                             str(max(1, round(seconds))), "--rate", "200", "--gil",
-                             "--format", "raw", "--output", str(output)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            binary,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, round(seconds))),
+            "--rate",
+            "200",
+            "--gil",
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def where(path: str) -> str:
@@ -58,7 +72,7 @@ def summarise(raw: Path, top: int = 12) -> dict[str, object]:
         frames = [FRAME.match(frame) for frame in stack.split(";")]
         frames = [f for f in frames if f is not None]
         loop = [i for i, f in enumerate(frames) if f["function"] == "Runner.run"]
-        frames = frames[loop[0] + 1:] or frames[loop[0]:] if loop else frames  # below the loop
+        frames = frames[loop[0] + 1 :] or frames[loop[0] :] if loop else frames  # below the loop
         if not frames:
             continue
         leaf = frames[-1]
@@ -66,19 +80,24 @@ def summarise(raw: Path, top: int = 12) -> dict[str, object]:
         for package in {where(f["path"]) for f in frames}:
             package_inclusive[package] += count
         self_time[f"{leaf['function']} ({_short(leaf['path'])})"] += count
-        seen = {f"{f['function']} ({_short(f['path'])})" for f in frames
-                if where(f["path"]).startswith("bookly:")
-                and "entrypoints/cli/" not in f["path"]}
+        seen = {
+            f"{f['function']} ({_short(f['path'])})"
+            for f in frames
+            if where(f["path"]).startswith("bookly:") and "entrypoints/cli/" not in f["path"]
+        }
         for name in seen:
             project_inclusive[name] += count
 
     def share(counter: Counter[str]) -> list[tuple[str, float]]:
         return [(name, round(100 * n / total, 1)) for name, n in counter.most_common(top)]
 
-    return {"samples": total, "self_by_package_pct": share(by_package),
-            "inclusive_by_package_pct": share(package_inclusive),
-            "self_by_function_pct": share(self_time),
-            "bookly_inclusive_pct": share(project_inclusive)}
+    return {
+        "samples": total,
+        "self_by_package_pct": share(by_package),
+        "inclusive_by_package_pct": share(package_inclusive),
+        "self_by_function_pct": share(self_time),
+        "bookly_inclusive_pct": share(project_inclusive),
+    }
 
 
 def _short(path: str) -> str:

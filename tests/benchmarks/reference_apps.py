@@ -70,15 +70,34 @@ def _uid(n: int) -> UUID:
 
 
 BOOK = BookPage(
-    uid=_uid(1), title="The Quiet Engineering of Cathedrals", author="Mara Ellison",
-    publisher="Northwind Press", published_date=date(2011, 3, 14), page_count=412,
-    language="en", owner_uid=_uid(2),
-    tags=[TagOut(uid=_uid(10 + i), name=name, created_at=WHEN)
-          for i, name in enumerate(("History", "Architecture", "Craft"))],
-    review_count=4, average_rating=4.25, created_at=WHEN, updated_at=WHEN,
-    reviews=[ReviewOut(uid=_uid(100 + i), book_uid=_uid(1), user_uid=_uid(200 + i),
-                       rating=3 + i % 3, review_text=TEXT, created_at=WHEN, updated_at=WHEN)
-             for i in range(4)],
+    uid=_uid(1),
+    title="The Quiet Engineering of Cathedrals",
+    author="Mara Ellison",
+    publisher="Northwind Press",
+    published_date=date(2011, 3, 14),
+    page_count=412,
+    language="en",
+    owner_uid=_uid(2),
+    tags=[
+        TagOut(uid=_uid(10 + i), name=name, created_at=WHEN)
+        for i, name in enumerate(("History", "Architecture", "Craft"))
+    ],
+    review_count=4,
+    average_rating=4.25,
+    created_at=WHEN,
+    updated_at=WHEN,
+    reviews=[
+        ReviewOut(
+            uid=_uid(100 + i),
+            book_uid=_uid(1),
+            user_uid=_uid(200 + i),
+            rating=3 + i % 3,
+            review_text=TEXT,
+            created_at=WHEN,
+            updated_at=WHEN,
+        )
+        for i in range(4)
+    ],
 )
 PAYLOAD = BOOK.model_dump(mode="json")  # the same object, as plain JSON data
 
@@ -110,10 +129,13 @@ def write_app(dsn: str) -> FastAPI:
     the row's columns are the repository's (`book_values`), so the table's required
     columns are filled whatever the schema adds."""
     owner = uuid4()
-    columns = list(book_values(Book(owner, owner, "t", "a", "p", date(2000, 1, 1), 1, "en",
-                                    WHEN, WHEN)))
-    statement = (f"INSERT INTO {CEILING_TABLE} ({', '.join(columns)}) "
-                 f"VALUES ({', '.join(f'${n}' for n in range(1, len(columns) + 1))})")
+    columns = list(
+        book_values(Book(owner, owner, "t", "a", "p", date(2000, 1, 1), 1, "en", WHEN, WHEN))
+    )
+    statement = (
+        f"INSERT INTO {CEILING_TABLE} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'${n}' for n in range(1, len(columns) + 1))})"
+    )
     pools: list[asyncpg.Pool] = []
 
     @asynccontextmanager
@@ -131,8 +153,9 @@ def write_app(dsn: str) -> FastAPI:
     @app.post("/books", status_code=201)
     async def add_book(body: BookIn) -> BookOut:
         now = datetime.now(UTC)
-        book = Book(uuid4(), owner, **body.model_dump(exclude={"tags"}), created_at=now,
-                    updated_at=now)
+        book = Book(
+            uuid4(), owner, **body.model_dump(exclude={"tags"}), created_at=now, updated_at=now
+        )
         await pools[0].execute(statement, *book_values(book).values())
         return BookOut.model_validate(book)
 
@@ -150,8 +173,15 @@ def main() -> None:
     args = parser.parse_args()
     app = write_app(args.dsn) if args.app == "write" else APPS[args.app]
     # The keyword arguments of `bookly serve` (entrypoints/cli/main.py), one worker.
-    uvicorn.run(app, host=args.host, port=args.port, workers=1,
-                proxy_headers=False, access_log=False, log_config=None)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        proxy_headers=False,
+        access_log=False,
+        log_config=None,
+    )
 
 
 if __name__ == "__main__":

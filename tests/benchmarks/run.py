@@ -35,24 +35,38 @@ def say(message: str) -> None:
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds per timed run")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per endpoint")
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true",
-                        help="5 s runs, 2 rounds, 2 s warm-up (a few minutes in all)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="5 s runs, 2 rounds, 2 s warm-up (a few minutes in all)",
+    )
     measure.add_quiet_wait(parser, "a run")
-    parser.add_argument("--no-half-rate", action="store_true",
-                        help="skip p99 at about half of each endpoint's peak rate")
-    parser.add_argument("--only", metavar="NAMES",
-                        help="comma-separated endpoints to measure (e.g. auth_me,book_detail;"
-                        " auth_login is the login storm); the two reference apps always run")
-    parser.add_argument("--profile", action="store_true",
-                        help="also record py-spy profiles of the service's endpoints")
+    parser.add_argument(
+        "--no-half-rate",
+        action="store_true",
+        help="skip p99 at about half of each endpoint's peak rate",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="comma-separated endpoints to measure (e.g. auth_me,book_detail;"
+        " auth_login is the login storm); the two reference apps always run",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also record py-spy profiles of the service's endpoints",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup = 5, 2, 2
@@ -60,12 +74,27 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def environment() -> dict[str, object]:
-    packages = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
-                "sqlalchemy", "asyncpg", "redis", "argon2-cffi", "structlog",
-                "dependency-injector")
-    return {"cpus": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "wrk": wrk.wrk_version(),
-            "packages": {name: version(name) for name in packages}}
+    packages = (
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "pydantic",
+        "sqlalchemy",
+        "asyncpg",
+        "redis",
+        "argon2-cffi",
+        "structlog",
+        "dependency-injector",
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "wrk": wrk.wrk_version(),
+        "packages": {name: version(name) for name in packages},
+    }
 
 
 def code_version() -> dict[str, object]:
@@ -75,13 +104,17 @@ def code_version() -> dict[str, object]:
     root = Path(entrypoints.__file__).resolve().parents[1]
 
     def git(*command: str) -> str | None:
-        done = subprocess.run(["git", "-C", str(root), *command], capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(root), *command], capture_output=True, text=True, check=False
+        )
         return done.stdout.rstrip() if done.returncode == 0 else None
 
     changed = git("status", "--porcelain", "--", ".", ":(exclude)tests/benchmarks")
-    return {"root": str(root), "commit": git("rev-parse", "HEAD"),
-            "uncommitted": changed.splitlines() if changed else []}
+    return {
+        "root": str(root),
+        "commit": git("rev-parse", "HEAD"),
+        "uncommitted": changed.splitlines() if changed else [],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,11 +126,21 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     foreign = cpu.foreign_load()
     if foreign > BUSY_CORES:
-        say(f"warning: other processes keep {foreign:.1f} of {os.cpu_count()} cores busy; "
-            "expect noisy numbers (see the 'other load' column)")
+        say(
+            f"warning: other processes keep {foreign:.1f} of {os.cpu_count()} cores busy; "
+            "expect noisy numbers (see the 'other load' column)"
+        )
     with Session(workdir, say) as session:
-        plan = measure.Plan(workdir, session.name, args.duration, args.warmup, args.rounds,
-                            args.connections, args.threads, args.quiet_wait)
+        plan = measure.Plan(
+            workdir,
+            session.name,
+            args.duration,
+            args.warmup,
+            args.rounds,
+            args.connections,
+            args.threads,
+            args.quiet_wait,
+        )
         endpoints = session.endpoints()
         if args.only:
             wanted = set(args.only.split(",")) | set(REFERENCES)
@@ -108,8 +151,10 @@ def main(argv: list[str] | None = None) -> None:
         session.check(endpoints)
         say("warm-up ...")
         measure.warm_up(plan, endpoints, say)
-        say(f"{args.rounds} timed rounds of {args.duration:g} s, {args.connections} "
-            f"connections, {args.threads} threads ...")
+        say(
+            f"{args.rounds} timed rounds of {args.duration:g} s, {args.connections} "
+            f"connections, {args.threads} threads ..."
+        )
         found = measure.timed_rounds(plan, endpoints, "auth_login", session.health(), say)
         if not args.no_half_rate:
             say("p99 at about half of each peak rate ...")
@@ -118,20 +163,26 @@ def main(argv: list[str] | None = None) -> None:
         summary = report.summarise(endpoints, found, "auth_login")
         profiles = session.profile(plan, endpoints, say) if args.profile else {}
         dataset = session.loaded
-    result = {"timestamp": stamp, "command": " ".join(["python -m tests.benchmarks.run",
-                                                        *(argv or sys.argv[1:])]),
-              "settings": {k: v for k, v in vars(args).items()}, "code": code_version(),
-              "machine": {**environment(), "foreign_cores_at_start": foreign},
-              "dataset": dataset, **summary, "profiles": profiles,
-              "wall_seconds": round(time.monotonic() - started, 1),
-              "logs": str(workdir.relative_to(RESULTS.parents[2]))}
+    result = {
+        "timestamp": stamp,
+        "command": " ".join(["python -m tests.benchmarks.run", *(argv or sys.argv[1:])]),
+        "settings": {k: v for k, v in vars(args).items()},
+        "code": code_version(),
+        "machine": {**environment(), "foreign_cores_at_start": foreign},
+        "dataset": dataset,
+        **summary,
+        "profiles": profiles,
+        "wall_seconds": round(time.monotonic() - started, 1),
+        "logs": str(workdir.relative_to(RESULTS.parents[2])),
+    }
     path = RESULTS / f"{stamp}.json"
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(report.markdown(summary))
     if profiles:
         print(report.profile_markdown(profiles))
-    print(f"\nResults: {path.relative_to(RESULTS.parents[2])} "
-          f"({result['wall_seconds']:.0f} s in all)")
+    print(
+        f"\nResults: {path.relative_to(RESULTS.parents[2])} ({result['wall_seconds']:.0f} s in all)"
+    )
 
 
 if __name__ == "__main__":

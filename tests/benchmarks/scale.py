@@ -50,59 +50,102 @@ KEPT = "bookly_scale_"  # kept catalogues: bookly_scale_<books>_r<head>_<digest>
 SCRATCH = "bookly_scratch_scale"
 API = "/api/v1"
 PAGE = 20
-BOOK_BODY = json.dumps({"title": "The Scale Of Things", "author": "Ada Lovelace",
-                        "publisher": "Northwind Press", "published_date": "2001-02-03",
-                        "page_count": 321, "language": "en"})
+BOOK_BODY = json.dumps(
+    {
+        "title": "The Scale Of Things",
+        "author": "Ada Lovelace",
+        "publisher": "Northwind Press",
+        "published_date": "2001-02-03",
+        "page_count": 321,
+        "language": "en",
+    }
+)
 REVIEW_BODY = json.dumps({"rating": 4, "review_text": "Steady, useful, and a little long."})
 MOST_WRITES_PER_S = 3000  # for sizing the review pairs: more than any run here reaches
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.scale",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10000,1000000",
-                        help="catalogue sizes in books, comma-separated (default 10000,1000000)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the catalogues built (named after their parameters and the "
-                        "schema's head revision) instead of dropping them at the end")
-    parser.add_argument("--reuse", action="store_true",
-                        help="take a kept catalogue when there is one (and keep it); implies "
-                        "--keep")
-    parser.add_argument("--build-only", action="store_true",
-                        help="build (or find) the catalogues and stop; with --keep, for "
-                        "working on the database by hand")
-    parser.add_argument("--index-build", choices=("after", "during"), default="after",
-                        help="after: drop the loaded tables' indexes and keys, COPY, make them "
-                        "again (default); during: COPY into the indexed tables")
-    parser.add_argument("--only", metavar="TEXT",
-                        help="time only the reads whose request contains one of these "
-                        "comma-separated texts (e.g. 'sort=title,q=alpha')")
-    parser.add_argument("--samples", type=int, default=200,
-                        help="timed requests per read, at most (default 200)")
-    parser.add_argument("--seconds", type=float, default=3.0,
-                        help="time per read, at most, once --least samples are in (default 3)")
-    parser.add_argument("--least", type=int, default=15,
-                        help="timed requests per read, at least (default 15)")
-    parser.add_argument("--writes-at", default="largest", metavar="SIZES",
-                        help="sizes whose writes are measured: comma-separated, 'largest' "
-                        "(default), 'all' or 'none'")
-    parser.add_argument("--clients", default="1,4,16",
-                        help="concurrent writers, comma-separated (default 1,4,16)")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.scale",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes",
+        default="10000,1000000",
+        help="catalogue sizes in books, comma-separated (default 10000,1000000)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the catalogues built (named after their parameters and the "
+        "schema's head revision) instead of dropping them at the end",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="take a kept catalogue when there is one (and keep it); implies --keep",
+    )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build (or find) the catalogues and stop; with --keep, for "
+        "working on the database by hand",
+    )
+    parser.add_argument(
+        "--index-build",
+        choices=("after", "during"),
+        default="after",
+        help="after: drop the loaded tables' indexes and keys, COPY, make them "
+        "again (default); during: COPY into the indexed tables",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="time only the reads whose request contains one of these "
+        "comma-separated texts (e.g. 'sort=title,q=alpha')",
+    )
+    parser.add_argument(
+        "--samples", type=int, default=200, help="timed requests per read, at most (default 200)"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=3.0,
+        help="time per read, at most, once --least samples are in (default 3)",
+    )
+    parser.add_argument(
+        "--least", type=int, default=15, help="timed requests per read, at least (default 15)"
+    )
+    parser.add_argument(
+        "--writes-at",
+        default="largest",
+        metavar="SIZES",
+        help="sizes whose writes are measured: comma-separated, 'largest' "
+        "(default), 'all' or 'none'",
+    )
+    parser.add_argument(
+        "--clients", default="1,4,16", help="concurrent writers, comma-separated (default 1,4,16)"
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds per write run")
-    parser.add_argument("--warmup", type=float, default=2,
-                        help="warm-up seconds per write route")
+    parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per write route")
     parser.add_argument("--rounds", type=int, default=1, help="timed write rounds")
     measure.add_quiet_wait(parser, "each read and each write run")
-    parser.add_argument("--drop-kept", action="store_true",
-                        help="drop every kept catalogue (bookly_scale_*) and stop")
+    parser.add_argument(
+        "--drop-kept",
+        action="store_true",
+        help="drop every kept catalogue (bookly_scale_*) and stop",
+    )
     args = parser.parse_args(argv)
     args.keep = args.keep or args.reuse
     args.sizes = [int(size) for size in args.sizes.split(",")]
     args.clients = [int(count) for count in args.clients.split(",")]
     writes = {"largest": [max(args.sizes)], "all": args.sizes, "none": []}
-    args.writes_at = (writes[args.writes_at] if args.writes_at in writes
-                      else [int(size) for size in args.writes_at.split(",")])
+    args.writes_at = (
+        writes[args.writes_at]
+        if args.writes_at in writes
+        else [int(size) for size in args.writes_at.split(",")]
+    )
     return args
 
 
@@ -154,18 +197,22 @@ def obtain(shape: catalogue.Shape, args: argparse.Namespace) -> Stored:
     return Stored(name, shape, args.keep, build)
 
 
-def build_catalogue(name: str, shape: catalogue.Shape, rebuild_indexes: bool
-                    ) -> dict[str, object]:
+def build_catalogue(name: str, shape: catalogue.Shape, rebuild_indexes: bool) -> dict[str, object]:
     dsn = databases.dsn_of(name)
     started = time.perf_counter()
     upgrade_to_head(asyncpg_url(dsn))
     migrated = time.perf_counter() - started
-    loaded = asyncio.run(bulk.load(dsn, catalogue.Catalogue(shape, password_hash()),
-                                   rebuild_indexes, say))
+    loaded = asyncio.run(
+        bulk.load(dsn, catalogue.Catalogue(shape, password_hash()), rebuild_indexes, say)
+    )
     size = asyncio.run(fetch(dsn, "SELECT pg_size_pretty(pg_database_size(current_database()))"))
-    return {**loaded, "migrate_seconds": round(migrated, 1),
-            "seconds": round(time.perf_counter() - started, 1), "size": size[0][0],
-            "head_revision": head_revision()}
+    return {
+        **loaded,
+        "migrate_seconds": round(migrated, 1),
+        "seconds": round(time.perf_counter() - started, 1),
+        "size": size[0][0],
+        "head_revision": head_revision(),
+    }
 
 
 async def fetch(dsn: str, statement: str, *arguments: object) -> list[asyncpg.Record]:
@@ -181,28 +228,40 @@ FACTS = {  # found in the database, so that a kept catalogue needs no generator
     "reviews": "SELECT count(*) FROM reviews",
     "users": "SELECT count(*) FROM users",
     "prolific_owner": "SELECT owner_uid FROM books GROUP BY owner_uid "
-                      "ORDER BY count(*) DESC LIMIT 1",
+    "ORDER BY count(*) DESC LIMIT 1",
     "prolific_author": "SELECT author FROM books GROUP BY author "
-                       "ORDER BY count(*) DESC, author LIMIT 1",
+    "ORDER BY count(*) DESC, author LIMIT 1",
     "hot_book": "SELECT book_uid FROM reviews GROUP BY book_uid ORDER BY count(*) DESC LIMIT 1",
     "prolific_reviewer": "SELECT user_uid FROM reviews GROUP BY user_uid "
-                         "ORDER BY count(*) DESC LIMIT 1",
+    "ORDER BY count(*) DESC LIMIT 1",
     "typical_book": "SELECT book_uid FROM reviews GROUP BY book_uid HAVING count(*) = 2 "
-                    "ORDER BY book_uid LIMIT 1",
+    "ORDER BY book_uid LIMIT 1",
     "common_tag_books": "SELECT count(*) FROM book_tags bt JOIN tags t ON t.uid = bt.tag_uid "
-                        f"WHERE t.name = '{catalogue.COMMON_TAG}'",
+    f"WHERE t.name = '{catalogue.COMMON_TAG}'",
 }
 
 
-POSTGRES_SETTINGS = ("server_version", "shared_buffers", "work_mem", "effective_cache_size",
-                     "random_page_cost", "jit", "jit_above_cost", "max_parallel_workers_per_gather")
+POSTGRES_SETTINGS = (
+    "server_version",
+    "shared_buffers",
+    "work_mem",
+    "effective_cache_size",
+    "random_page_cost",
+    "jit",
+    "jit_above_cost",
+    "max_parallel_workers_per_gather",
+)
 
 
 def postgres_settings(name: str) -> dict[str, str]:
     """The server's settings that bear on plans, as the catalogue's database sees them."""
-    rows = asyncio.run(fetch(databases.dsn_of(name), "SELECT name, current_setting(name) "
-                             "FROM pg_settings WHERE name = ANY($1::text[])",
-                             list(POSTGRES_SETTINGS)))
+    rows = asyncio.run(
+        fetch(
+            databases.dsn_of(name),
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY($1::text[])",
+            list(POSTGRES_SETTINGS),
+        )
+    )
     return {row[0]: row[1] for row in rows}
 
 
@@ -236,13 +295,23 @@ def reads(facts: dict[str, object]) -> list[Read]:
     owner, reviewer, hot = facts["prolific_owner"], facts["prolific_reviewer"], facts["hot_book"]
     books = f"{API}/books"
 
-    def listing(label: str, query: dict[str, str], path: str = books, actual: str = books,
-                admin: bool = False) -> Read:
+    def listing(
+        label: str,
+        query: dict[str, str],
+        path: str = books,
+        actual: str = books,
+        admin: bool = False,
+    ) -> Read:
         return Read(label, path, {**query, "limit": str(PAGE)}, actual, admin)
 
     return [
-        Read("/books/{typical book}", f"{books}/{{uid}}", {}, f"{books}/{facts['typical_book']}",
-             is_list=False),
+        Read(
+            "/books/{typical book}",
+            f"{books}/{{uid}}",
+            {},
+            f"{books}/{facts['typical_book']}",
+            is_list=False,
+        ),
         Read("/books/{hot book}", f"{books}/{{uid}}", {}, f"{books}/{hot}", is_list=False),
         listing("/books", {}),
         listing("/books?sort=title", {"sort": "title"}),
@@ -251,17 +320,28 @@ def reads(facts: dict[str, object]) -> list[Read]:
         listing("/books?sort=created_at", {"sort": "created_at"}),
         listing("/books?q=alpha", {"q": catalogue.SEARCH_WORD}),
         listing("/books?tag={common}&sort=-rating", {"tag": tag, "sort": "-rating"}),
-        listing("/books?tag={common}&language=fr&sort=title",
-                {"tag": tag, "language": "fr", "sort": "title"}),
+        listing(
+            "/books?tag={common}&language=fr&sort=title",
+            {"tag": tag, "language": "fr", "sort": "title"},
+        ),
         listing("/books?language=fr", {"language": "fr"}),
         listing("/books?author={prolific}", {"author": author}),
         listing("/books?owner_uid={prolific}", {"owner_uid": str(owner)}),
-        listing("/users/{prolific owner}/books", {}, f"{API}/users/{{uid}}/books",
-                f"{API}/users/{owner}/books"),
-        listing("/users/{prolific reviewer}/reviews", {}, f"{API}/users/{{uid}}/reviews",
-                f"{API}/users/{reviewer}/reviews"),
-        listing("/books/{hot book}/reviews", {}, f"{books}/{{uid}}/reviews",
-                f"{books}/{hot}/reviews"),
+        listing(
+            "/users/{prolific owner}/books",
+            {},
+            f"{API}/users/{{uid}}/books",
+            f"{API}/users/{owner}/books",
+        ),
+        listing(
+            "/users/{prolific reviewer}/reviews",
+            {},
+            f"{API}/users/{{uid}}/reviews",
+            f"{API}/users/{reviewer}/reviews",
+        ),
+        listing(
+            "/books/{hot book}/reviews", {}, f"{books}/{{uid}}/reviews", f"{books}/{hot}/reviews"
+        ),
         listing("/reviews (admin)", {}, f"{API}/reviews", f"{API}/reviews", admin=True),
         listing("/users (admin)", {}, f"{API}/users", f"{API}/users", admin=True),
         listing("/tags", {}, f"{API}/tags", f"{API}/tags"),
@@ -286,8 +366,9 @@ def url(path: str, query: dict[str, str]) -> str:
     return f"{path}?{urllib.parse.urlencode(query)}" if query else path
 
 
-def measure_reads(server: servers.Server, facts: dict[str, object], args: argparse.Namespace,
-                  plan: measure.Plan) -> list[dict[str, object]]:
+def measure_reads(
+    server: servers.Server, facts: dict[str, object], args: argparse.Namespace, plan: measure.Plan
+) -> list[dict[str, object]]:
     """Every read: its first page, the page at half its length by offset (capped by the
     API's largest offset), and the page after that one by its `next_cursor` ("n/a" when the
     API gives none)."""
@@ -305,14 +386,21 @@ def measure_reads(server: servers.Server, facts: dict[str, object], args: argpar
 
     def timed(read: Read, page: str, path: str, **extra: object) -> None:
         waited = measure.wait_quiet(plan, 0.5)
-        timing = time_path(client, path, headers(read), budget, server.process.pid,
-                           plan.database)
-        row = {"request": read.label, "page": page, "path": path, **timing.summary(),
-               "quiet_wait_s": waited, **extra}
+        timing = time_path(client, path, headers(read), budget, server.process.pid, plan.database)
+        row = {
+            "request": read.label,
+            "page": page,
+            "path": path,
+            **timing.summary(),
+            "quiet_wait_s": waited,
+            **extra,
+        }
         rows.append(row)
         statuses = ", ".join(f"{n}x{status}" for status, n in timing.statuses.items())
-        say(f"  {read.label} {page}: p50 {timing.p50_ms:.2f} ms, p90 {timing.p90_ms:.2f} ms "
-            f"({statuses})")
+        say(
+            f"  {read.label} {page}: p50 {timing.p50_ms:.2f} ms, p90 {timing.p90_ms:.2f} ms "
+            f"({statuses})"
+        )
 
     wanted = args.only.split(",") if args.only else None
     for read in reads(facts):
@@ -335,11 +423,21 @@ def measure_reads(server: servers.Server, facts: dict[str, object], args: argpar
         deep = client.get(deep_path, headers(read))
         cursor = deep.json().get("next_cursor") if deep.status == 200 else None
         if cursor is None:
-            rows.append({"request": read.label, "page": "cursor", "path": None, "n/a":
-                         "no next_cursor in the offset page's answer"})
+            rows.append(
+                {
+                    "request": read.label,
+                    "page": "cursor",
+                    "path": None,
+                    "n/a": "no next_cursor in the offset page's answer",
+                }
+            )
             continue
-        timed(read, "cursor", url(read.actual, {"cursor": cursor, "limit": str(PAGE)}),
-              offset=offset + PAGE)
+        timed(
+            read,
+            "cursor",
+            url(read.actual, {"cursor": cursor, "limit": str(PAGE)}),
+            offset=offset + PAGE,
+        )
     client.close()
     return rows
 
@@ -351,16 +449,25 @@ def review_pairs(name: str, writers: int, count: int, path: Path) -> int:
     """`count` (writer, book) pairs, none reviewed yet (the writers have no reviews), as
     lines for lua/review.lua; fewer if the catalogue has fewer books than that."""
     per_writer = math.ceil(count / writers)
-    rows = asyncio.run(fetch(databases.dsn_of(name),
-                             "SELECT uid FROM books ORDER BY md5(uid::text) LIMIT $1",
-                             per_writer))
+    rows = asyncio.run(
+        fetch(
+            databases.dsn_of(name),
+            "SELECT uid FROM books ORDER BY md5(uid::text) LIMIT $1",
+            per_writer,
+        )
+    )
     lines = [f"{writer} {row[0]}\n" for writer in range(1, writers + 1) for row in rows]
     path.write_text("".join(lines[:count]))
     return min(count, len(lines))
 
 
-def measure_writes(stored: Stored, args: argparse.Namespace, workdir: Path,
-                   plan: measure.Plan, quiet_left: list[float]) -> dict[str, object]:
+def measure_writes(
+    stored: Stored,
+    args: argparse.Namespace,
+    workdir: Path,
+    plan: measure.Plan,
+    quiet_left: list[float],
+) -> dict[str, object]:
     """Each route at each client count, in turn, every round. A kept catalogue is written
     in a copy of it (dropped after), so it stays as built."""
     name = databases.scratch_name(SCRATCH) if stored.kept else stored.name
@@ -378,27 +485,50 @@ def measure_writes(stored: Stored, args: argparse.Namespace, workdir: Path,
         else:
             stack.callback(lambda: asyncio.run(fetch(dsn, f"DROP TABLE {CEILING_TABLE}")))
         asyncio.run(fetch(dsn, f"CREATE TABLE {CEILING_TABLE} (LIKE books INCLUDING ALL)"))
-        needed = MOST_WRITES_PER_S * (args.warmup + args.duration * args.rounds) \
-            * len(args.clients) * plan.threads
+        needed = (
+            MOST_WRITES_PER_S
+            * (args.warmup + args.duration * args.rounds)
+            * len(args.clients)
+            * plan.threads
+        )
         pairs_file = workdir / "review-pairs.txt"
         pairs = review_pairs(name, catalogue.WRITERS, int(needed), pairs_file)
-        bookly = servers.start_bookly(workdir, servers.bookly_settings(
-            asyncpg_url(dsn), REDIS_URL, prefix, workdir))
+        bookly = servers.start_bookly(
+            workdir, servers.bookly_settings(asyncpg_url(dsn), REDIS_URL, prefix, workdir)
+        )
         stack.callback(bookly.stop)
         ceiling = servers.start_reference("write", workdir, "--dsn", dsn)
         stack.callback(ceiling.stop)
-        tokens = [log_in(bookly.base, email, catalogue.PASSWORD)
-                  for email in catalogue.writer_emails()]
+        tokens = [
+            log_in(bookly.base, email, catalogue.PASSWORD) for email in catalogue.writer_emails()
+        ]
         api = bookly.base + API
         routes = [
-            measure.Endpoint("ceiling", "bare FastAPI + asyncpg: POST /books (write ceiling)",
-                             wrk.Target(ceiling.base + "/books", lua_settings=_body(BOOK_BODY),
-                                        scripts=("post.lua",)), ceiling.process.pid),
-            measure.Endpoint("create_book", "POST /api/v1/books",
-                             wrk.Target(f"{api}/books", {"Authorization": f"Bearer {tokens[0]}"},
-                                        _body(BOOK_BODY), ("post.lua",)), bookly.process.pid),
-            measure.Endpoint("create_review", "POST /api/v1/books/{uid}/reviews",
-                             wrk.Target(api), bookly.process.pid),
+            measure.Endpoint(
+                "ceiling",
+                "bare FastAPI + asyncpg: POST /books (write ceiling)",
+                wrk.Target(
+                    ceiling.base + "/books", lua_settings=_body(BOOK_BODY), scripts=("post.lua",)
+                ),
+                ceiling.process.pid,
+            ),
+            measure.Endpoint(
+                "create_book",
+                "POST /api/v1/books",
+                wrk.Target(
+                    f"{api}/books",
+                    {"Authorization": f"Bearer {tokens[0]}"},
+                    _body(BOOK_BODY),
+                    ("post.lua",),
+                ),
+                bookly.process.pid,
+            ),
+            measure.Endpoint(
+                "create_review",
+                "POST /api/v1/books/{uid}/reviews",
+                wrk.Target(api),
+                bookly.process.pid,
+            ),
         ]
         review = routes[2].target
         start = 0
@@ -407,10 +537,16 @@ def measure_writes(stored: Stored, args: argparse.Namespace, workdir: Path,
             nonlocal start
             threads = min(plan.threads, clients)
             if route is routes[2]:
-                review.lua_settings = "\n".join([
-                    _body(REVIEW_BODY), f'PAIRS = "{pairs_file}"', f"START = {start}",
-                    f"THREADS = {threads}", f'PREFIX = "{API}/books/"',
-                    "TOKENS = {" + ", ".join(f'"{token}"' for token in tokens) + "}"])
+                review.lua_settings = "\n".join(
+                    [
+                        _body(REVIEW_BODY),
+                        f'PAIRS = "{pairs_file}"',
+                        f"START = {start}",
+                        f"THREADS = {threads}",
+                        f'PREFIX = "{API}/books/"',
+                        "TOKENS = {" + ", ".join(f'"{token}"' for token in tokens) + "}",
+                    ]
+                )
                 review.scripts = ("review.lua",)
             result = measure.run(plan, route, seconds, clients)
             if route is routes[2]:
@@ -428,61 +564,85 @@ def measure_writes(stored: Stored, args: argparse.Namespace, workdir: Path,
                 for route in routes:
                     result = drive(route, args.duration, clients)
                     found[route.name].setdefault(clients, []).append(result)
-                    say(f"  round {number}, {clients} clients, {route.name}: "
+                    say(
+                        f"  round {number}, {clients} clients, {route.name}: "
                         f"{result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
                         f"p99 {result.p99_ms:.2f} ms"
                         + (f", {result.non_2xx} non-2xx" if result.non_2xx else "")
-                        + (f", {result.errors} socket errors" if result.errors else ""))
+                        + (f", {result.errors} socket errors" if result.errors else "")
+                    )
         if start > pairs:
-            say(f"  warning: {start:,} review requests for {pairs:,} pairs: some were repeats "
-                "(409)")
+            say(
+                f"  warning: {start:,} review requests for {pairs:,} pairs: some were repeats (409)"
+            )
     quiet_left[0] = plan.quiet_wait
-    return {"database": name, "review_pairs": pairs,
-            "routes": {route.name: route.label for route in routes},
-            "points": _write_points(found, "ceiling")}
+    return {
+        "database": name,
+        "review_pairs": pairs,
+        "routes": {route.name: route.label for route in routes},
+        "points": _write_points(found, "ceiling"),
+    }
 
 
 def _body(body: str) -> str:
     return f"BODY = [[{body}]]"
 
 
-def _write_points(found: dict[str, dict[int, list[wrk.Result]]], ceiling: str
-                  ) -> list[dict[str, object]]:
+def _write_points(
+    found: dict[str, dict[int, list[wrk.Result]]], ceiling: str
+) -> list[dict[str, object]]:
     """Medians over the rounds; each ratio to the ceiling is taken within its round."""
     points = []
     for route, by_clients in found.items():
         for clients, results in by_clients.items():
-            ratios = [mine.rps / bare.rps for mine, bare in
-                      zip(results, found[ceiling][clients], strict=True)]
-            points.append({
-                "route": route, "clients": clients,
-                "rps": report.median([r.rps for r in results]),
-                "p50_ms": report.median([r.p50_ms for r in results]),
-                "p99_ms": report.median([r.p99_ms for r in results]),
-                "ratio_to_ceiling": round(statistics.median(ratios), 4),
-                "cpu": {key: report.median([r.cpu[key] for r in results])
-                        for key in results[0].cpu},
-                "non_2xx": sum(r.non_2xx for r in results),
-                "socket_errors": sum(r.errors for r in results),
-                "requests": sum(r.requests for r in results)})
+            ratios = [
+                mine.rps / bare.rps
+                for mine, bare in zip(results, found[ceiling][clients], strict=True)
+            ]
+            points.append(
+                {
+                    "route": route,
+                    "clients": clients,
+                    "rps": report.median([r.rps for r in results]),
+                    "p50_ms": report.median([r.p50_ms for r in results]),
+                    "p99_ms": report.median([r.p99_ms for r in results]),
+                    "ratio_to_ceiling": round(statistics.median(ratios), 4),
+                    "cpu": {
+                        key: report.median([r.cpu[key] for r in results]) for key in results[0].cpu
+                    },
+                    "non_2xx": sum(r.non_2xx for r in results),
+                    "socket_errors": sum(r.errors for r in results),
+                    "requests": sum(r.requests for r in results),
+                }
+            )
     return points
 
 
 # --- one size, the whole run ----------------------------------------------------------
 
 
-def measure_size(stored: Stored, args: argparse.Namespace, workdir: Path,
-                 quiet: list[float]) -> dict[str, object]:
+def measure_size(
+    stored: Stored, args: argparse.Namespace, workdir: Path, quiet: list[float]
+) -> dict[str, object]:
     """Reads (and, at the sizes of --writes-at, writes) on one catalogue; `quiet` holds
     the run's remaining --quiet-wait budget."""
     workdir.mkdir(parents=True)
     facts = facts_of(stored.name)
     say(f"{stored.shape.books:,} books ({stored.name}): {facts}")
     prefix = databases.redis_prefix("bookly-scale")
-    settings = servers.bookly_settings(asyncpg_url(databases.dsn_of(stored.name)), REDIS_URL,
-                                       prefix, workdir)
-    plan = measure.Plan(workdir, stored.name, args.duration, args.warmup, args.rounds,
-                        max(args.clients), 2, quiet[0])
+    settings = servers.bookly_settings(
+        asyncpg_url(databases.dsn_of(stored.name)), REDIS_URL, prefix, workdir
+    )
+    plan = measure.Plan(
+        workdir,
+        stored.name,
+        args.duration,
+        args.warmup,
+        args.rounds,
+        max(args.clients),
+        2,
+        quiet[0],
+    )
     server = servers.start_bookly(workdir, settings)
     try:
         rows = measure_reads(server, facts, args, plan)
@@ -496,15 +656,24 @@ def measure_size(stored: Stored, args: argparse.Namespace, workdir: Path,
         writes = measure_writes(stored, args, workdir / "writes", plan, quiet)
     else:
         quiet[0] = plan.quiet_wait
-    first = next((row for row in rows if row["request"] == "/books" and row["page"] == "first"),
-                 None)
+    first = next(
+        (row for row in rows if row["request"] == "/books" and row["page"] == "first"), None
+    )
     if first and first.get("total") != facts["books"]:
-        say(f"  warning: GET /books says total {first.get('total')}, the database holds "
-            f"{facts['books']} books")
-    return {"books": stored.shape.books, "database": stored.name, "kept": stored.kept,
-            "build": stored.build, "facts": {k: str(v) for k, v in facts.items()},
-            "postgres": postgres_settings(stored.name),
-            "reads": rows, "writes": writes}
+        say(
+            f"  warning: GET /books says total {first.get('total')}, the database holds "
+            f"{facts['books']} books"
+        )
+    return {
+        "books": stored.shape.books,
+        "database": stored.name,
+        "kept": stored.kept,
+        "build": stored.build,
+        "facts": {k: str(v) for k, v in facts.items()},
+        "postgres": postgres_settings(stored.name),
+        "reads": rows,
+        "writes": writes,
+    }
 
 
 def drop_kept() -> None:
@@ -531,25 +700,36 @@ def main(argv: list[str] | None = None) -> None:
         stored = obtain(catalogue.Shape(books), args)
         try:
             if args.build_only:
-                sizes.append({"books": books, "database": stored.name, "kept": stored.kept,
-                              "build": stored.build})
+                sizes.append(
+                    {
+                        "books": books,
+                        "database": stored.name,
+                        "kept": stored.kept,
+                        "build": stored.build,
+                    }
+                )
                 continue
             sizes.append(measure_size(stored, args, workdir / str(books), quiet))
         finally:
             if not stored.kept:
                 databases.drop(stored.name)
                 say(f"dropped {stored.name}")
-    result = {"timestamp": stamp,
-              "command": " ".join(["python -m tests.benchmarks.scale", *(argv or sys.argv[1:])]),
-              "settings": vars(args), "code": code_version(),
-              "machine": {**environment(), "foreign_cores_at_start": foreign},
-              "sizes": sizes, "wall_seconds": round(time.monotonic() - started, 1)}
+    result = {
+        "timestamp": stamp,
+        "command": " ".join(["python -m tests.benchmarks.scale", *(argv or sys.argv[1:])]),
+        "settings": vars(args),
+        "code": code_version(),
+        "machine": {**environment(), "foreign_cores_at_start": foreign},
+        "sizes": sizes,
+        "wall_seconds": round(time.monotonic() - started, 1),
+    }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"scale-{stamp}.json"
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(report.scale_markdown(sizes))
-    print(f"\nResults: {path.relative_to(RESULTS.parents[2])} "
-          f"({result['wall_seconds']:.0f} s in all)")
+    print(
+        f"\nResults: {path.relative_to(RESULTS.parents[2])} ({result['wall_seconds']:.0f} s in all)"
+    )
 
 
 if __name__ == "__main__":

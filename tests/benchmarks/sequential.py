@@ -37,8 +37,9 @@ class Client:
     def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
         for attempt in (1, 2):
             if self._connection is None:
-                self._connection = http.client.HTTPConnection(self._host, self._port,
-                                                              timeout=self._timeout)
+                self._connection = http.client.HTTPConnection(
+                    self._host, self._port, timeout=self._timeout
+                )
             started = time.perf_counter()
             try:
                 self._connection.request("GET", path, headers=headers or {})
@@ -52,8 +53,9 @@ class Client:
             seconds = time.perf_counter() - started
             if response.will_close:
                 self.close()
-            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
-                          body, seconds)
+            return Answer(
+                response.status, {k.lower(): v for k, v in response.getheaders()}, body, seconds
+            )
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -80,8 +82,14 @@ class Timing:
         return round(statistics.quantiles(self.samples_ms, n=10, method="inclusive")[-1], 3)
 
     def summary(self) -> dict[str, object]:
-        return {"p50_ms": self.p50_ms, "p90_ms": self.p90_ms, "samples": len(self.samples_ms),
-                "statuses": self.statuses, "bytes": self.bytes, "cpu": self.cpu}
+        return {
+            "p50_ms": self.p50_ms,
+            "p90_ms": self.p90_ms,
+            "samples": len(self.samples_ms),
+            "statuses": self.statuses,
+            "bytes": self.bytes,
+            "cpu": self.cpu,
+        }
 
 
 @dataclass
@@ -95,15 +103,22 @@ class Budget:
     seconds: float = 3.0
 
 
-def time_path(client: Client, path: str, headers: dict[str, str], budget: Budget,
-              server_pid: int, database: str) -> Timing:
+def time_path(
+    client: Client,
+    path: str,
+    headers: dict[str, str],
+    budget: Budget,
+    server_pid: int,
+    database: str,
+) -> Timing:
     for _ in range(budget.warmup):
         client.get(path, headers)
     timing = Timing()
     before = cpu.snapshot(server_pid, database)
     deadline = time.perf_counter() + budget.seconds
     while len(timing.samples_ms) < budget.most and (
-            len(timing.samples_ms) < budget.least or time.perf_counter() < deadline):
+        len(timing.samples_ms) < budget.least or time.perf_counter() < deadline
+    ):
         answer = client.get(path, headers)
         timing.samples_ms.append(answer.seconds * 1000)
         timing.statuses[answer.status] = timing.statuses.get(answer.status, 0) + 1

@@ -44,8 +44,9 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("BOOKLY_")}
 
 
-def bookly_settings(database_url: str, redis_url: str, key_prefix: str,
-                    workdir: Path) -> dict[str, str]:
+def bookly_settings(
+    database_url: str, redis_url: str, key_prefix: str, workdir: Path
+) -> dict[str, str]:
     return {
         "BOOKLY_ENV": "production",  # JSON log lines, as in production
         "BOOKLY_DATABASE_URL": database_url,
@@ -57,12 +58,19 @@ def bookly_settings(database_url: str, redis_url: str, key_prefix: str,
     }
 
 
-def start(name: str, command: list[str], workdir: Path, env: dict[str, str], port: int,
-          ready_path: str) -> Server:
+def start(
+    name: str, command: list[str], workdir: Path, env: dict[str, str], port: int, ready_path: str
+) -> Server:
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     server = Server(name, port, process, log)
     try:
         _wait_ready(server, ready_path)
@@ -74,16 +82,21 @@ def start(name: str, command: list[str], workdir: Path, env: dict[str, str], por
 
 def start_bookly(workdir: Path, settings: dict[str, str]) -> Server:
     port = free_port()
-    command = [str(BOOKLY), "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "1"]
-    return start("bookly", command, workdir, {**clean_environment(), **settings}, port,
-                 "/health")
+    command = [str(BOOKLY), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    return start("bookly", command, workdir, {**clean_environment(), **settings}, port, "/health")
 
 
 def start_reference(app: str, workdir: Path, *arguments: str) -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "tests.benchmarks.reference_apps", app, "--port",
-               str(port), *arguments]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.benchmarks.reference_apps",
+        app,
+        "--port",
+        str(port),
+        *arguments,
+    ]
     env = {**clean_environment(), "PYTHONPATH": str(ROOT)}
     return start(f"reference-{app}", command, workdir, env, port, "/")
 
@@ -92,8 +105,10 @@ def _wait_ready(server: Server, path: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited ({server.process.returncode}); "
-                               f"see {server.log}:\n{server.log.read_text()[-2000:]}")
+            raise RuntimeError(
+                f"{server.name} exited ({server.process.returncode}); "
+                f"see {server.log}:\n{server.log.read_text()[-2000:]}"
+            )
         try:
             with urllib.request.urlopen(server.base + path, timeout=1) as answer:
                 if answer.status == 200:

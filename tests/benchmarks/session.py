@@ -37,14 +37,17 @@ class Session:
             self.say(f"scratch database {self.name}: migrating, loading the dataset ...")
             upgrade_to_head(asyncpg_url(self.dsn))
             self.data = dataset.generate(login_hashes())
-            self.loaded = {"load": asyncio.run(load(asyncpg_url(self.dsn), self.dsn,
-                                                    self.data)),
-                           "detail_book": str(self.data.detail_book),
-                           "popular_tag": self.data.popular_tag}
-            self.say(f"  loaded in {self.loaded['load']['seconds']} s: "
-                     f"{self.loaded['load']['steps']}")
-            settings = servers.bookly_settings(asyncpg_url(self.dsn), REDIS_URL, self.prefix,
-                                               self.workdir)
+            self.loaded = {
+                "load": asyncio.run(load(asyncpg_url(self.dsn), self.dsn, self.data)),
+                "detail_book": str(self.data.detail_book),
+                "popular_tag": self.data.popular_tag,
+            }
+            self.say(
+                f"  loaded in {self.loaded['load']['seconds']} s: {self.loaded['load']['steps']}"
+            )
+            settings = servers.bookly_settings(
+                asyncpg_url(self.dsn), REDIS_URL, self.prefix, self.workdir
+            )
             self.servers["bookly"] = servers.start_bookly(self.workdir, settings)
             for app in REFERENCES:
                 self.servers[app] = servers.start_reference(app, self.workdir)
@@ -70,25 +73,52 @@ class Session:
         tag = urllib.parse.quote(self.data.popular_tag)
         me = wrk.Target(f"{api}/auth/me", {"Authorization": f"Bearer {self.login(0)}"})
         storm = [f'"{self.data.email(i)}"' for i in range(1, dataset.LOGIN_ACCOUNTS)]
-        login = wrk.Target(f"{api}/auth/login", lua_settings=(
-            f"ACCOUNTS = {{{', '.join(storm)}}}\nTHREADS = 2\n"
-            f'PASSWORD = "{dataset.PASSWORD}"'), scripts=("login.lua",))
+        login = wrk.Target(
+            f"{api}/auth/login",
+            lua_settings=(
+                f'ACCOUNTS = {{{", ".join(storm)}}}\nTHREADS = 2\nPASSWORD = "{dataset.PASSWORD}"'
+            ),
+            scripts=("login.lua",),
+        )
         pid = {name: server.process.pid for name, server in self.servers.items()}
         return [
-            Endpoint("starlette", "bare Starlette route (~2 KB JSON)",
-                     wrk.Target(self.servers["starlette"].base + "/"), pid["starlette"]),
-            Endpoint("fastapi", "bare FastAPI route, typed return (~2 KB JSON)",
-                     wrk.Target(self.servers["fastapi"].base + "/"), pid["fastapi"]),
-            Endpoint("book_detail", "GET /api/v1/books/{uid}",
-                     wrk.Target(f"{api}/books/{self.data.detail_book}"), pid["bookly"]),
-            Endpoint("book_list", "GET /api/v1/books?limit=20",
-                     wrk.Target(f"{api}/books?limit=20"), pid["bookly"]),
-            Endpoint("book_tag_list", f"GET /api/v1/books?tag={tag}&sort=-rating&limit=20",
-                     wrk.Target(f"{api}/books?tag={tag}&sort=-rating&limit=20"),
-                     pid["bookly"]),
-            Endpoint("auth_me", "GET /api/v1/auth/me (Bearer)", me, pid["bookly"],
-                     refresh=lambda: me.headers.update(
-                         Authorization=f"Bearer {self.login(0)}")),
+            Endpoint(
+                "starlette",
+                "bare Starlette route (~2 KB JSON)",
+                wrk.Target(self.servers["starlette"].base + "/"),
+                pid["starlette"],
+            ),
+            Endpoint(
+                "fastapi",
+                "bare FastAPI route, typed return (~2 KB JSON)",
+                wrk.Target(self.servers["fastapi"].base + "/"),
+                pid["fastapi"],
+            ),
+            Endpoint(
+                "book_detail",
+                "GET /api/v1/books/{uid}",
+                wrk.Target(f"{api}/books/{self.data.detail_book}"),
+                pid["bookly"],
+            ),
+            Endpoint(
+                "book_list",
+                "GET /api/v1/books?limit=20",
+                wrk.Target(f"{api}/books?limit=20"),
+                pid["bookly"],
+            ),
+            Endpoint(
+                "book_tag_list",
+                f"GET /api/v1/books?tag={tag}&sort=-rating&limit=20",
+                wrk.Target(f"{api}/books?tag={tag}&sort=-rating&limit=20"),
+                pid["bookly"],
+            ),
+            Endpoint(
+                "auth_me",
+                "GET /api/v1/auth/me (Bearer)",
+                me,
+                pid["bookly"],
+                refresh=lambda: me.headers.update(Authorization=f"Bearer {self.login(0)}"),
+            ),
             Endpoint("auth_login", "POST /api/v1/auth/login", login, pid["bookly"]),
         ]
 
@@ -101,14 +131,14 @@ class Session:
             if endpoint.name == "auth_login":
                 self.login(1)
                 continue
-            request = urllib.request.Request(endpoint.target.url,
-                                             headers=endpoint.target.headers)
+            request = urllib.request.Request(endpoint.target.url, headers=endpoint.target.headers)
             with urllib.request.urlopen(request, timeout=10) as answer:
                 size = len(answer.read())
             self.say(f"  {endpoint.name}: 200, {size:,} bytes")
 
-    def profile(self, plan: Plan, endpoints: list[Endpoint],
-                say: Callable[[str], None]) -> dict[str, dict[str, object]]:
+    def profile(
+        self, plan: Plan, endpoints: list[Endpoint], say: Callable[[str], None]
+    ) -> dict[str, dict[str, object]]:
         found = {}
         pid = self.servers["bookly"].process.pid
         for endpoint in endpoints:
@@ -117,8 +147,13 @@ class Session:
             if endpoint.refresh is not None:
                 endpoint.refresh()
             output = self.workdir / f"profile-{endpoint.name}.txt"
-            load_run = wrk.start(endpoint.target, plan.script(endpoint.name),
-                                 plan.duration + 1, plan.connections, plan.threads)
+            load_run = wrk.start(
+                endpoint.target,
+                plan.script(endpoint.name),
+                plan.duration + 1,
+                plan.connections,
+                plan.threads,
+            )
             time.sleep(0.5)
             recorder = profile.record(pid, plan.duration, output)
             _, errors = recorder.communicate()

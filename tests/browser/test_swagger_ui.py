@@ -21,8 +21,13 @@ from tests.services import unavailable
 CHROMIUM = Path(os.environ.get("BOOKLY_TEST_CHROMIUM", "/usr/bin/chromium"))
 # As root, in a sandbox, on a machine with no network but the package registries.
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 EMAIL = "swagger.admin@example.com"
 PASSWORD = "Swagger UI knows my password"
@@ -35,10 +40,18 @@ def outside_requests(page, base_url: str) -> list[str]:
     seen: list[str] = []
     local = (base_url, "blob:", "data:")  # in-page URLs (ReDoc's search worker) stay here
 
-    page.on("requestfinished", lambda request: None if request.url.startswith(local)
-            else seen.append(request.url))
-    page.on("requestfailed", lambda request: None if request.url.startswith(local)
-            or request.failure == "csp" else seen.append(f"{request.url} ({request.failure})"))
+    page.on(
+        "requestfinished",
+        lambda request: None if request.url.startswith(local) else seen.append(request.url),
+    )
+    page.on(
+        "requestfailed",
+        lambda request: (
+            None
+            if request.url.startswith(local) or request.failure == "csp"
+            else seen.append(f"{request.url} ({request.failure})")
+        ),
+    )
     return seen
 
 
@@ -51,8 +64,9 @@ def browser() -> Iterator[object]:
     except ImportError as error:
         unavailable("Playwright for Python (pip install playwright)", error)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_FLAGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
         try:
             yield launched
         finally:
@@ -65,8 +79,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     environment = service_environment(workdir)
     created = run_bookly(environment, "migrate", cwd=workdir)
     assert created.returncode == 0, created.stderr
-    admin = run_bookly(environment, "create-admin", "--email", EMAIL, "--password-stdin",
-                       stdin=PASSWORD + "\n", cwd=workdir)
+    admin = run_bookly(
+        environment,
+        "create-admin",
+        "--email",
+        EMAIL,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+        cwd=workdir,
+    )
     assert admin.returncode == 0, admin.stderr
     with live_service(environment, workdir) as started:
         yield started
@@ -90,8 +111,10 @@ def test_authorize_and_call_auth_me_through_swagger_ui(browser, service, tmp_pat
         dialog.locator(".auth-btn-wrapper button", has_text="Logout").wait_for()  # authorized
         dialog.locator(".auth-btn-wrapper button.btn-done").click()
 
-        me = page.locator(".opblock.opblock-get", has=page.locator(
-            '.opblock-summary-path[data-path="/api/v1/auth/me"]'))
+        me = page.locator(
+            ".opblock.opblock-get",
+            has=page.locator('.opblock-summary-path[data-path="/api/v1/auth/me"]'),
+        )
         me.locator(".opblock-summary").first.click()
         me.locator("button.try-out__btn").click()
         with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/me")) as called:

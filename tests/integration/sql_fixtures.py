@@ -43,9 +43,14 @@ def make_user(**fields: Any) -> User:
     tag = uuid4().hex[:8]
     now = datetime.now(UTC)
     values: dict[str, Any] = {
-        "uid": uuid4(), "email": f"reader-{tag}@example.com", "username": f"Reader_{tag}",
-        "first_name": "Ada", "last_name": "Lovelace", "password_hash": "$argon2id$x",
-        "created_at": now, "updated_at": now,
+        "uid": uuid4(),
+        "email": f"reader-{tag}@example.com",
+        "username": f"Reader_{tag}",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "password_hash": "$argon2id$x",
+        "created_at": now,
+        "updated_at": now,
     }
     return User(**(values | fields))
 
@@ -97,8 +102,7 @@ async def sql_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def sql_book_reads(database_url: str, sql_engine: AsyncEngine
-                         ) -> AsyncIterator[SqlBookReads]:
+async def sql_book_reads(database_url: str, sql_engine: AsyncEngine) -> AsyncIterator[SqlBookReads]:
     """The catalogue's reads as the service makes them: on PostgreSQL on a pool of their
     own, on SQLite on the engine."""
     rows = rows_for(database_url, sql_engine, size=2, timeout=5.0)

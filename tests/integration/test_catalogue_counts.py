@@ -27,8 +27,9 @@ FOLD_ONE_IN = 16  # as in migration 0009: statements, at random, that fold
 
 
 def a_book(owner: uuid.UUID, language: str = "en") -> Book:
-    return Book(uuid.uuid4(), owner, "Title", "Author", "Press", date(2000, 1, 1), 10,
-                language, NOW, NOW)
+    return Book(
+        uuid.uuid4(), owner, "Title", "Author", "Press", date(2000, 1, 1), 10, language, NOW, NOW
+    )
 
 
 async def kept_and_counted(session) -> tuple[dict[str, int], dict[str, int], int]:
@@ -36,13 +37,15 @@ async def kept_and_counted(session) -> tuple[dict[str, int], dict[str, int], int
     most rows any one list has in `catalogue_counts`."""
     kept: Counter[str] = Counter()
     rows: Counter[str] = Counter()
-    for name, delta in (await session.execute(
-            select(catalogue_counts.c.name, catalogue_counts.c.delta))).all():
+    for name, delta in (
+        await session.execute(select(catalogue_counts.c.name, catalogue_counts.c.delta))
+    ).all():
         kept[name] += delta
         rows[name] += 1
     counted: Counter[str] = Counter()
-    for owner, language in (await session.execute(select(books.c.owner_uid,
-                                                         books.c.language))).all():
+    for owner, language in (
+        await session.execute(select(books.c.owner_uid, books.c.language))
+    ).all():
         counted.update(["books", f"books:owner:{owner.hex}", f"books:language:{language}"])
     for (tag,) in (await session.execute(text("SELECT tag_uid FROM book_tags"))).all():
         counted[f"books:tag:{uuid.UUID(str(tag)).hex}"] += 1
@@ -50,8 +53,11 @@ async def kept_and_counted(session) -> tuple[dict[str, int], dict[str, int], int
         counted.update(["reviews", f"reviews:user:{user.hex}"])
     for table in (users, tags):
         counted[table.name] += len((await session.execute(select(table.c.uid))).all())
-    return ({n: v for n, v in kept.items() if v}, {n: v for n, v in counted.items() if v},
-            max(rows.values(), default=0))
+    return (
+        {n: v for n, v in kept.items() if v},
+        {n: v for n, v in counted.items() if v},
+        max(rows.values(), default=0),
+    )
 
 
 async def assert_kept(uow_factory: Any) -> int:
@@ -89,8 +95,9 @@ async def test_kept_sizes_follow_every_write_and_stay_folded(uow_factory: Any) -
         moved = made[1]
         moved.language = "de"  # a book that changes language moves between the lists
         await uow.books.update(moved)
-        await uow.session.execute(update(books).where(books.c.uid == made[2].uid)
-                                  .values(owner_uid=other.uid))
+        await uow.session.execute(
+            update(books).where(books.c.uid == made[2].uid).values(owner_uid=other.uid)
+        )
         await uow.books.delete(made[3])  # its links and reviews go with it
         assert await uow.tags.detach(made[4].uid, fiction.uid)
         await uow.commit()
@@ -115,9 +122,13 @@ async def test_page_totals_are_the_kept_sizes(sql_book_reads, uow_factory: Any) 
         await uow.tags.attach(uid, [fiction.uid])
         await uow.commit()
     reads = sql_book_reads
-    for query, total in [(BookQuery(limit=2), 7), (BookQuery(language="FR"), 3),
-                         (BookQuery(owner_uid=owner.uid), 7), (BookQuery(tag="fiction"), 1),
-                         (BookQuery(tag="no such tag"), 0)]:
+    for query, total in [
+        (BookQuery(limit=2), 7),
+        (BookQuery(language="FR"), 3),
+        (BookQuery(owner_uid=owner.uid), 7),
+        (BookQuery(tag="fiction"), 1),
+        (BookQuery(tag="no such tag"), 0),
+    ]:
         page = await reads.search(query)
         assert (page.total, page.total_exact) == (total, True), query
 
@@ -182,9 +193,12 @@ async def test_a_book_write_never_waits_for_another(postgres_sessions) -> None:
     first = SqlUnitOfWork(sessions)
     async with first:
         await first.books.add(a_book(owner.uid))  # same owner, same language; uncommitted
-        await first.session.execute(text(  # and it folds: holds the fold's lock and rows
-            "SELECT catalogue_counts_fold_now(ARRAY(SELECT DISTINCT name "
-            "FROM catalogue_counts))"))
+        await first.session.execute(
+            text(  # and it folds: holds the fold's lock and rows
+                "SELECT catalogue_counts_fold_now(ARRAY(SELECT DISTINCT name "
+                "FROM catalogue_counts))"
+            )
+        )
         async with SqlUnitOfWork(sessions) as second:
             await second.session.execute(text("SET LOCAL lock_timeout = '2s'"))
             await second.books.add(a_book(owner.uid))

@@ -56,8 +56,9 @@ async def readers(uow_factory: Any, count: int) -> list[uuid.UUID]:
 
 
 def a_book(owner: uuid.UUID) -> Book:
-    return Book(uuid.uuid4(), owner, "Title", "Author", "Press", date(2000, 1, 1), 10, "en",
-                NOW, NOW)
+    return Book(
+        uuid.uuid4(), owner, "Title", "Author", "Press", date(2000, 1, 1), 10, "en", NOW, NOW
+    )
 
 
 def a_review(book: Book, user: uuid.UUID, rating: int) -> Review:
@@ -79,9 +80,13 @@ async def figures(uow_factory: Any, book: Book) -> tuple[int, float | None, list
     """The book's review count and average, and its tag links' copies of the average."""
     async with uow_factory() as uow:
         detail = await uow.books.detail(book.uid)
-        copies = (await uow.session.execute(
-            select(book_tag_ratings.c.average_rating)
-            .where(book_tag_ratings.c.book_uid == book.uid))).scalars()
+        copies = (
+            await uow.session.execute(
+                select(book_tag_ratings.c.average_rating).where(
+                    book_tag_ratings.c.book_uid == book.uid
+                )
+            )
+        ).scalars()
         return detail.view.review_count, detail.view.average_rating, list(copies)
 
 
@@ -95,8 +100,9 @@ async def test_a_book_is_stored_and_read(writes, uow_factory, sql_book_reads) ->
     await assert_kept(uow_factory)
 
 
-async def test_reviews_move_the_figures_and_the_tag_links(writes, uow_factory,
-                                                          sql_book_reads) -> None:
+async def test_reviews_move_the_figures_and_the_tag_links(
+    writes, uow_factory, sql_book_reads
+) -> None:
     owner, first, second = await readers(uow_factory, 3)
     book = await tagged_book(writes, uow_factory, owner)
     assert await writes.add_review(a_review(book, first, 5))
@@ -134,8 +140,12 @@ async def test_concurrent_reviews_of_one_book_count_exactly(writes, uow_factory)
     owner, *people = await readers(uow_factory, 11)
     book = await tagged_book(writes, uow_factory, owner)
     ratings = [1 + i % 5 for i in range(len(people))]
-    added = await asyncio.gather(*[writes.add_review(a_review(book, person, rating))
-                                   for person, rating in zip(people, ratings, strict=True)])
+    added = await asyncio.gather(
+        *[
+            writes.add_review(a_review(book, person, rating))
+            for person, rating in zip(people, ratings, strict=True)
+        ]
+    )
     assert added == [True] * len(people)
     average = sum(ratings) / len(ratings)
     assert await figures(uow_factory, book) == (len(people), average, [average])
@@ -143,7 +153,8 @@ async def test_concurrent_reviews_of_one_book_count_exactly(writes, uow_factory)
 
 
 async def test_tagging_waits_for_a_move_of_the_rating_and_copies_the_new_one(
-        writes, uow_factory) -> None:
+    writes, uow_factory
+) -> None:
     owner = make_user(is_verified=True)
     async with uow_factory() as uow:
         await uow.users.add(owner)
@@ -154,7 +165,8 @@ async def test_tagging_waits_for_a_move_of_the_rating_and_copies_the_new_one(
     async with uow_factory() as moving:  # a review's move of the figures, not yet committed
         assert await moving.books.adjust_ratings(book.uid, 1, 4)
         tagging = asyncio.create_task(
-            tag_book.attach(Principal(owner, claims=None), book.uid, ["Pulp"]))
+            tag_book.attach(Principal(owner, claims=None), book.uid, ["Pulp"])
+        )
         await asyncio.sleep(0.3)
         assert not tagging.done()  # it waits for the book's lock
         await moving.commit()

@@ -22,9 +22,7 @@ from tests.services import POSTGRES_ADMIN_DSN, asyncpg_url, unavailable, unique_
 
 
 @pytest.fixture(params=SQL_BACKENDS)
-async def empty_database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A database of its own, without any table, dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh' / 'bookly.db'}"
@@ -109,7 +107,8 @@ async def test_migrated_schema_matches_the_metadata(empty_database_url: str) -> 
 
 
 async def test_0008_cleans_tag_names_and_merges_look_alikes_into_the_oldest(
-        empty_database_url: str) -> None:
+    empty_database_url: str,
+) -> None:
     from datetime import UTC, date, datetime, timedelta
     from uuid import UUID, uuid4
 
@@ -126,12 +125,19 @@ async def test_0008_cleans_tag_names_and_merges_look_alikes_into_the_oldest(
     engine = create_engine(url)
     sessions = session_factory(engine)
     owner = make_user()
-    b1, b2, b3 = [Book(uuid4(), owner.uid, f"T{n}", "A", "P", date(2000, 1, 1), 1, "en", now,
-                       now) for n in range(3)]
+    b1, b2, b3 = [
+        Book(uuid4(), owner.uid, f"T{n}", "A", "P", date(2000, 1, 1), 1, "en", now, now)
+        for n in range(3)
+    ]
     # (uid, name as stored before 0008, its key then, created_at, linked books)
     scifi = (UUID(int=2), "scifi", "scifi", now, [b1])
-    tied = (UUID(int=3), "\uff33\uff43\uff49\uff26\uff49", "\uff53\uff43\uff49\uff46\uff49",
-            now, [b1, b2])  # fullwidth "SciFi", as old as scifi: the uid decides
+    tied = (
+        UUID(int=3),
+        "\uff33\uff43\uff49\uff26\uff49",
+        "\uff53\uff43\uff49\uff46\uff49",
+        now,
+        [b1, b2],
+    )  # fullwidth "SciFi", as old as scifi: the uid decides
     hidden = (UUID(int=1), "sci\u200bfi", "sci\u200bfi", now + timedelta(1), [b3])
     wide = (UUID(int=4), "\uff30oetry", "\uff50oetry", now - timedelta(1), [b3])
     blank = (UUID(int=5), "\u200b", "\u200b", now, [])  # nothing left once cleaned
@@ -142,34 +148,62 @@ async def test_0008_cleans_tag_names_and_merges_look_alikes_into_the_oldest(
             await uow.commit()
         async with engine.begin() as connection:
             made = [scifi, tied, hidden, wide, blank]
-            await connection.execute(insert(tags), [
-                {"uid": uid, "name": name, "name_key": key, "created_at": at}
-                for uid, name, key, at, _ in made])
-            await connection.execute(insert(book_tags), [
-                {"book_uid": book.uid, "tag_uid": uid} for uid, *_, linked in made
-                for book in linked])
+            await connection.execute(
+                insert(tags),
+                [
+                    {"uid": uid, "name": name, "name_key": key, "created_at": at}
+                    for uid, name, key, at, _ in made
+                ],
+            )
+            await connection.execute(
+                insert(book_tags),
+                [
+                    {"book_uid": book.uid, "tag_uid": uid}
+                    for uid, *_, linked in made
+                    for book in linked
+                ],
+            )
         await asyncio.to_thread(upgrade_to, url, "0008")
         async with engine.connect() as connection:
-            names = {uid: (name, key) for uid, name, key in await connection.execute(
-                select(tags.c.uid, tags.c.name, tags.c.name_key))}
-            links = {(tag, book) for book, tag in await connection.execute(
-                select(book_tags.c.book_uid, book_tags.c.tag_uid))}
+            names = {
+                uid: (name, key)
+                for uid, name, key in await connection.execute(
+                    select(tags.c.uid, tags.c.name, tags.c.name_key)
+                )
+            }
+            links = {
+                (tag, book)
+                for book, tag in await connection.execute(
+                    select(book_tags.c.book_uid, book_tags.c.tag_uid)
+                )
+            }
             postgresql = connection.dialect.name == "postgresql"
-            counts = dict((await connection.execute(text(
-                "SELECT tag_uid, sum(links) FROM tag_link_counts GROUP BY tag_uid "
-                "HAVING sum(links) <> 0"))).all())
+            counts = dict(
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT tag_uid, sum(links) FROM tag_link_counts GROUP BY tag_uid "
+                            "HAVING sum(links) <> 0"
+                        )
+                    )
+                ).all()
+            )
     finally:
         await engine.dispose()
-    assert names == {scifi[0]: ("scifi", "scifi"), wide[0]: ("Poetry", "poetry"),
-                     blank[0]: ("\u200b", "\u200b")}
-    assert links == {(scifi[0], b1.uid), (scifi[0], b2.uid), (scifi[0], b3.uid),
-                     (wide[0], b3.uid)}
+    assert names == {
+        scifi[0]: ("scifi", "scifi"),
+        wide[0]: ("Poetry", "poetry"),
+        blank[0]: ("\u200b", "\u200b"),
+    }
+    assert links == {(scifi[0], b1.uid), (scifi[0], b2.uid), (scifi[0], b3.uid), (wide[0], b3.uid)}
     assert {uid: int(n) for uid, n in counts.items()} == (  # kept by PostgreSQL's triggers
-        {scifi[0]: 3, wide[0]: 1} if postgresql else {})
+        {scifi[0]: 3, wide[0]: 1} if postgresql else {}
+    )
 
 
 async def test_0010_moves_the_links_ratings_to_a_table_of_their_own_and_back(
-        empty_database_url: str) -> None:
+    empty_database_url: str,
+) -> None:
     from datetime import UTC, date, datetime
     from uuid import uuid4
 
@@ -184,17 +218,20 @@ async def test_0010_moves_the_links_ratings_to_a_table_of_their_own_and_back(
     await asyncio.to_thread(upgrade_to, url, "0009")
     engine = create_engine(url)
     owner = make_user()
-    rated, unrated = [Book(uuid4(), owner.uid, f"T{n}", "A", "P", date(2000, 1, 1), 1, lang,
-                           now, now) for n, lang in ((1, "fr"), (2, "en"))]
+    rated, unrated = [
+        Book(uuid4(), owner.uid, f"T{n}", "A", "P", date(2000, 1, 1), 1, lang, now, now)
+        for n, lang in ((1, "fr"), (2, "en"))
+    ]
     tag = uuid4()
-    hexes = {uid: uid.hex if engine.dialect.name == "sqlite" else str(uid)
-             for uid in (rated.uid, unrated.uid, tag)}
+    hexes = {
+        uid: uid.hex if engine.dialect.name == "sqlite" else str(uid)
+        for uid in (rated.uid, unrated.uid, tag)
+    }
 
     async def ratings(statement: str) -> set[tuple]:
         async with engine.connect() as connection:
             rows = (await connection.execute(text(statement))).all()
-        return {(str(book).replace("-", ""), average, language)
-                for book, average, language in rows}
+        return {(str(book).replace("-", ""), average, language) for book, average, language in rows}
 
     try:
         async with SqlUnitOfWork(session_factory(engine)) as uow:
@@ -202,21 +239,33 @@ async def test_0010_moves_the_links_ratings_to_a_table_of_their_own_and_back(
             await uow.books.add_many([rated, unrated])
             await uow.commit()
         async with engine.begin() as connection:
-            await connection.execute(text(
-                "INSERT INTO tags (uid, name, name_key, created_at) VALUES (:t, 'x', 'x', :at)"),
-                {"t": hexes[tag], "at": now})
+            await connection.execute(
+                text(
+                    "INSERT INTO tags (uid, name, name_key, created_at) VALUES (:t, 'x', 'x', :at)"
+                ),
+                {"t": hexes[tag], "at": now},
+            )
             for book, average in ((rated, 4.5), (unrated, None)):
-                await connection.execute(text(
-                    "INSERT INTO book_tags (book_uid, tag_uid, created_at, title_key, "
-                    "average_rating, language) VALUES (:b, :t, :at, 't', :avg, :lang)"),
-                    {"b": hexes[book.uid], "t": hexes[tag], "at": now, "avg": average,
-                     "lang": book.language})
+                await connection.execute(
+                    text(
+                        "INSERT INTO book_tags (book_uid, tag_uid, created_at, title_key, "
+                        "average_rating, language) VALUES (:b, :t, :at, 't', :avg, :lang)"
+                    ),
+                    {
+                        "b": hexes[book.uid],
+                        "t": hexes[tag],
+                        "at": now,
+                        "avg": average,
+                        "lang": book.language,
+                    },
+                )
         expected = {(rated.uid.hex, 4.5, "fr"), (unrated.uid.hex, None, "en")}
         await asyncio.to_thread(upgrade_to, url, "0010")
-        assert await ratings("SELECT book_uid, average_rating, language "
-                             "FROM book_tag_ratings") == expected
+        assert (
+            await ratings("SELECT book_uid, average_rating, language FROM book_tag_ratings")
+            == expected
+        )
         await asyncio.to_thread(downgrade_to, url, "0009")
-        assert await ratings("SELECT book_uid, average_rating, language "
-                             "FROM book_tags") == expected
+        assert await ratings("SELECT book_uid, average_rating, language FROM book_tags") == expected
     finally:
         await engine.dispose()

@@ -31,8 +31,9 @@ async def _sleep(seconds: float) -> None:
 
 @pytest.fixture
 def store(client: aioredis.Redis, redis_prefix: str) -> RedisTokenStore:
-    return RedisTokenStore(client, SystemClock(), key_prefix=redis_prefix,
-                           account_ttl_seconds=ACCOUNT_TTL)
+    return RedisTokenStore(
+        client, SystemClock(), key_prefix=redis_prefix, account_ttl_seconds=ACCOUNT_TTL
+    )
 
 
 @pytest.fixture
@@ -53,8 +54,11 @@ async def test_the_snapshot_is_json_without_the_password_hash(
     raw = await client.get(store.account_key(user.uid))
     assert PASSWORD_HASH.encode() not in raw and b"password" not in raw
     assert sorted(orjson.loads(raw)) == sorted(CACHED_FIELDS)
-    assert ACCOUNT_TTL * 1000 - 2000 < await client.pttl(store.account_key(user.uid)) \
+    assert (
+        ACCOUNT_TTL * 1000 - 2000
+        < await client.pttl(store.account_key(user.uid))
         <= ACCOUNT_TTL * 1000
+    )
 
 
 async def test_forget_outlives_every_snapshot(
@@ -68,7 +72,8 @@ async def test_forget_outlives_every_snapshot(
     first = await client.get(store.account_version_key(user.uid))
     await store.forget([user.uid])
     assert first not in (None, b"0") and await client.get(
-        store.account_version_key(user.uid)) not in (None, b"0", first)  # a new stamp each
+        store.account_version_key(user.uid)
+    ) not in (None, b"0", first)  # a new stamp each
     ttl = await client.ttl(store.account_version_key(user.uid))
     assert ACCOUNT_TTL < VERSION_TTL_SECONDS - 2 < ttl <= VERSION_TTL_SECONDS
 
@@ -76,8 +81,9 @@ async def test_forget_outlives_every_snapshot(
 async def test_a_ttl_of_zero_disables_the_cache(
     client: aioredis.Redis, redis_prefix: str, store: RedisTokenStore, harness: StoreHarness
 ) -> None:
-    uncached = RedisTokenStore(client, SystemClock(), key_prefix=redis_prefix,
-                               account_ttl_seconds=0)
+    uncached = RedisTokenStore(
+        client, SystemClock(), key_prefix=redis_prefix, account_ttl_seconds=0
+    )
     user = make_user()
     session = await harness.open(user.uid)
     check = await uncached.check(session, user.uid)

@@ -63,7 +63,9 @@ async def test_session_keys_expire_with_the_session(
     ttl = await client.pttl(store.session_key(session))
     assert 3600_000 - 2000 < ttl <= 3600_000
     assert await client.hgetall(store.session_key(session)) == {
-        b"user": str(user).encode(), b"refresh": b"t0"}
+        b"user": str(user).encode(),
+        b"refresh": b"t0",
+    }
     assert await client.smembers(store.user_sessions_key(user)) == {str(session).encode()}
 
     await store.rotate(session, "t0", "t1")
@@ -105,8 +107,7 @@ async def test_revocations_leave_no_keys_behind(
 
 
 async def test_claim_and_rate_keys_expire_on_time(
-    harness: StoreHarness, store: RedisTokenStore, limiter: RedisRateLimiter,
-    client: aioredis.Redis,
+    harness: StoreHarness, store: RedisTokenStore, limiter: RedisRateLimiter, client: aioredis.Redis
 ) -> None:
     assert await store.claim_once("reset:abc", harness.after(600))
     assert 600_000 - 2000 < await client.pttl(store.claim_key("reset:abc")) <= 600_000

@@ -87,19 +87,21 @@ async def session_with_snapshot(w: Worker) -> tuple[UUID, UUID]:
     return user.uid, await cached(harness_of(w), user)
 
 
-@pytest.mark.parametrize("check", TOKEN_STORE_CHECKS + ACCOUNT_CACHE_CHECKS,
-                         ids=lambda check: check.__name__)
-async def test_a_listening_store_keeps_the_contracts(
-    check, workers: tuple[Worker, Worker]
-) -> None:
+@pytest.mark.parametrize(
+    "check", TOKEN_STORE_CHECKS + ACCOUNT_CACHE_CHECKS, ids=lambda check: check.__name__
+)
+async def test_a_listening_store_keeps_the_contracts(check, workers: tuple[Worker, Worker]) -> None:
     await check(harness_of(workers[0]))
 
 
 async def test_heartbeats_keep_the_cache_trusted(redis_url: str, redis_prefix: str) -> None:
     async with worker(redis_url, redis_prefix) as a:
         first = a.cache.trusted_until
-        await eventually(lambda: a.cache.trusted_until > first + 0.5, "a heartbeat answered",
-                         within=HEARTBEAT_SECONDS * 2.5)
+        await eventually(
+            lambda: a.cache.trusted_until > first + 0.5,
+            "a heartbeat answered",
+            within=HEARTBEAT_SECONDS * 2.5,
+        )
         assert a.cache.trusted
 
 
@@ -116,7 +118,7 @@ async def test_a_repeated_check_is_answered_from_memory(
 
 
 async def test_a_revoked_session_is_forgotten_by_every_worker(
-    workers: tuple[Worker, Worker]
+    workers: tuple[Worker, Worker],
 ) -> None:
     a, b = workers
     user, session = await session_with_snapshot(a)
@@ -133,7 +135,7 @@ async def test_a_revoked_session_is_forgotten_by_every_worker(
 
 
 async def test_revoking_a_user_ends_all_their_cached_sessions(
-    workers: tuple[Worker, Worker]
+    workers: tuple[Worker, Worker],
 ) -> None:
     a, b = workers
     user = make_user()
@@ -143,14 +145,16 @@ async def test_revoking_a_user_ends_all_their_cached_sessions(
         await cached_in(b, user.uid, session)
     await cached_in(b, other_user, other)
     await a.store.revoke_user(user.uid)
-    await eventually(lambda: b.cache.get(first, user.uid) is None
-                     and b.cache.get(second, user.uid) is None, "b forgets the user")
+    await eventually(
+        lambda: b.cache.get(first, user.uid) is None and b.cache.get(second, user.uid) is None,
+        "b forgets the user",
+    )
     assert not (await b.store.check(first, user.uid)).live
     assert b.cache.get(other, other_user) is not None
 
 
 async def test_a_changed_account_is_read_again_by_every_worker(
-    workers: tuple[Worker, Worker]
+    workers: tuple[Worker, Worker],
 ) -> None:
     a, b = workers
     user, session = await session_with_snapshot(a)
@@ -162,7 +166,7 @@ async def test_a_changed_account_is_read_again_by_every_worker(
 
 
 async def test_a_reused_refresh_token_ends_the_session_everywhere(
-    workers: tuple[Worker, Worker]
+    workers: tuple[Worker, Worker],
 ) -> None:
     a, b = workers
     user = make_user()
@@ -219,4 +223,3 @@ async def test_a_worker_whose_redis_stopped_trusts_nothing() -> None:
             with pytest.raises(Exception) as caught:  # the kind is checked below
                 await a.store.check(session, user)
             assert is_unavailable_error(caught.value)
-

@@ -109,12 +109,15 @@ async def test_header_injection_is_refused(smtp_server: tuple[Inbox, int]) -> No
     assert inbox.envelopes == []
 
 
-@pytest.mark.parametrize(("answer", "permanent"), [
-    ("451 4.3.0 Try again later", False),
-    ("421 4.7.0 Too busy", False),
-    ("550 5.1.1 No such mailbox", True),
-    ("554 5.7.1 Rejected", True),
-])
+@pytest.mark.parametrize(
+    ("answer", "permanent"),
+    [
+        ("451 4.3.0 Try again later", False),
+        ("421 4.7.0 Too busy", False),
+        ("550 5.1.1 No such mailbox", True),
+        ("554 5.7.1 Rejected", True),
+    ],
+)
 async def test_refusals_say_whether_trying_again_may_help(
     smtp_server: tuple[Inbox, int], answer: str, permanent: bool
 ) -> None:

@@ -27,7 +27,8 @@ async def failure_of(url: str, sql: str = "SELECT 1", **options: float) -> BaseE
 
 
 async def test_a_new_sqlite_file_is_its_owners_only_and_an_old_one_keeps_its_mode(
-        tmp_path: Path, permissive_umask: None) -> None:
+    tmp_path: Path, permissive_umask: None
+) -> None:
     old, new = tmp_path / "old.db", tmp_path / "new.db"
     old.touch()
     old.chmod(0o644)  # as a deployment chose
@@ -37,12 +38,14 @@ async def test_a_new_sqlite_file_is_its_owners_only_and_an_old_one_keeps_its_mod
             async with engine.connect() as connection:
                 await connection.execute(text("CREATE TABLE t (x INTEGER)"))
                 await connection.commit()
-                modes = {p.name: stat.S_IMODE(p.stat().st_mode)
-                         for p in tmp_path.glob(f"{path.name}*")}
+                modes = {
+                    p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.glob(f"{path.name}*")
+                }
         finally:
             await engine.dispose()
-        assert modes == dict.fromkeys([path.name, f"{path.name}-wal", f"{path.name}-shm"],
-                                      0o644 if path == old else 0o600)
+        assert modes == dict.fromkeys(
+            [path.name, f"{path.name}-wal", f"{path.name}-shm"], 0o644 if path == old else 0o600
+        )
 
 
 async def test_sqlite_file_gets_its_folder_and_pragmas(tmp_path: Path) -> None:
@@ -81,8 +84,9 @@ async def test_a_server_that_is_not_listening_is_unavailable_at_once() -> None:
 
 
 async def test_an_exhausted_pool_errors_instead_of_waiting(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", pool_size=1,
-                           pool_timeout=0.2)
+    engine = create_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", pool_size=1, pool_timeout=0.2
+    )
     try:
         async with engine.connect(), engine.connect():
             with pytest.raises(Exception) as caught:  # judged below
@@ -109,7 +113,8 @@ async def test_other_errors_are_not_unavailability(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 async def test_a_read_whose_pooled_connection_died_is_tried_again(
-        postgres_database_url: str) -> None:
+    postgres_database_url: str,
+) -> None:
     """The reads' pool pings nothing before a read: a connection the server ended while
     it sat in the pool fails its read, which is tried once more on a fresh connection."""
     import uuid
@@ -123,8 +128,7 @@ async def test_a_read_whose_pooled_connection_died_is_tried_again(
         assert await reads.detail(uuid.uuid4()) is None  # one connection, now in the pool
         (row,) = await rows(select(func.pg_backend_pid().label("pid")), {})
         async with admin.connect() as connection:
-            await connection.execute(text("SELECT pg_terminate_backend(:pid)"),
-                                     {"pid": row["pid"]})
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row["pid"]})
         assert await reads.detail(uuid.uuid4()) is None
         assert (rows.size(), rows.in_use()) == (1, 0)  # the dead one replaced, not kept
     finally:
@@ -134,7 +138,8 @@ async def test_a_read_whose_pooled_connection_died_is_tried_again(
 
 @pytest.mark.postgres
 async def test_reads_waiting_for_a_connection_get_one_in_the_order_they_came(
-        postgres_database_url: str) -> None:
+    postgres_database_url: str,
+) -> None:
     """A read that arrives while another waits queues behind it, even when it arrives
     just as a connection comes back (asyncpg's own pool hands that connection to whoever
     asks first, so under load a waiting read could be passed over again and again)."""
@@ -148,7 +153,8 @@ async def test_reads_waiting_for_a_connection_get_one_in_the_order_they_came(
     served: list[str] = []
     slow_one_done = asyncio.Event()
     rows.query_loggers.append(  # runs once the slow read has its rows, before it hands back
-        lambda query: slow_one_done.set() if "pg_sleep" in query.query else None)
+        lambda query: slow_one_done.set() if "pg_sleep" in query.query else None
+    )
 
     async def read(name: str, statement) -> None:
         await rows(statement, {})
@@ -172,7 +178,8 @@ async def test_reads_waiting_for_a_connection_get_one_in_the_order_they_came(
 
 @pytest.mark.postgres
 async def test_a_read_that_waits_too_long_for_a_connection_is_unavailable(
-        postgres_database_url: str) -> None:
+    postgres_database_url: str,
+) -> None:
     """The wait for a connection is bounded (the request becomes a 503), and the read
     that gave up leaves the pool's turns as they were: the next reads are served."""
     import asyncio

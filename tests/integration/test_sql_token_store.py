@@ -32,11 +32,21 @@ class StoreForExistingUsers(SqlTokenStore):
 async def ensure_user(sessions: async_sessionmaker[AsyncSession], uid: UUID) -> None:
     async with sessions.begin() as session:
         if await session.scalar(select(users.c.uid).where(users.c.uid == uid)) is None:
-            await session.execute(insert(users).values(
-                uid=uid, email=f"{uid}@example.com", username=uid.hex[:32], first_name="A",
-                last_name="B", password_hash="x", role="user", is_verified=True,
-                is_active=True, created_at=START, updated_at=START,
-            ))
+            await session.execute(
+                insert(users).values(
+                    uid=uid,
+                    email=f"{uid}@example.com",
+                    username=uid.hex[:32],
+                    first_name="A",
+                    last_name="B",
+                    password_hash="x",
+                    role="user",
+                    is_verified=True,
+                    is_active=True,
+                    created_at=START,
+                    updated_at=START,
+                )
+            )
 
 
 @pytest.fixture

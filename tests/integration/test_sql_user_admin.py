@@ -41,12 +41,21 @@ async def store_users(uow_factory, *users) -> None:
 async def test_search_filters_order_and_total(uow_factory):
     people = [
         make_user(email="zed@example.com", username="Zed", created_at=START),
-        make_user(email="amy@example.com", username="amy_2", created_at=START + timedelta(1),
-                  role=Role.ADMIN, is_verified=True),
-        make_user(email="100%@example.com", username="percent", created_at=START,
-                  is_active=False),
-        make_user(email="bob@example.org", username="BOBBY", created_at=START + timedelta(2),
-                  role=Role.GUEST, is_verified=True),
+        make_user(
+            email="amy@example.com",
+            username="amy_2",
+            created_at=START + timedelta(1),
+            role=Role.ADMIN,
+            is_verified=True,
+        ),
+        make_user(email="100%@example.com", username="percent", created_at=START, is_active=False),
+        make_user(
+            email="bob@example.org",
+            username="BOBBY",
+            created_at=START + timedelta(2),
+            role=Role.GUEST,
+            is_verified=True,
+        ),
     ]
     await store_users(uow_factory, *people)
 
@@ -61,8 +70,10 @@ async def test_search_filters_order_and_total(uow_factory):
     assert await emails(text="%") == ["100%@example.com"]
     assert await emails(text="y_2") == ["amy@example.com"]
     assert await emails(text="_") == ["amy@example.com"]
-    assert await emails(text="EXAMPLE.COM", is_active=True) == ["zed@example.com",
-                                                                 "amy@example.com"]
+    assert await emails(text="EXAMPLE.COM", is_active=True) == [
+        "zed@example.com",
+        "amy@example.com",
+    ]
     assert await emails(role=Role.GUEST, is_verified=True) == ["bob@example.org"]
     assert await emails(is_verified=False, is_active=False) == ["100%@example.com"]
     async with uow_factory() as uow:
@@ -75,8 +86,13 @@ async def test_a_second_admin_lock_waits_for_the_first(uow_factory):
     it sees the committed change (here: one admin fewer)."""
     first_admin = make_user(role=Role.ADMIN)
     second_admin = make_user(role=Role.ADMIN)
-    await store_users(uow_factory, first_admin, second_admin,
-                      make_user(role=Role.ADMIN, is_active=False), make_user())
+    await store_users(
+        uow_factory,
+        first_admin,
+        second_admin,
+        make_user(role=Role.ADMIN, is_active=False),
+        make_user(),
+    )
 
     async def lock_in_another_unit() -> set[uuid.UUID]:
         async with uow_factory() as uow:
@@ -127,7 +143,8 @@ async def test_two_admins_stepping_down_at_once_leave_one(uow_factory, changes):
     for _ in range(3):
         outcomes = await asyncio.gather(
             *(change.execute(Operator(), admin.uid, changes) for admin in admins),
-            return_exceptions=True)
+            return_exceptions=True,
+        )
         assert sorted(type(o).__name__ for o in outcomes) == ["LastAdmin", "User"], outcomes
         async with uow_factory() as uow:
             assert len(await uow.users.lock_active_admins()) == 1
@@ -135,14 +152,26 @@ async def test_two_admins_stepping_down_at_once_leave_one(uow_factory, changes):
         await change.execute(Operator(), restore.uid, UserChanges(Role.ADMIN, True))
 
 
-def book(owner_uid: uuid.UUID, title: str, created_at: datetime = START,
-         uid: uuid.UUID | None = None) -> Book:
-    return Book(uid or uuid.uuid4(), owner_uid, title, "Author", "P", date(2000, 1, 1), 10, "en",
-                created_at, created_at)
+def book(
+    owner_uid: uuid.UUID, title: str, created_at: datetime = START, uid: uuid.UUID | None = None
+) -> Book:
+    return Book(
+        uid or uuid.uuid4(),
+        owner_uid,
+        title,
+        "Author",
+        "P",
+        date(2000, 1, 1),
+        10,
+        "en",
+        created_at,
+        created_at,
+    )
 
 
-async def test_add_many_inserts_in_chunks_and_skips_known_uids(uow_factory, sql_engine,
-                                                              monkeypatch):
+async def test_add_many_inserts_in_chunks_and_skips_known_uids(
+    uow_factory, sql_engine, monkeypatch
+):
     monkeypatch.setattr(sql_books, "BOOKS_PER_INSERT", 4)
     owner = make_user()
     await store_users(uow_factory, owner)
@@ -186,8 +215,10 @@ async def test_add_many_rolls_back_with_its_unit_of_work(uow_factory):
 async def test_scan_pages_by_created_at_then_uid(uow_factory):
     owner, other = make_user(), make_user()
     await store_users(uow_factory, owner, other)
-    made = [book(owner.uid if i % 3 else other.uid, f"B{i}", START + timedelta(seconds=i // 4))
-            for i in range(23)]  # ties on created_at, on purpose
+    made = [
+        book(owner.uid if i % 3 else other.uid, f"B{i}", START + timedelta(seconds=i // 4))
+        for i in range(23)
+    ]  # ties on created_at, on purpose
     async with uow_factory() as uow:
         await uow.books.add_many(made)
         await uow.commit()

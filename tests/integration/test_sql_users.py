@@ -27,8 +27,12 @@ async def store(uow_factory: Any, *users: User) -> None:
 
 async def test_a_user_round_trips(uow_factory: Any) -> None:
     created = datetime(2026, 1, 2, 12, 30, 15, 123456, tzinfo=PLUS_TWO)
-    user = make_user(role=Role.ADMIN, is_verified=True, created_at=created,
-                     updated_at=created + timedelta(minutes=1))
+    user = make_user(
+        role=Role.ADMIN,
+        is_verified=True,
+        created_at=created,
+        updated_at=created + timedelta(minutes=1),
+    )
     await store(uow_factory, user)
     async with uow_factory() as uow:
         loaded = await uow.users.get(user.uid)
@@ -73,8 +77,10 @@ async def test_update_stores_the_changed_fields(uow_factory: Any) -> None:
 
 @pytest.mark.parametrize(
     ("first", "second", "error"),
-    [({"email": "same@example.com"}, {"email": "same@example.com"}, EmailTaken),
-     ({"username": "Bookworm"}, {"username": "bOOKWORM"}, UsernameTaken)],
+    [
+        ({"email": "same@example.com"}, {"email": "same@example.com"}, EmailTaken),
+        ({"username": "Bookworm"}, {"username": "bOOKWORM"}, UsernameTaken),
+    ],
     ids=["email", "username-in-another-case"],
 )
 async def test_a_taken_email_or_username_is_refused_at_commit(
@@ -143,4 +149,3 @@ async def test_concurrent_units_of_work_have_sessions_of_their_own(uow_factory: 
     async with uow_factory() as uow:
         assert await uow.users.get(first.uid) == first
         assert await uow.users.get(second.uid) == second
-

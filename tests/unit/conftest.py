@@ -18,8 +18,9 @@ def signup_command(email: str = "Ada@Example.com", username: str = "ada", **fiel
     return SignUpCommand(email=email, username=username, **values)
 
 
-async def signed_up(harness: Harness, email: str = "ada@example.com", username: str = "ada",
-                    verified: bool = True):
+async def signed_up(
+    harness: Harness, email: str = "ada@example.com", username: str = "ada", verified: bool = True
+):
     """Sign up (and verify) through the use cases; returns the stored user."""
     c = harness.container
     await c.sign_up().execute(signup_command(email, username))

@@ -26,8 +26,10 @@ from application.ports.messaging import EmailMessage
 from entrypoints.container import Container, configuration
 from entrypoints.settings import Settings
 
-LINK_PATHS = {"verify_email": "/api/v1/auth/verify/",
-              "password_reset": "/api/v1/auth/password-reset-confirm/"}
+LINK_PATHS = {
+    "verify_email": "/api/v1/auth/verify/",
+    "password_reset": "/api/v1/auth/password-reset-confirm/",
+}
 
 
 @dataclass
@@ -43,15 +45,18 @@ class Harness:
 
     def mails(self, template: str | None = None) -> list[dict]:
         """The payloads of the mail jobs committed to the outbox, oldest first."""
-        jobs = [job.payload for job in self.database.outbox_jobs.values()
-                if job.task_name == SEND_EMAIL_TASK]
+        jobs = [
+            job.payload
+            for job in self.database.outbox_jobs.values()
+            if job.task_name == SEND_EMAIL_TASK
+        ]
         return [job for job in jobs if template is None or job["template"] == template]
 
     async def deliver(self) -> None:
         """Relay the committed mail jobs and send them, as a worker would."""
         await self.container.outbox_relay().relay_due()
         deliver = self.container.deliver_mail()
-        for job_id in self.queue.task_ids[self.delivered:]:
+        for job_id in self.queue.task_ids[self.delivered :]:
             await deliver.execute(UUID(str(job_id)))
         self.delivered = len(self.queue.task_ids)
 
@@ -59,8 +64,7 @@ class Harness:
         """The mails of `template` (with a link) sent so far, oldest first; those whose
         jobs are due are sent now."""
         await self.deliver()
-        return [message for message in self.mailer.sent
-                if LINK_PATHS[template] in message.text]
+        return [message for message in self.mailer.sent if LINK_PATHS[template] in message.text]
 
     async def last_link_token(self, template: str) -> str:
         """The token of the newest link sent in a mail of `template` (sent now, if due)."""

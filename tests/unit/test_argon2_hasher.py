@@ -87,7 +87,6 @@ async def test_dummy_costs_about_one_verification() -> None:
     assert 0.33 < dummy_cost / real_cost < 3
 
 
-
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
 def test_hashing_threads_run_under_sched_idle_and_leave_the_caller_alone() -> None:
     with hashing_threads(2, idle_priority=True) as pool:
@@ -99,8 +98,9 @@ def test_hashing_threads_run_under_sched_idle_and_leave_the_caller_alone() -> No
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
-@pytest.mark.parametrize(("setting", "idle"), [({}, True),
-                                               ({"argon2_idle_priority": False}, False)])
+@pytest.mark.parametrize(
+    ("setting", "idle"), [({}, True), ({"argon2_idle_priority": False}, False)]
+)
 def test_the_service_hashes_under_sched_idle_unless_told_not_to(setting, idle) -> None:
     container = build_container(Settings(_env_file=None, secret_key="s" * 40, **setting))
     pool = container.argon2_threads()

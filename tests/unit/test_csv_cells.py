@@ -12,13 +12,26 @@ STARTS = "=+-@\t\r'"
 cells = st.text(st.one_of(st.sampled_from(STARTS), st.characters(codec="utf-8")), max_size=8)
 
 
-@pytest.mark.parametrize(("text", "written"), [
-    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
-    ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\t=x", "'\t=x"), ("\r=x", "'\r=x"),
-    ("'=x", "''=x"), ("''", "'''"), ("'\t", "''\t"),
-    ("'Salem's Lot", "'Salem's Lot"), ("'", "'"), ("Dune", "Dune"), ("", ""),
-    ("a=b", "a=b"), (" =x", " =x"),
-])
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\t=x", "'\t=x"),
+        ("\r=x", "'\r=x"),
+        ("'=x", "''=x"),
+        ("''", "'''"),
+        ("'\t", "''\t"),
+        ("'Salem's Lot", "'Salem's Lot"),
+        ("'", "'"),
+        ("Dune", "Dune"),
+        ("", ""),
+        ("a=b", "a=b"),
+        (" =x", " =x"),
+    ],
+)
 def test_formula_cells_are_written_as_text(text, written):
     assert escape_cell(text) == written
     assert unescape_cell(written) == text

@@ -31,15 +31,26 @@ FRACTION = datetime(2026, 3, 1, 12, 0, 0, 120000, tzinfo=UTC)
 
 def book(average: float | None, *, tags: int = 2, uid: uuid.UUID | None = None) -> BookView:
     return BookView(
-        Book(uid or uuid.uuid4(), uuid.uuid4(), "Ωmega “quoted” \\ title", "Ursula K. Le Guin",
-             "Ace", date(1969, 3, 1), 286, "en", WHOLE_SECOND, FRACTION),
+        Book(
+            uid or uuid.uuid4(),
+            uuid.uuid4(),
+            "Ωmega “quoted” \\ title",
+            "Ursula K. Le Guin",
+            "Ace",
+            date(1969, 3, 1),
+            286,
+            "en",
+            WHOLE_SECOND,
+            FRACTION,
+        ),
         [Tag(uuid.uuid4(), f"tag {n} ß", FRACTION) for n in range(tags)],
-        3 if average is not None else 0, average)
+        3 if average is not None else 0,
+        average,
+    )
 
 
 def same_as_pydantic(document: dict, model: type[BaseModel]) -> None:
-    assert JSONDocument(document).body == model.model_validate(document).model_dump_json() \
-        .encode()
+    assert JSONDocument(document).body == model.model_validate(document).model_dump_json().encode()
 
 
 @pytest.mark.parametrize("average", [None, 4.0, 10 / 3, 1.0000000000000002])
@@ -50,8 +61,11 @@ def test_a_book_is_written_as_its_model_writes_it(average: float | None) -> None
 def test_a_book_with_reviews_and_asyncpgs_uuids() -> None:
     uid = PostgresUUID(str(uuid.uuid4()))  # what the PostgreSQL read adapter hands over
     view = book(4.5, tags=0, uid=uid)
-    reviews = [Review(uuid.uuid4(), uid, uuid.uuid4(), 5, "Line\nbreak \u2028 and 😀",
-                      FRACTION, WHOLE_SECOND)]
+    reviews = [
+        Review(
+            uuid.uuid4(), uid, uuid.uuid4(), 5, "Line\nbreak \u2028 and 😀", FRACTION, WHOLE_SECOND
+        )
+    ]
     document = book_detail_document(BookDetail(view, reviews))
     same_as_pydantic(document, BookDetailOut)
     assert f'"uid":"{uid}"'.encode() in JSONDocument(document).body
@@ -64,8 +78,19 @@ def test_a_page_of_books_and_an_empty_page() -> None:
 
 
 def test_a_user_never_shows_the_password_hash() -> None:
-    user = User(uuid.uuid4(), "ada@example.com", "ada", "Ada", "Lovelace", "$argon2id$secret",
-                WHOLE_SECOND, FRACTION, Role.ADMIN, True, True)
+    user = User(
+        uuid.uuid4(),
+        "ada@example.com",
+        "ada",
+        "Ada",
+        "Lovelace",
+        "$argon2id$secret",
+        WHOLE_SECOND,
+        FRACTION,
+        Role.ADMIN,
+        True,
+        True,
+    )
     document = user_document(user)
     same_as_pydantic(document, UserOut)
     assert b"argon2" not in JSONDocument(document).body

@@ -34,8 +34,12 @@ from domain.users import (
 from tests.integration.sql_fixtures import make_user, migrated_sqlite_url
 
 PURE = settings(max_examples=300, deadline=None, database=None)
-STORED = settings(max_examples=25, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture])
+STORED = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 # Characters that trip text rules: every kind of white space `str.strip` knows, C0 and C1
 # controls, combining marks, letters whose case mappings are special, LIKE's wildcards.
@@ -44,8 +48,7 @@ CONTROLS = "".join(map(chr, range(32))) + "\x7f\x80\x9f"
 # sharp s (small, capital), sigma (final, small, capital), dotless i, dotted capital I,
 # Kelvin sign, the fi ligature, j with caron, the angstrom sign, omega and the ohm sign.
 CASE_TRAPS = "\u00df\u1e9e\u03c2\u03c3\u03a3\u0131\u0130\u212a\ufb01\u01f0\u212b\u03c9\u2126"
-TRICKY = (CASE_TRAPS + "\u0301\u0308\u00ad\u200b\ufeff\ue000\U000e0001"
-          "%_\\[]^*?'\"@.")
+TRICKY = CASE_TRAPS + "\u0301\u0308\u00ad\u200b\ufeff\ue000\U000e0001%_\\[]^*?'\"@."
 tricky_chars = st.sampled_from(SPACES + CONTROLS + TRICKY)
 any_chars = st.characters(codec="utf-8")  # lone surrogates never pass the HTTP schemas
 letters = st.sampled_from("abcXYZ019-_.")
@@ -68,15 +71,19 @@ def case_pair(char: str) -> tuple[str, str] | None:
 @st.composite
 def case_variants(draw: st.DrawFn, text: str) -> str:
     """`text` with the case of some of its letters changed."""
-    return "".join(draw(st.sampled_from(pair)) if (pair := case_pair(char)) else char
-                   for char in text)
+    return "".join(
+        draw(st.sampled_from(pair)) if (pair := case_pair(char)) else char for char in text
+    )
 
 
 def all_cases(text: str) -> list[str]:
     """`text` in lower case, in upper case and with its case swapped, letter by letter."""
     pairs = [(case_pair(char) or (char, char)) for char in text]
-    return ["".join(p[0] for p in pairs), "".join(p[1] for p in pairs),
-            "".join(p[1] if char == p[0] else p[0] for char, p in zip(text, pairs, strict=True))]
+    return [
+        "".join(p[0] for p in pairs),
+        "".join(p[1] for p in pairs),
+        "".join(p[1] if char == p[0] else p[0] for char, p in zip(text, pairs, strict=True)),
+    ]
 
 
 def accepted(rule, *args):
@@ -89,9 +96,12 @@ def accepted(rule, *args):
 # --- Emails -----------------------------------------------------------------------------
 
 greek = st.text(st.sampled_from("\u03b1\u03b2\u0391\u03a9Kk" + CASE_TRAPS), max_size=6)
-emails = st.builds(lambda local, at, domain: f"{local}{at}{domain}",
-                   st.one_of(texts, greek), st.sampled_from(["@", "@", "\uff20", ""]),
-                   st.one_of(texts, greek))
+emails = st.builds(
+    lambda local, at, domain: f"{local}{at}{domain}",
+    st.one_of(texts, greek),
+    st.sampled_from(["@", "@", "\uff20", ""]),
+    st.one_of(texts, greek),
+)
 
 
 @PURE
@@ -122,8 +132,11 @@ USERNAME_ALPHABET = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 
 @PURE
-@given(st.one_of(texts, st.text(st.sampled_from([*sorted(USERNAME_ALPHABET), "\u00e9", "\n"]),
-                                max_size=40)))
+@given(
+    st.one_of(
+        texts, st.text(st.sampled_from([*sorted(USERNAME_ALPHABET), "\u00e9", "\n"]), max_size=40)
+    )
+)
 def test_usernames_are_3_to_32_of_letters_digits_dot_dash_underscore(raw):
     expected = 3 <= len(raw) <= 32 and set(raw) <= USERNAME_ALPHABET
     assert accepted(check_username, raw) == (expected, raw if expected else None)
@@ -137,8 +150,7 @@ def printable_trimmed(raw: str, max_length: int) -> str | None:
     return text if 0 < len(text) <= max_length and not controls else None
 
 
-long_texts = st.one_of(texts, st.text(st.one_of(letters, tricky_chars), min_size=60,
-                                      max_size=70))
+long_texts = st.one_of(texts, st.text(st.one_of(letters, tricky_chars), min_size=60, max_size=70))
 
 
 @PURE
@@ -162,8 +174,9 @@ def test_passwords_are_8_to_128_characters_never_trimmed(raw):
 
 # --- Tags -------------------------------------------------------------------------------
 
-tag_names = st.one_of(texts, st.text(st.one_of(letters, st.sampled_from(SPACES)),
-                                     min_size=38, max_size=60))
+tag_names = st.one_of(
+    texts, st.text(st.one_of(letters, st.sampled_from(SPACES)), min_size=38, max_size=60)
+)
 
 
 INVISIBLE = {"Cf", "Cc", "Co", "Cs", "Cn"}  # format, control, private, surrogate, unassigned
@@ -177,8 +190,11 @@ def test_clean_tag_names_are_a_fixed_point_of_the_rule(raw):
     ok, name = accepted(clean_tag_name, raw)
     words = unicodedata.normalize("NFKC", raw).split()
     expected = " ".join(words)
-    assert ok == (0 < len(expected) <= TAG_NAME_MAX_LENGTH and expected.isprintable()
-                  and not any(unicodedata.category(char) in INVISIBLE for char in expected))
+    assert ok == (
+        0 < len(expected) <= TAG_NAME_MAX_LENGTH
+        and expected.isprintable()
+        and not any(unicodedata.category(char) in INVISIBLE for char in expected)
+    )
     if ok:
         assert name == expected and clean_tag_name(name) == name
         assert unicodedata.is_normalized("NFKC", name)
@@ -198,19 +214,37 @@ def test_tag_keys_ignore_case_and_spacing(data, raw):
     if ok:
         assert accepted(tag_key, spaced) == (True, key)
         assert key == unicodedata.normalize("NFKC", key.casefold())  # folded, normalised
-        wide = "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char
-                       for char in variant)
+        wide = "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in variant)
         assert accepted(tag_key, wide) == (True, key)  # fullwidth forms are the same tag
 
 
 # --- Books and reviews -------------------------------------------------------------------
 
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
-languages = st.one_of(st.from_regex(r"\A[a-zA-Z]{1,4}(-[a-zA-Z0-9]{1,9}){0,4}\Z"), texts,
-                      st.sampled_from(["en", "EN ", " pt-BR", "zh-hant-tw", "e", "eng-",
-                                       "x" * 36, "ab-" + "c" * 9, "\u212a\u212a"]))
-counts = st.one_of(st.integers(-5, PAGE_COUNT_MAX + 5), st.integers(), st.booleans(),
-                   st.floats(allow_nan=True), st.sampled_from([1.0, 12.5, "12", None]))
+languages = st.one_of(
+    st.from_regex(r"\A[a-zA-Z]{1,4}(-[a-zA-Z0-9]{1,9}){0,4}\Z"),
+    texts,
+    st.sampled_from(
+        [
+            "en",
+            "EN ",
+            " pt-BR",
+            "zh-hant-tw",
+            "e",
+            "eng-",
+            "x" * 36,
+            "ab-" + "c" * 9,
+            "\u212a\u212a",
+        ]
+    ),
+)
+counts = st.one_of(
+    st.integers(-5, PAGE_COUNT_MAX + 5),
+    st.integers(),
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.sampled_from([1.0, 12.5, "12", None]),
+)
 days = st.one_of(st.dates(), st.datetimes(), st.sampled_from(["1969-03-01", 19690301, None]))
 
 
@@ -221,9 +255,12 @@ def test_books_accept_exactly_the_documented_ranges(title, published, pages, lan
     tag = language.strip().lower() if isinstance(language, str) else ""
     expected = (
         printable_trimmed(title, 255) is not None
-        and isinstance(published, date) and not isinstance(published, datetime)
-        and type(pages) is int and 1 <= pages <= PAGE_COUNT_MAX
-        and LANGUAGE.fullmatch(tag) is not None and len(tag) <= 35
+        and isinstance(published, date)
+        and not isinstance(published, datetime)
+        and type(pages) is int
+        and 1 <= pages <= PAGE_COUNT_MAX
+        and LANGUAGE.fullmatch(tag) is not None
+        and len(tag) <= 35
     )
     assert ok == expected
     if ok:
@@ -233,24 +270,38 @@ def test_books_accept_exactly_the_documented_ranges(title, published, pages, lan
 
 
 @PURE
-@given(st.one_of(st.integers(-3, 9), st.integers(), st.booleans(), st.floats(),
-                 st.sampled_from(["3", None, 3.0])),
-       st.one_of(texts, st.text(min_size=REVIEW_TEXT_MAX_LENGTH - 2,
-                                max_size=REVIEW_TEXT_MAX_LENGTH + 3, alphabet="ab \n")))
+@given(
+    st.one_of(
+        st.integers(-3, 9),
+        st.integers(),
+        st.booleans(),
+        st.floats(),
+        st.sampled_from(["3", None, 3.0]),
+    ),
+    st.one_of(
+        texts,
+        st.text(
+            min_size=REVIEW_TEXT_MAX_LENGTH - 2,
+            max_size=REVIEW_TEXT_MAX_LENGTH + 3,
+            alphabet="ab \n",
+        ),
+    ),
+)
 def test_reviews_accept_ratings_1_to_5_and_text_up_to_5000(rating, text):
     expected_rating = type(rating) is int and 1 <= rating <= 5
-    assert accepted(check_rating, rating) == (expected_rating,
-                                              rating if expected_rating else None)
+    assert accepted(check_rating, rating) == (expected_rating, rating if expected_rating else None)
     trimmed = unicodedata.normalize("NFC", text).strip()
     expected_text = 0 < len(trimmed) <= REVIEW_TEXT_MAX_LENGTH and "\x00" not in trimmed
-    assert accepted(check_review_text, text) == (expected_text,
-                                                  trimmed if expected_text else None)
+    assert accepted(check_review_text, text) == (expected_text, trimmed if expected_text else None)
 
 
 # --- Search: LIKE wildcards are literal -----------------------------------------------------
 
-titles = st.text(st.one_of(letters, st.sampled_from("%_\\[]^*?' " + CASE_TRAPS), any_chars),
-                 min_size=1, max_size=40).filter(lambda t: printable_trimmed(t, 255) is not None)
+titles = st.text(
+    st.one_of(letters, st.sampled_from("%_\\[]^*?' " + CASE_TRAPS), any_chars),
+    min_size=1,
+    max_size=40,
+).filter(lambda t: printable_trimmed(t, 255) is not None)
 
 
 def book_titled(title: str, owner_uid) -> Book:
@@ -258,8 +309,9 @@ def book_titled(title: str, owner_uid) -> Book:
     return Book.create(uuid4(), owner_uid, details, datetime.now(UTC))
 
 
-async def search_finds(uow_factory, reads, owner_uid, title: str, start: int, stop: int,
-                       decoy: str) -> None:
+async def search_finds(
+    uow_factory, reads, owner_uid, title: str, start: int, stop: int, decoy: str
+) -> None:
     """A book titled `title`, and one titled `decoy` that LIKE's wildcards would match."""
     book, other = book_titled(title, owner_uid), book_titled(decoy, owner_uid)
     async with uow_factory() as uow:
@@ -286,8 +338,15 @@ def decoy_for(title: str) -> str:
 async def test_a_search_for_any_part_of_a_title_finds_it_in_memory(title, start, stop):
     database, owner = MemoryDatabase(), make_user()
     database.users[owner.uid] = owner  # books go with their owner (ON DELETE CASCADE)
-    await search_finds(database.unit_of_work, MemoryBookReads(database.unit_of_work), owner.uid,
-                       title, start, stop, decoy_for(title))
+    await search_finds(
+        database.unit_of_work,
+        MemoryBookReads(database.unit_of_work),
+        owner.uid,
+        title,
+        start,
+        stop,
+        decoy_for(title),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -306,7 +365,8 @@ async def sqlite_books(tmp_path_factory):
 
 @STORED
 @given(titles, st.integers(0, 40), st.integers(0, 40))
-async def test_a_search_for_any_part_of_a_title_finds_it_in_sqlite(sqlite_books, title, start,
-                                                                   stop):
+async def test_a_search_for_any_part_of_a_title_finds_it_in_sqlite(
+    sqlite_books, title, start, stop
+):
     uow_factory, reads, owner_uid = sqlite_books
     await search_finds(uow_factory, reads, owner_uid, title, start, stop, decoy_for(title))

@@ -65,8 +65,9 @@ async def test_no_unit_of_work_is_open_while_a_password_is_hashed_or_checked(har
     _, me = await principal_of(harness)
     await c.change_password().execute(me, PASSWORD, "a brand new passphrase")
     await c.request_password_reset().execute("ada@example.com")
-    await c.confirm_password_reset().execute(await harness.last_link_token("password_reset"),
-                                             "yet another passphrase")
+    await c.confirm_password_reset().execute(
+        await harness.last_link_token("password_reset"), "yet another passphrase"
+    )
     assert len(hasher.open_at) == 11  # every hash and check above
     assert set(hasher.open_at) == {0}
 
@@ -78,7 +79,8 @@ async def test_a_password_changed_while_login_hashes_it_again_is_kept(harness, h
     def change_elsewhere() -> None:
         if hasher.database.users[user.uid].password_hash.startswith("plain1$"):
             hasher.database.users[user.uid].change_password_hash(
-                "plain2$changed elsewhere", harness.clock.now())
+                "plain2$changed elsewhere", harness.clock.now()
+            )
 
     hasher.meanwhile = change_elsewhere
     await harness.container.log_in().execute("ada@example.com", PASSWORD)
@@ -92,7 +94,8 @@ async def test_of_two_password_changes_at_once_one_wins(harness, hasher):
     outcomes = await asyncio.gather(
         change.execute(me, PASSWORD, "the first new passphrase"),
         change.execute(me, PASSWORD, "the second new passphrase"),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     assert outcomes[0] is None
     assert isinstance(outcomes[1], CurrentPasswordIncorrect)
     stored = next(iter(harness.database.users.values())).password_hash

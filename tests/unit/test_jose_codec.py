@@ -29,16 +29,25 @@ def codec(clock: FixedClock) -> JoseTokenCodec:
 
 def make_claims(token_type: TokenType = TokenType.ACCESS) -> TokenClaims:
     return TokenClaims(
-        subject=uuid4(), session_id=uuid4(), token_id=uuid4().hex, token_type=token_type,
-        issued_at=NOW, expires_at=NOW + timedelta(minutes=15),
+        subject=uuid4(),
+        session_id=uuid4(),
+        token_id=uuid4().hex,
+        token_type=token_type,
+        issued_at=NOW,
+        expires_at=NOW + timedelta(minutes=15),
     )
 
 
 def payload(**changes: object) -> dict[str, object]:
     claims: dict[str, object] = {
-        "sub": str(uuid4()), "sid": str(uuid4()), "jti": "j1", "typ": "access",
-        "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 900,
-        "iss": "bookly", "aud": "bookly-api",
+        "sub": str(uuid4()),
+        "sid": str(uuid4()),
+        "jti": "j1",
+        "typ": "access",
+        "iat": int(NOW.timestamp()),
+        "exp": int(NOW.timestamp()) + 900,
+        "iss": "bookly",
+        "aud": "bookly-api",
     }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
@@ -58,9 +67,14 @@ def test_claims_on_the_wire(codec: JoseTokenCodec) -> None:
     claims = make_claims()
     raw = jwt.get_unverified_claims(codec.encode(claims))
     assert raw == {
-        "sub": str(claims.subject), "sid": str(claims.session_id), "jti": claims.token_id,
-        "typ": "access", "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 900,
-        "iss": "bookly", "aud": "bookly-api",
+        "sub": str(claims.subject),
+        "sid": str(claims.session_id),
+        "jti": claims.token_id,
+        "typ": "access",
+        "iat": int(NOW.timestamp()),
+        "exp": int(NOW.timestamp()) + 900,
+        "iss": "bookly",
+        "aud": "bookly-api",
     }
     assert jwt.get_unverified_header(codec.encode(claims))["alg"] == "HS256"
 
@@ -104,8 +118,7 @@ def _forgeries() -> dict[str, str]:
         "nbf-as-float": jwt.encode(payload(nbf=NOW.timestamp() - 0.5), SECRET, "HS256"),
         "nbf-bool": jwt.encode(payload(nbf=False), SECRET, "HS256"),
         "nbf-huge": jwt.encode(payload(nbf=10**30), SECRET, "HS256"),
-        "iat-in-ten-minutes": jwt.encode(payload(iat=int(NOW.timestamp()) + 600), SECRET,
-                                         "HS256"),
+        "iat-in-ten-minutes": jwt.encode(payload(iat=int(NOW.timestamp()) + 600), SECRET, "HS256"),
         "jti-empty": jwt.encode(payload(jti=""), SECRET, "HS256"),
         "garbage": "not.a.token",
         "two-parts": "abc.def",
@@ -194,8 +207,7 @@ def at(seconds: int) -> int:
     return int(NOW.timestamp()) + seconds
 
 
-@pytest.mark.parametrize(("claim", "ahead"), [("nbf", 31), ("nbf", 600), ("iat", 31),
-                                              ("iat", 600)])
+@pytest.mark.parametrize(("claim", "ahead"), [("nbf", 31), ("nbf", 600), ("iat", 31), ("iat", 600)])
 def test_a_token_from_the_future_is_refused_until_its_time(
     codec: JoseTokenCodec, clock: FixedClock, claim: str, ahead: int
 ) -> None:
@@ -207,8 +219,9 @@ def test_a_token_from_the_future_is_refused_until_its_time(
     assert codec.decode(token).subject
 
 
-@pytest.mark.parametrize(("claim", "ahead"), [("nbf", 30), ("nbf", 0), ("nbf", -100),
-                                              ("iat", 30), ("iat", -100)])
+@pytest.mark.parametrize(
+    ("claim", "ahead"), [("nbf", 30), ("nbf", 0), ("nbf", -100), ("iat", 30), ("iat", -100)]
+)
 def test_a_token_within_the_clock_skew_or_already_valid_is_accepted(
     codec: JoseTokenCodec, claim: str, ahead: int
 ) -> None:

@@ -46,9 +46,7 @@ def test_expires_by_the_clock(signer: ItsdangerousLinkSigner, clock: FixedClock)
         signer.unsign(LinkPurpose.RESET_PASSWORD, token, max_age_seconds=3600)
 
 
-def test_signed_in_the_future_is_refused(
-    signer: ItsdangerousLinkSigner, clock: FixedClock
-) -> None:
+def test_signed_in_the_future_is_refused(signer: ItsdangerousLinkSigner, clock: FixedClock) -> None:
     token = signer.sign(LinkPurpose.VERIFY_EMAIL, {"uid": "u"})
     clock.advance(-60)
     with pytest.raises(InvalidLink):
@@ -59,8 +57,12 @@ def test_tampered(signer: ItsdangerousLinkSigner) -> None:
     token = signer.sign(LinkPurpose.VERIFY_EMAIL, {"uid": "u"})
     body, _, rest = token.partition(".")
     forged = signer.sign(LinkPurpose.VERIFY_EMAIL, {"uid": "admin"}).partition(".")[0]
-    for bad in (f"{forged}.{rest}", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"),
-                body, token + "x"):
+    for bad in (
+        f"{forged}.{rest}",
+        token[:-2] + ("AA" if token[-2:] != "AA" else "BB"),
+        body,
+        token + "x",
+    ):
         with pytest.raises(InvalidLink):
             signer.unsign(LinkPurpose.VERIFY_EMAIL, bad, max_age_seconds=DAY)
 

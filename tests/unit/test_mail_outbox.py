@@ -137,7 +137,10 @@ async def test_transient_failures_back_off_then_succeed(harness):
     assert failed.outcome is Outcome.RETRY_LATER and 5 <= failed.retry_in_seconds <= 10
     job = only_job(harness)
     assert (job.status, job.attempts, job.last_error) == (
-        JobStatus.PENDING, 1, "TransientMailError: 421 try later")
+        JobStatus.PENDING,
+        1,
+        "TransientMailError: 421 try later",
+    )
     assert await relay.relay_due() == 0  # not before the backoff
     harness.clock.advance(10)
     assert await relay.relay_due() == 1
@@ -213,12 +216,19 @@ def test_flower_needs_basic_auth_in_production():
     from entrypoints.settings import Settings
     from entrypoints.worker.commands import flower_credentials
 
-    production = {"env": "production", "secret_key": "s" * 40,
-                  "database_url": "postgresql+asyncpg://u@h/db"}
+    production = {
+        "env": "production",
+        "secret_key": "s" * 40,
+        "database_url": "postgresql+asyncpg://u@h/db",
+    }
     with pytest.raises(SystemExit, match="BOOKLY_FLOWER_PASSWORD"):
         flower_credentials(Settings(_env_file=None, **production))
-    assert flower_credentials(Settings(_env_file=None, **production, flower_user="ops",
-                                       flower_password="pw")) == "ops:pw"
+    assert (
+        flower_credentials(
+            Settings(_env_file=None, **production, flower_user="ops", flower_password="pw")
+        )
+        == "ops:pw"
+    )
     assert flower_credentials(Settings(_env_file=None)) is None  # development: open
 
 
@@ -229,8 +239,10 @@ async def test_an_account_mail_is_made_when_it_is_sent_or_dropped(harness):
     (user,) = harness.database.users.values()
     user.is_verified = True
     delivery = await harness.container.deliver_mail().execute(job_id)
-    assert (delivery.outcome, delivery.error) == (Outcome.SKIPPED,
-                                                  "no account to mail at this address")
+    assert (delivery.outcome, delivery.error) == (
+        Outcome.SKIPPED,
+        "no account to mail at this address",
+    )
     assert harness.mailer.sent == [] and jobs(harness) == []
 
 

@@ -18,8 +18,9 @@ FROM = "Bookly <no-reply@bookly.local>"
 async def test_writes_one_eml_file_per_message(tmp_path: Path) -> None:
     folder = tmp_path / "outbox"  # created on first use
     mailer = FileOutboxMailer(folder, FROM)
-    await mailer.send(EmailMessage(to="a@example.com", subject="First", text="one",
-                                   html="<p>one</p>"))
+    await mailer.send(
+        EmailMessage(to="a@example.com", subject="First", text="one", html="<p>one</p>")
+    )
     await mailer.send(EmailMessage(to="b@example.com", subject="Second", text="two"))
 
     files = sorted(folder.iterdir())
@@ -36,8 +37,9 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-async def test_mails_and_their_folder_are_for_their_owner_only(tmp_path: Path,
-                                                               permissive_umask) -> None:
+async def test_mails_and_their_folder_are_for_their_owner_only(
+    tmp_path: Path, permissive_umask
+) -> None:
     folder = tmp_path / "outbox"
     seen: list[int] = []
     real_replace = os.replace
@@ -57,7 +59,8 @@ async def test_mails_and_their_folder_are_for_their_owner_only(tmp_path: Path,
 async def test_a_folder_that_exists_keeps_its_mode(tmp_path: Path, permissive_umask) -> None:
     (tmp_path / "shared").mkdir(mode=0o750)
     await FileOutboxMailer(tmp_path / "shared", FROM).send(
-        EmailMessage(to="a@example.com", subject="s", text="t"))
+        EmailMessage(to="a@example.com", subject="s", text="t")
+    )
     assert mode(tmp_path / "shared") == 0o750
 
 

@@ -62,9 +62,13 @@ async def test_reset_requests_do_the_same_work_for_any_address(harness):
     for email in ["ada@example.com", "nobody@example.com"]:
         commits, jobs = harness.database.commits, len(harness.mails())
         assert await request.execute(email) is None
-        staged.append((harness.database.commits - commits, len(harness.mails()) - jobs,
-                       {k: v for k, v in harness.mails("password_reset")[-1].items()
-                        if k != "to"}))
+        staged.append(
+            (
+                harness.database.commits - commits,
+                len(harness.mails()) - jobs,
+                {k: v for k, v in harness.mails("password_reset")[-1].items() if k != "to"},
+            )
+        )
     assert staged[0] == staged[1] == (1, 1, {"template": "password_reset", "account": True})
 
 
@@ -132,8 +136,9 @@ async def test_profile_update_changes_only_what_is_sent(harness):
 
 
 async def test_create_admin_makes_a_verified_admin(harness):
-    appointed = await harness.container.create_admin().execute("Root@Example.com",
-                                                               "an admin passphrase")
+    appointed = await harness.container.create_admin().execute(
+        "Root@Example.com", "an admin passphrase"
+    )
     admin = appointed.user
     assert (admin.role, admin.is_verified, admin.username) == (Role.ADMIN, True, "root")
     assert appointed.before is None
@@ -147,8 +152,9 @@ async def test_create_admin_on_a_signed_up_email_takes_the_account_over(harness)
     pair, _ = await principal_of(harness)
     await harness.container.request_password_reset().execute("ada@example.com")
     reset = await harness.last_link_token("password_reset")
-    appointed = await harness.container.create_admin().execute("ada@example.com",
-                                                               "the operator's passphrase")
+    appointed = await harness.container.create_admin().execute(
+        "ada@example.com", "the operator's passphrase"
+    )
     assert appointed.user.uid == user.uid
     assert (appointed.before.role, appointed.before.is_verified) == (Role.USER, False)
     stored = harness.database.users[user.uid]
@@ -159,8 +165,7 @@ async def test_create_admin_on_a_signed_up_email_takes_the_account_over(harness)
         await harness.container.log_in().execute("ada@example.com", PASSWORD)
     with pytest.raises(InvalidLink):
         await harness.container.confirm_password_reset().execute(reset, NEW)
-    assert await harness.container.log_in().execute("ada@example.com",
-                                                    "the operator's passphrase")
+    assert await harness.container.log_in().execute("ada@example.com", "the operator's passphrase")
 
 
 async def test_create_admin_refuses_a_weak_password_for_an_existing_account_too(harness):

@@ -13,7 +13,11 @@ async def test_signup_stores_a_normalised_unverified_user_and_mails_a_link(harne
     await harness.container.sign_up().execute(signup_command(email="  Ada@EXAMPLE.com "))
     (user,) = harness.database.users.values()
     assert (user.email, user.role, user.is_verified, user.is_active) == (
-        "ada@example.com", Role.USER, False, True)
+        "ada@example.com",
+        Role.USER,
+        False,
+        True,
+    )
     assert user.password_hash != "correct horse battery"
     (mail,) = await harness.sent("verify_email")
     assert mail.to == "ada@example.com"
@@ -89,7 +93,8 @@ async def test_a_reset_link_does_not_verify(harness):
     await harness.container.request_password_reset().execute("ada@example.com")
     with pytest.raises(InvalidLink):
         await harness.container.verify_email().execute(
-            await harness.last_link_token("password_reset"))
+            await harness.last_link_token("password_reset")
+        )
 
 
 async def test_resend_mails_only_unverified_active_accounts(harness):
@@ -100,4 +105,5 @@ async def test_resend_mails_only_unverified_active_accounts(harness):
     for email in ["ADA@example.com", "bob@example.com", "nobody@example.com"]:
         await resend.execute(email)
     assert [m.to for m in (await harness.sent("verify_email"))[sent_at_signup:]] == [
-        "ada@example.com"]
+        "ada@example.com"
+    ]

@@ -137,12 +137,15 @@ async def test_tag_filter_and_rating_sort_agree_with_brute_force(harness, people
             await harness.container.review_book().execute(reader, book.uid, rating, "r")
         expected[book.uid] = sum(ratings) / len(ratings) if ratings else None
     page = await harness.container.list_books().execute(
-        BookQuery(tag="B", sort=BookSort.RATING_DESC, limit=100))
+        BookQuery(tag="B", sort=BookSort.RATING_DESC, limit=100)
+    )
     get_book = harness.container.get_book().execute
-    tagged = {uid for uid in expected
-              if "b" in [t.name for t in (await get_book(uid)).view.tags]}
-    rated = sorted((uid for uid in tagged if expected[uid] is not None),
-                   key=lambda uid: (expected[uid], uid), reverse=True)
+    tagged = {uid for uid in expected if "b" in [t.name for t in (await get_book(uid)).view.tags]}
+    rated = sorted(
+        (uid for uid in tagged if expected[uid] is not None),
+        key=lambda uid: (expected[uid], uid),
+        reverse=True,
+    )
     unrated = sorted((uid for uid in tagged if expected[uid] is None), reverse=True)
     assert [v.book.uid for v in page.items] == rated + unrated
     assert [v.average_rating for v in page.items] == [expected[u] for u in rated + unrated]

@@ -47,8 +47,7 @@ def cache(clock: Clock) -> SessionCache:
     return cache
 
 
-def put(cache: SessionCache, session: UUID, user: UUID, expires_in: float | None = None
-        ) -> bool:
+def put(cache: SessionCache, session: UUID, user: UUID, expires_in: float | None = None) -> bool:
     return cache.put(session, user, live_check(user), cache.ticket(user), expires_in)
 
 

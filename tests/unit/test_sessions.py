@@ -34,7 +34,9 @@ async def test_unknown_email_and_wrong_password_fail_alike(harness):
     with pytest.raises(InvalidCredentials) as unknown:
         await login(harness, email="nobody@example.com")
     assert (wrong.value.error_code, wrong.value.detail) == (
-        unknown.value.error_code, unknown.value.detail)
+        unknown.value.error_code,
+        unknown.value.detail,
+    )
     assert harness.hasher.dummy_checks == 1
 
 
@@ -139,7 +141,8 @@ async def test_logout_everywhere_ends_every_session_of_the_user_only(harness):
     bobs = await login(harness, "bob@example.com")
     authenticate = harness.container.authenticate()
     await harness.container.log_out_everywhere().execute(
-        await authenticate.execute(mine.access_token))
+        await authenticate.execute(mine.access_token)
+    )
     for pair in (mine, other):
         with pytest.raises(TokenRevoked):
             await authenticate.execute(pair.access_token)

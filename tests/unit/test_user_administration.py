@@ -33,8 +33,12 @@ async def person(harness, email, username, role=Role.USER, verified=True) -> Pri
 @pytest.fixture
 async def people(harness):
     found = {}
-    for name, role, verified in (("admin", Role.ADMIN, True), ("ada", Role.USER, True),
-                                 ("bob", Role.USER, False), ("guest", Role.GUEST, True)):
+    for name, role, verified in (
+        ("admin", Role.ADMIN, True),
+        ("ada", Role.USER, True),
+        ("bob", Role.USER, False),
+        ("guest", Role.GUEST, True),
+    ):
         harness.clock.advance(1)
         found[name] = await person(harness, f"{name}@example.com", name, role, verified)
     return found
@@ -48,8 +52,12 @@ async def test_admins_and_operators_list_accounts_oldest_first(harness, people):
     list_users = harness.container.list_users()
     for actor in (people["admin"], OPERATOR):
         page = await list_users.execute(actor, UserQuery())
-        assert emails(page) == ["admin@example.com", "ada@example.com", "bob@example.com",
-                                "guest@example.com"]
+        assert emails(page) == [
+            "admin@example.com",
+            "ada@example.com",
+            "bob@example.com",
+            "guest@example.com",
+        ]
         assert (page.total, page.limit, page.offset) == (4, 20, 0)
     for who in ("ada", "bob", "guest"):
         with pytest.raises(InsufficientPermissions):
@@ -58,11 +66,14 @@ async def test_admins_and_operators_list_accounts_oldest_first(harness, people):
 
 async def test_list_filters_combine_and_page(harness, people):
     search = lambda **kw: harness.container.list_users().execute(  # noqa: E731
-        OPERATOR, UserQuery(**kw))
+        OPERATOR, UserQuery(**kw)
+    )
     assert emails(await search(role=Role.USER)) == ["ada@example.com", "bob@example.com"]
     assert emails(await search(role=Role.USER, is_verified=False)) == ["bob@example.com"]
     assert emails(await search(text="EXAMPLE.COM", is_verified=True, limit=2, offset=1)) == [
-        "ada@example.com", "guest@example.com"]
+        "ada@example.com",
+        "guest@example.com",
+    ]
     assert (await search(text="EXAMPLE.COM", is_verified=True, limit=2, offset=1)).total == 3
     assert emails(await search(text="GUE")) == ["guest@example.com"]
     assert emails(await search(is_active=False)) == []
@@ -72,7 +83,8 @@ async def test_percent_and_underscore_in_q_are_literal(harness, people):
     await person(harness, "under_score@example.com", "x_y")
     await person(harness, "percent@example.com", "per100")
     search = lambda text: harness.container.list_users().execute(  # noqa: E731
-        OPERATOR, UserQuery(text=text))
+        OPERATOR, UserQuery(text=text)
+    )
     assert emails(await search("_")) == ["under_score@example.com"]
     assert emails(await search("%")) == []
     assert emails(await search("r_s")) == ["under_score@example.com"]
@@ -98,10 +110,12 @@ async def test_change_role_and_active_flag(harness, people):
     harness.clock.advance(60)
     changed = await change.execute(people["admin"], ada.uid, UserChanges(role=Role.GUEST))
     assert (changed.role, changed.is_active, changed.updated_at) == (
-        Role.GUEST, True, harness.clock.now())
+        Role.GUEST,
+        True,
+        harness.clock.now(),
+    )
     assert harness.database.users[ada.uid].role is Role.GUEST
-    changed = await change.execute(OPERATOR, ada.uid, UserChanges(role=Role.ADMIN,
-                                                                 is_active=False))
+    changed = await change.execute(OPERATOR, ada.uid, UserChanges(role=Role.ADMIN, is_active=False))
     assert (changed.role, changed.is_active) == (Role.ADMIN, False)
     unchanged = await change.execute(people["admin"], ada.uid, UserChanges())
     assert unchanged.updated_at == changed.updated_at
@@ -111,17 +125,22 @@ async def test_only_admins_change_accounts(harness, people):
     for who in ("ada", "guest"):
         with pytest.raises(InsufficientPermissions):
             await harness.container.change_user().execute(
-                people[who], people[who].user.uid, UserChanges(role=Role.ADMIN))
+                people[who], people[who].user.uid, UserChanges(role=Role.ADMIN)
+            )
     with pytest.raises(UserNotFound):
-        await harness.container.change_user().execute(people["admin"], uuid.uuid4(),
-                                                      UserChanges(is_active=False))
+        await harness.container.change_user().execute(
+            people["admin"], uuid.uuid4(), UserChanges(is_active=False)
+        )
     with pytest.raises(InsufficientPermissions):  # 403 before 404 for non-admins
-        await harness.container.change_user().execute(people["ada"], uuid.uuid4(),
-                                                      UserChanges(is_active=False))
+        await harness.container.change_user().execute(
+            people["ada"], uuid.uuid4(), UserChanges(is_active=False)
+        )
 
 
-@pytest.mark.parametrize("changes", [UserChanges(role=Role.USER), UserChanges(role=Role.GUEST),
-                                     UserChanges(is_active=False)])
+@pytest.mark.parametrize(
+    "changes",
+    [UserChanges(role=Role.USER), UserChanges(role=Role.GUEST), UserChanges(is_active=False)],
+)
 async def test_the_last_active_admin_stays(harness, people, changes):
     admin = people["admin"].user
     for actor in (people["admin"], OPERATOR):
@@ -129,8 +148,9 @@ async def test_the_last_active_admin_stays(harness, people, changes):
             await harness.container.change_user().execute(actor, admin.uid, changes)
     assert harness.database.users[admin.uid].is_admin
     # With a second active admin, either may step down (even themself).
-    await harness.container.change_user().execute(OPERATOR, people["ada"].user.uid,
-                                                  UserChanges(role=Role.ADMIN))
+    await harness.container.change_user().execute(
+        OPERATOR, people["ada"].user.uid, UserChanges(role=Role.ADMIN)
+    )
     await harness.container.change_user().execute(people["admin"], admin.uid, changes)
     assert not harness.database.users[admin.uid].is_admin
     with pytest.raises(LastAdmin):
@@ -159,8 +179,9 @@ async def test_changes_count_from_the_next_request(harness, people):
     pair = await login(harness, "ada@example.com")
     principal = await c.authenticate().execute(pair.access_token)
     await c.list_users().execute(principal, UserQuery())
-    await c.change_user().execute(people["admin"], people["ada"].user.uid,
-                                  UserChanges(role=Role.USER))
+    await c.change_user().execute(
+        people["admin"], people["ada"].user.uid, UserChanges(role=Role.USER)
+    )
     principal = await c.authenticate().execute(pair.access_token)
     with pytest.raises(InsufficientPermissions):
         await c.list_users().execute(principal, UserQuery())
@@ -170,15 +191,15 @@ async def test_deactivating_ends_every_session_and_blocks_login(harness, people)
     c = harness.container
     pairs = [await login(harness, "ada@example.com") for _ in range(2)]
     other = await login(harness, "guest@example.com")
-    await c.change_user().execute(people["admin"], people["ada"].user.uid,
-                                  UserChanges(is_active=False))
+    await c.change_user().execute(
+        people["admin"], people["ada"].user.uid, UserChanges(is_active=False)
+    )
     for pair in pairs:
         with pytest.raises(TokenRevoked):
             await c.authenticate().execute(pair.access_token)
         with pytest.raises(TokenRevoked):
             await c.refresh_session().execute(pair.refresh_token)
-        assert not await harness.store.is_live(
-            c.token_codec().decode(pair.access_token).session_id)
+        assert not await harness.store.is_live(c.token_codec().decode(pair.access_token).session_id)
     await c.authenticate().execute(other.access_token)
     with pytest.raises(AccountDisabled):
         await login(harness, "ada@example.com")

@@ -40,12 +40,18 @@ ME_LINKS = {
 
 def token_response(pair: TokenPair, response: Response) -> TokenPairOut:
     response.headers.update(NO_STORE)
-    return TokenPairOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
-                        expires_in=pair.expires_in)
+    return TokenPairOut(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
 
 
-@router.post("/signup", status_code=202, response_model=MessageOut,
-             dependencies=[limit_per_ip("signup")], responses=errors(409, 422, 429))
+@router.post(
+    "/signup",
+    status_code=202,
+    response_model=MessageOut,
+    dependencies=[limit_per_ip("signup")],
+    responses=errors(409, 422, 429),
+)
 async def signup(body: SignUpIn, container: ContainerDep) -> MessageOut:
     """Create an account. The answer is the same whether or not the email is registered:
     a new account gets a verification mail, an existing one a notice."""
@@ -53,24 +59,38 @@ async def signup(body: SignUpIn, container: ContainerDep) -> MessageOut:
     return MessageOut(message="Check your inbox to finish signing up.")
 
 
-@router.post("/verify/resend", status_code=202, response_model=MessageOut,
-             dependencies=[limit_per_ip("resend")], responses=errors(422, 429))
+@router.post(
+    "/verify/resend",
+    status_code=202,
+    response_model=MessageOut,
+    dependencies=[limit_per_ip("resend")],
+    responses=errors(422, 429),
+)
 async def resend_verification(body: EmailIn, container: ContainerDep) -> MessageOut:
     await container.resend_verification().execute(body.email)
     return MessageOut(message="If the account needs verifying, a new link is on its way.")
 
 
-@router.post("/login", response_model=TokenPairOut, dependencies=[limit_per_ip("login")],
-             responses=errors(401, 403, 422, 429))
+@router.post(
+    "/login",
+    response_model=TokenPairOut,
+    dependencies=[limit_per_ip("login")],
+    responses=errors(401, 403, 422, 429),
+)
 async def login(body: LoginIn, response: Response, container: ContainerDep) -> TokenPairOut:
     pair = await container.log_in().execute(body.email, body.password)
     return token_response(pair, response)
 
 
-@router.post("/token", response_model=TokenPairOut, dependencies=[limit_per_ip("login")],
-             responses=errors(401, 403, 422, 429))
+@router.post(
+    "/token",
+    response_model=TokenPairOut,
+    dependencies=[limit_per_ip("login")],
+    responses=errors(401, 403, 422, 429),
+)
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], response: Response,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    response: Response,
     container: ContainerDep,
 ) -> TokenPairOut:
     """OAuth2 password flow for Swagger UI and OAuth2 clients: `username` is the email."""
@@ -80,7 +100,8 @@ async def token(
 
 @router.post("/refresh", response_model=TokenPairOut, responses=errors(401))
 async def refresh(
-    refresh_token: Annotated[str, Depends(bearer_token)], response: Response,
+    refresh_token: Annotated[str, Depends(bearer_token)],
+    response: Response,
     container: ContainerDep,
 ) -> TokenPairOut:
     """Send the refresh token as the Bearer token. Each refresh token works once."""
@@ -100,8 +121,11 @@ async def logout_all(principal: PrincipalDep, container: ContainerDep) -> Respon
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserOut,
-            responses={**errors(401), **linked(200, "Your account", **ME_LINKS)})
+@router.get(
+    "/me",
+    response_model=UserOut,
+    responses={**errors(401), **linked(200, "Your account", **ME_LINKS)},
+)
 async def me(principal: PrincipalDep) -> JSONDocument:
     return JSONDocument(user_document(principal.user))
 
@@ -116,23 +140,27 @@ async def update_me(body: ProfileIn, principal: PrincipalDep, container: Contain
 async def password_change(
     body: PasswordChangeIn, principal: PrincipalDep, container: ContainerDep
 ) -> Response:
-    await container.change_password().execute(principal, body.current_password,
-                                              body.new_password)
+    await container.change_password().execute(principal, body.current_password, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/password-reset-request", status_code=202, response_model=MessageOut,
-             dependencies=[limit_per_ip("reset")], responses=errors(422, 429))
+@router.post(
+    "/password-reset-request",
+    status_code=202,
+    response_model=MessageOut,
+    dependencies=[limit_per_ip("reset")],
+    responses=errors(422, 429),
+)
 async def password_reset_request(body: EmailIn, container: ContainerDep) -> MessageOut:
     await container.request_password_reset().execute(body.email)
     return MessageOut(message="If the account exists, a reset link is on its way.")
 
 
-@router.post("/password-reset-confirm/{token}", response_model=MessageOut,
-             responses=errors(400, 422))
+@router.post(
+    "/password-reset-confirm/{token}", response_model=MessageOut, responses=errors(400, 422)
+)
 async def password_reset_confirm(
     token: LinkToken, body: PasswordResetIn, container: ContainerDep
 ) -> MessageOut:
     await container.confirm_password_reset().execute(token, body.new_password)
     return MessageOut(message="Your password is changed; log in with the new one.")
-

@@ -22,12 +22,7 @@ from entrypoints.http.book_schemas import (
     TagNamesIn,
 )
 from entrypoints.http.deps import ContainerDep, PrincipalDep
-from entrypoints.http.documents import (
-    JSONDocument,
-    as_is,
-    book_detail_document,
-    book_document,
-)
+from entrypoints.http.documents import JSONDocument, as_is, book_detail_document, book_document
 from entrypoints.http.paging import PagingParams, PagingQuery, paged
 from entrypoints.http.patterns import NO_NUL
 from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
@@ -43,16 +38,23 @@ BOOK_LINKS = {
     "BookReviews": link("GET", f"{BOOK}/reviews", "Its reviews", uid=THIS_BOOK),
     "ReviewBook": link("POST", f"{BOOK}/reviews", "Review this book", uid=THIS_BOOK),
     "TagBook": link("POST", f"{BOOK}/tags", "Tag this book", uid=THIS_BOOK),
-    "OwnersBooks": link("GET", f"{API_PREFIX}/users/{{uid}}/books", "Its owner's books",
-                        uid="$response.body#/owner_uid"),
+    "OwnersBooks": link(
+        "GET",
+        f"{API_PREFIX}/users/{{uid}}/books",
+        "Its owner's books",
+        uid="$response.body#/owner_uid",
+    ),
 }
 REVIEW_LINKS = {
-    "GetReview": link("GET", f"{API_PREFIX}/reviews/{{uid}}", "Read this review",
-                      uid="$response.body#/uid"),
-    "EditReview": link("PATCH", f"{API_PREFIX}/reviews/{{uid}}", "Change this review",
-                       uid="$response.body#/uid"),
-    "DeleteReview": link("DELETE", f"{API_PREFIX}/reviews/{{uid}}", "Delete this review",
-                         uid="$response.body#/uid"),
+    "GetReview": link(
+        "GET", f"{API_PREFIX}/reviews/{{uid}}", "Read this review", uid="$response.body#/uid"
+    ),
+    "EditReview": link(
+        "PATCH", f"{API_PREFIX}/reviews/{{uid}}", "Change this review", uid="$response.body#/uid"
+    ),
+    "DeleteReview": link(
+        "DELETE", f"{API_PREFIX}/reviews/{{uid}}", "Delete this review", uid="$response.body#/uid"
+    ),
     "ReviewedBook": link("GET", BOOK, "The book reviewed", uid="$response.body#/book_uid"),
 }
 
@@ -60,21 +62,37 @@ REVIEW_LINKS = {
 class BookListParams(PagingParams):
     """Case-insensitive filters that combine with AND; a stable order (ties by uid)."""
 
-    q: Annotated[str | None, Field(max_length=200, pattern=NO_NUL,
-                                   description="Substring of the title or author")] = None
-    author: Annotated[str | None, Field(max_length=255, pattern=NO_NUL,
-                                        description="The author's whole name")] = None
+    q: Annotated[
+        str | None,
+        Field(max_length=200, pattern=NO_NUL, description="Substring of the title or author"),
+    ] = None
+    author: Annotated[
+        str | None, Field(max_length=255, pattern=NO_NUL, description="The author's whole name")
+    ] = None
     language: Annotated[str | None, Field(max_length=35, pattern=NO_NUL)] = None
     owner_uid: UUID | None = None
-    tag: Annotated[str | None, Field(max_length=40, pattern=NO_NUL,
-                                     description="A tag's name")] = None
-    sort: Annotated[BookSort | None, Field(description=(
-        "`-created_at` (newest first) unless given; books without reviews come last in "
-        "both rating orders"))] = None
+    tag: Annotated[str | None, Field(max_length=40, pattern=NO_NUL, description="A tag's name")] = (
+        None
+    )
+    sort: Annotated[
+        BookSort | None,
+        Field(
+            description=(
+                "`-created_at` (newest first) unless given; books without reviews come last in "
+                "both rating orders"
+            )
+        ),
+    ] = None
 
     def query(self) -> BookQuery:
-        return BookQuery(text=self.q, author=self.author, language=self.language,
-                         owner_uid=self.owner_uid, tag=self.tag, sort=self.sort)
+        return BookQuery(
+            text=self.q,
+            author=self.author,
+            language=self.language,
+            owner_uid=self.owner_uid,
+            tag=self.tag,
+            sort=self.sort,
+        )
 
 
 BookListQuery = Annotated[BookListParams, Query()]
@@ -85,22 +103,30 @@ def books_page(request: Request, page: Page[BookView]) -> JSONDocument:
 
 
 @router.get("", response_model=PageOut[BookOut], responses={**errors(422), **NEXT_PAGE})
-async def list_books(params: BookListQuery, request: Request,
-                     container: ContainerDep) -> JSONDocument:
-    return books_page(request, await container.list_books().execute(params.query(),
-                                                                     params.request()))
+async def list_books(
+    params: BookListQuery, request: Request, container: ContainerDep
+) -> JSONDocument:
+    return books_page(
+        request, await container.list_books().execute(params.query(), params.request())
+    )
 
 
-@router.post("", status_code=201, response_model=BookOut,
-             responses={**errors(401, 403, 422), **linked(201, "The book added", **BOOK_LINKS)})
-async def add_book(body: BookIn, principal: PrincipalDep, container: ContainerDep
-                   ) -> JSONDocument:
+@router.post(
+    "",
+    status_code=201,
+    response_model=BookOut,
+    responses={**errors(401, 403, 422), **linked(201, "The book added", **BOOK_LINKS)},
+)
+async def add_book(body: BookIn, principal: PrincipalDep, container: ContainerDep) -> JSONDocument:
     """Verified users and admins add books; the caller owns what they add. Unknown tag
     names become tags."""
     fields = body.model_dump(exclude={"tags"})
     view = await container.add_book().execute(principal, BookDetails(**fields), body.tags)
-    return JSONDocument(book_document(view), status_code=201,
-                        headers={"Location": f"{router.prefix}/{view.book.uid}"})
+    return JSONDocument(
+        book_document(view),
+        status_code=201,
+        headers={"Location": f"{router.prefix}/{view.book.uid}"},
+    )
 
 
 @router.get("/{uid}", response_model=BookDetailOut, responses=errors(404, 422))
@@ -109,16 +135,19 @@ async def get_book(uid: UUID, container: ContainerDep) -> JSONDocument:
     return JSONDocument(book_detail_document(await container.get_book().execute(uid)))
 
 
-@router.patch("/{uid}", response_model=BookOut,
-              responses={**errors(401, 403, 404, 422), **linked(200, "The book changed",
-                                                               **BOOK_LINKS)})
+@router.patch(
+    "/{uid}",
+    response_model=BookOut,
+    responses={**errors(401, 403, 404, 422), **linked(200, "The book changed", **BOOK_LINKS)},
+)
 async def update_book(
     uid: UUID, body: BookPatch, principal: PrincipalDep, container: ContainerDep
 ) -> JSONDocument:
     """The owner or an admin changes any subset of the fields."""
     changes = body.model_dump(exclude_unset=True)
-    return JSONDocument(book_document(
-        await container.update_book().execute(principal, uid, changes)))
+    return JSONDocument(
+        book_document(await container.update_book().execute(principal, uid, changes))
+    )
 
 
 @router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
@@ -127,34 +156,61 @@ async def delete_book(uid: UUID, principal: PrincipalDep, container: ContainerDe
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut],
-            responses={**errors(404, 422), **NEXT_PAGE})
-async def book_reviews(uid: UUID, paging: PagingQuery, request: Request,
-                       container: ContainerDep) -> JSONDocument:
+@router.get(
+    "/{uid}/reviews", response_model=PageOut[ReviewOut], responses={**errors(404, 422), **NEXT_PAGE}
+)
+async def book_reviews(
+    uid: UUID, paging: PagingQuery, request: Request, container: ContainerDep
+) -> JSONDocument:
     """Newest first."""
-    return paged(request, await container.list_reviews().for_book(uid, paging.request()),
-                 as_is)
+    return paged(request, await container.list_reviews().for_book(uid, paging.request()), as_is)
 
 
-@router.post("/{uid}/reviews", status_code=201, response_model=ReviewOut,
-             responses={**errors(401, 403, 404, 409, 422),
-                        **linked(201, "The review written", **REVIEW_LINKS)})
-async def review_book(uid: UUID, body: ReviewIn, principal: PrincipalDep,
-                      container: ContainerDep) -> JSONDocument:
+@router.post(
+    "/{uid}/reviews",
+    status_code=201,
+    response_model=ReviewOut,
+    responses={
+        **errors(401, 403, 404, 409, 422),
+        **linked(201, "The review written", **REVIEW_LINKS),
+    },
+)
+async def review_book(
+    uid: UUID, body: ReviewIn, principal: PrincipalDep, container: ContainerDep
+) -> JSONDocument:
     """One review per user per book (409 `review_exists`); change it with PATCH."""
-    review = await container.review_book().execute(principal, uid, body.rating,
-                                                   body.review_text)
-    return JSONDocument(review, status_code=201,  # a Review's fields are ReviewOut's
-                        headers={"Location": f"{API_PREFIX}/reviews/{review.uid}"})
+    review = await container.review_book().execute(principal, uid, body.rating, body.review_text)
+    return JSONDocument(
+        review,
+        status_code=201,  # a Review's fields are ReviewOut's
+        headers={"Location": f"{API_PREFIX}/reviews/{review.uid}"},
+    )
 
 
-@router.post("/{uid}/tags", response_model=BookOut,
-             responses={**errors(401, 403, 404, 422), **linked(200, "The book, tagged", **{
-                 "UntagBook": link("DELETE", f"{BOOK}/tags/{{tag_uid}}", "Take its first tag off",
-                                   uid=THIS_BOOK, tag_uid="$response.body#/tags/0/uid"),
-                 "GetBook": BOOK_LINKS["GetBook"]})})
-async def tag_book(uid: UUID, body: TagNamesIn, principal: PrincipalDep,
-                   container: ContainerDep) -> JSONDocument:
+@router.post(
+    "/{uid}/tags",
+    response_model=BookOut,
+    responses={
+        **errors(401, 403, 404, 422),
+        **linked(
+            200,
+            "The book, tagged",
+            **{
+                "UntagBook": link(
+                    "DELETE",
+                    f"{BOOK}/tags/{{tag_uid}}",
+                    "Take its first tag off",
+                    uid=THIS_BOOK,
+                    tag_uid="$response.body#/tags/0/uid",
+                ),
+                "GetBook": BOOK_LINKS["GetBook"],
+            },
+        ),
+    },
+)
+async def tag_book(
+    uid: UUID, body: TagNamesIn, principal: PrincipalDep, container: ContainerDep
+) -> JSONDocument:
     """The owner or an admin tags a book; unknown names become tags; attaching twice is
     harmless."""
     names = [tag.name for tag in body.tags]
@@ -162,7 +218,8 @@ async def tag_book(uid: UUID, body: TagNamesIn, principal: PrincipalDep,
 
 
 @router.delete("/{uid}/tags/{tag_uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def untag_book(uid: UUID, tag_uid: UUID, principal: PrincipalDep,
-                     container: ContainerDep) -> Response:
+async def untag_book(
+    uid: UUID, tag_uid: UUID, principal: PrincipalDep, container: ContainerDep
+) -> Response:
     await container.tag_book().detach(principal, uid, tag_uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -26,8 +26,12 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 forms = APIRouter(prefix="/account", include_in_schema=False)
 LinkToken = Annotated[str, Path(max_length=1024)]
 RESET_REQUEST = f"{API_PREFIX}/auth/password-reset-request"
-OR_A_PAGE = {200: {"description": "JSON, or an HTML page for a browser (`Accept: text/html`)",
-                   "content": {"text/html": {"schema": {"type": "string"}}}}}
+OR_A_PAGE = {
+    200: {
+        "description": "JSON, or an HTML page for a browser (`Accept: text/html`)",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
 
 
 def message(text: str) -> JSONDocument:
@@ -37,14 +41,19 @@ def message(text: str) -> JSONDocument:
 def failure_page(error: DomainError, again: str) -> Response:
     """A link that no longer works leads to asking for a new one; anything else back to
     the form `again`."""
-    follow = (pages.link(RESET_REQUEST, "Ask for a new link") if error.kind is ErrorKind.BAD_LINK
-              else pages.link(again, "Try again"))
-    return pages.page("That did not work", pages.text(error.detail) + follow,
-                      STATUS_BY_KIND[error.kind])
+    follow = (
+        pages.link(RESET_REQUEST, "Ask for a new link")
+        if error.kind is ErrorKind.BAD_LINK
+        else pages.link(again, "Try again")
+    )
+    return pages.page(
+        "That did not work", pages.text(error.detail) + follow, STATUS_BY_KIND[error.kind]
+    )
 
 
-@router.get("/verify/{token}", response_model=MessageOut, responses={**OR_A_PAGE,
-                                                                     **errors(400, 422)})
+@router.get(
+    "/verify/{token}", response_model=MessageOut, responses={**OR_A_PAGE, **errors(400, 422)}
+)
 async def verify_email(token: LinkToken, request: Request, container: ContainerDep) -> Response:
     """The link of the verification mail. Verifying ends every session opened before."""
     try:
@@ -52,13 +61,22 @@ async def verify_email(token: LinkToken, request: Request, container: ContainerD
     except DomainError as error:
         if not pages.wants_html(request):
             raise
-        return pages.page("This link does not work", pages.text(error.detail, (
-            "If your address is not verified yet, log in and ask for a new link.")),
-            STATUS_BY_KIND[error.kind])
+        return pages.page(
+            "This link does not work",
+            pages.text(
+                error.detail,
+                ("If your address is not verified yet, log in and ask for a new link."),
+            ),
+            STATUS_BY_KIND[error.kind],
+        )
     if pages.wants_html(request):
-        return pages.page("Email address verified", pages.text(
-            "Your email address is verified. Log in (again, if you were logged in) to "
-            "add books and reviews."))
+        return pages.page(
+            "Email address verified",
+            pages.text(
+                "Your email address is verified. Log in (again, if you were logged in) to "
+                "add books and reviews."
+            ),
+        )
     return message("Your email address is verified.")
 
 
@@ -66,17 +84,25 @@ async def verify_email(token: LinkToken, request: Request, container: ContainerD
 async def password_reset_form(request: Request) -> Response:
     """Where the mail about a repeated sign-up points: how to get a reset link."""
     if pages.wants_html(request):
-        return pages.page("Reset your password", pages.text(
-            "Enter the email address of your Bookly account; a link to choose a new "
-            "password will be mailed to it.") + pages.email_form("/account/password-reset-request"))
-    return message("To get a link that resets your password, POST {\"email\": ...} to this "
-                   "address.")
+        return pages.page(
+            "Reset your password",
+            pages.text(
+                "Enter the email address of your Bookly account; a link to choose a new "
+                "password will be mailed to it."
+            )
+            + pages.email_form("/account/password-reset-request"),
+        )
+    return message('To get a link that resets your password, POST {"email": ...} to this address.')
 
 
-@router.get("/password-reset-confirm/{token}", response_model=MessageOut,
-            responses={**OR_A_PAGE, **errors(400, 422)})
-async def password_reset_page(token: LinkToken, request: Request,
-                              container: ContainerDep) -> Response:
+@router.get(
+    "/password-reset-confirm/{token}",
+    response_model=MessageOut,
+    responses={**OR_A_PAGE, **errors(400, 422)},
+)
+async def password_reset_page(
+    token: LinkToken, request: Request, container: ContainerDep
+) -> Response:
     """The link of the reset mail. Tells whether the link still works, and how to use it;
     the link is used only by the POST (or the page's form)."""
     try:
@@ -86,17 +112,21 @@ async def password_reset_page(token: LinkToken, request: Request,
             raise
         return failure_page(error, RESET_REQUEST)
     if pages.wants_html(request):
-        return pages.page("Choose a new password", pages.new_password_form(
-            f"/account/password-reset/{token}"))
-    return message("This link works: POST {\"new_password\", \"confirm_new_password\"} to "
-                   "this address to set a new password.")
+        return pages.page(
+            "Choose a new password", pages.new_password_form(f"/account/password-reset/{token}")
+        )
+    return message(
+        'This link works: POST {"new_password", "confirm_new_password"} to '
+        "this address to set a new password."
+    )
 
 
 async def form_of(request: Request, model: type[BaseModel]) -> BaseModel | Response:
     """The form posted, read by the API's own request model; a page when it is not valid
     (naming what is wrong, never echoing what was typed)."""
-    fields = {name: value for name, value in (await request.form()).items()
-              if isinstance(value, str)}
+    fields = {
+        name: value for name, value in (await request.form()).items() if isinstance(value, str)
+    }
     try:
         return model.model_validate(fields)
     except ValidationError as error:
@@ -111,13 +141,18 @@ async def password_reset_request_form(request: Request, container: ContainerDep)
         return body
     assert isinstance(body, EmailIn)
     await container.request_password_reset().execute(body.email)
-    return pages.page("Check your inbox", pages.text(
-        "If an account has this address, a link to choose a new password is on its way."))
+    return pages.page(
+        "Check your inbox",
+        pages.text(
+            "If an account has this address, a link to choose a new password is on its way."
+        ),
+    )
 
 
 @forms.post("/password-reset/{token}")
-async def password_reset_confirm_form(token: LinkToken, request: Request,
-                                      container: ContainerDep) -> Response:
+async def password_reset_confirm_form(
+    token: LinkToken, request: Request, container: ContainerDep
+) -> Response:
     body = await form_of(request, PasswordResetIn)
     if isinstance(body, Response):
         return body
@@ -126,6 +161,10 @@ async def password_reset_confirm_form(token: LinkToken, request: Request,
         await container.confirm_password_reset().execute(token, body.new_password)
     except DomainError as error:
         return failure_page(error, f"{API_PREFIX}/auth/password-reset-confirm/{token}")
-    return pages.page("Password changed", pages.text(
-        "Your password is changed, and every session of your account has ended: log in "
-        "with the new password."))
+    return pages.page(
+        "Password changed",
+        pages.text(
+            "Your password is changed, and every session of your account has ended: log in "
+            "with the new password."
+        ),
+    )

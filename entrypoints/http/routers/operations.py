@@ -47,6 +47,12 @@ async def ready(request: Request, container: ContainerDep) -> Any:
         try:
             await asyncio.wait_for(check(container), settings.dependency_timeout_seconds)
         except Exception:
-            return problem(request, 503, "service_unavailable", f"The {name} is unavailable.",
-                           {"Retry-After": RETRY_AFTER_UNAVAILABLE}, dependency=name)
+            return problem(
+                request,
+                503,
+                "service_unavailable",
+                f"The {name} is unavailable.",
+                {"Retry-After": RETRY_AFTER_UNAVAILABLE},
+                dependency=name,
+            )
     return {"status": "ready", "checks": dict.fromkeys(checks, "ok")}

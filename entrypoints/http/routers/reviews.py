@@ -16,13 +16,12 @@ from entrypoints.http.routers import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/reviews", tags=["reviews"])
 
 
-@router.get("", response_model=PageOut[ReviewOut],
-            responses={**errors(401, 403, 422), **NEXT_PAGE})
-async def all_reviews(paging: PagingQuery, principal: PrincipalDep, request: Request,
-                      container: ContainerDep) -> JSONDocument:
+@router.get("", response_model=PageOut[ReviewOut], responses={**errors(401, 403, 422), **NEXT_PAGE})
+async def all_reviews(
+    paging: PagingQuery, principal: PrincipalDep, request: Request, container: ContainerDep
+) -> JSONDocument:
     """Admins only; newest first."""
-    return paged(request, await container.list_reviews().all(principal, paging.request()),
-                 as_is)
+    return paged(request, await container.list_reviews().all(principal, paging.request()), as_is)
 
 
 @router.get("/{uid}", response_model=ReviewOut, responses=errors(404, 422))
@@ -31,17 +30,16 @@ async def get_review(uid: UUID, container: ContainerDep) -> ReviewOut:
 
 
 @router.patch("/{uid}", response_model=ReviewOut, responses=errors(401, 403, 404, 422))
-async def edit_review(uid: UUID, body: ReviewPatch, principal: PrincipalDep,
-                      container: ContainerDep) -> ReviewOut:
+async def edit_review(
+    uid: UUID, body: ReviewPatch, principal: PrincipalDep, container: ContainerDep
+) -> ReviewOut:
     """Its author only; the fields sent change."""
-    review = await container.edit_review().execute(principal, uid, body.rating,
-                                                   body.review_text)
+    review = await container.edit_review().execute(principal, uid, body.rating, body.review_text)
     return ReviewOut.model_validate(review)
 
 
 @router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def delete_review(uid: UUID, principal: PrincipalDep, container: ContainerDep
-                        ) -> Response:
+async def delete_review(uid: UUID, principal: PrincipalDep, container: ContainerDep) -> Response:
     """Its author or an admin."""
     await container.delete_review().execute(principal, uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -19,8 +19,9 @@ TAG = f"{API_PREFIX}/tags/{{uid}}"
 TAG_LINKS = {
     "RenameTag": link("PATCH", TAG, "Rename this tag", uid="$response.body#/uid"),
     "DeleteTag": link("DELETE", TAG, "Delete this tag", uid="$response.body#/uid"),
-    "BooksWithTag": link("GET", f"{API_PREFIX}/books", "The books with this tag",
-                         tag="$response.body#/name"),
+    "BooksWithTag": link(
+        "GET", f"{API_PREFIX}/books", "The books with this tag", tag="$response.body#/name"
+    ),
 }
 
 
@@ -29,16 +30,20 @@ def tag_out(tag: Tag) -> TagOut:
 
 
 @router.get("", response_model=PageOut[TagOut], responses={**errors(422), **NEXT_PAGE})
-async def list_tags(paging: PagingQuery, request: Request,
-                    container: ContainerDep) -> JSONDocument:
+async def list_tags(paging: PagingQuery, request: Request, container: ContainerDep) -> JSONDocument:
     """By name, case-insensitively."""
     return paged(request, await container.manage_tags().list(paging.request()), as_is)
 
 
-@router.post("", status_code=201, response_model=TagOut,
-             responses={**errors(401, 403, 409, 422), **linked(201, "The tag made", **TAG_LINKS)})
-async def create_tag(body: TagIn, principal: PrincipalDep, container: ContainerDep,
-                     response: Response) -> TagOut:
+@router.post(
+    "",
+    status_code=201,
+    response_model=TagOut,
+    responses={**errors(401, 403, 409, 422), **linked(201, "The tag made", **TAG_LINKS)},
+)
+async def create_tag(
+    body: TagIn, principal: PrincipalDep, container: ContainerDep, response: Response
+) -> TagOut:
     """Admins only. A name is stored NFKC-normalised (fullwidth letters are plain ones) and
     is unique without regard to case (409 `tag_exists`); invisible characters (zero-width
     space or joiner, soft hyphen, bidi controls, BOM) are refused (422)."""
@@ -48,8 +53,9 @@ async def create_tag(body: TagIn, principal: PrincipalDep, container: ContainerD
 
 
 @router.patch("/{uid}", response_model=TagOut, responses=errors(401, 403, 404, 409, 422))
-async def rename_tag(uid: UUID, body: TagIn, principal: PrincipalDep,
-                     container: ContainerDep) -> TagOut:
+async def rename_tag(
+    uid: UUID, body: TagIn, principal: PrincipalDep, container: ContainerDep
+) -> TagOut:
     return tag_out(await container.manage_tags().rename(principal, uid, body.name))
 
 

@@ -20,28 +20,31 @@ from entrypoints.http.user_schemas import UserListQuery, UserPatch
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
-@router.get("/{uid}/books", response_model=PageOut[BookOut],
-            responses={**errors(404, 422), **NEXT_PAGE})
-async def user_books(uid: UUID, params: BookListQuery, request: Request,
-                     container: ContainerDep) -> JSONDocument:
+@router.get(
+    "/{uid}/books", response_model=PageOut[BookOut], responses={**errors(404, 422), **NEXT_PAGE}
+)
+async def user_books(
+    uid: UUID, params: BookListQuery, request: Request, container: ContainerDep
+) -> JSONDocument:
     """Anyone may list a user's books (the `owner_uid` filter is fixed to that user)."""
     page = await container.list_user_books().execute(uid, params.query(), params.request())
     return books_page(request, page)
 
 
-@router.get("/{uid}/reviews", response_model=PageOut[ReviewOut],
-            responses={**errors(404, 422), **NEXT_PAGE})
-async def user_reviews(uid: UUID, paging: PagingQuery, request: Request,
-                       container: ContainerDep) -> JSONDocument:
+@router.get(
+    "/{uid}/reviews", response_model=PageOut[ReviewOut], responses={**errors(404, 422), **NEXT_PAGE}
+)
+async def user_reviews(
+    uid: UUID, paging: PagingQuery, request: Request, container: ContainerDep
+) -> JSONDocument:
     """Anyone may list a user's reviews, newest first."""
-    return paged(request, await container.list_reviews().for_user(uid, paging.request()),
-                 as_is)
+    return paged(request, await container.list_reviews().for_user(uid, paging.request()), as_is)
 
 
-@router.get("", response_model=PageOut[UserOut],
-            responses={**errors(401, 403, 422), **NEXT_PAGE})
-async def list_users(params: UserListQuery, principal: PrincipalDep, request: Request,
-                     container: ContainerDep) -> JSONDocument:
+@router.get("", response_model=PageOut[UserOut], responses={**errors(401, 403, 422), **NEXT_PAGE})
+async def list_users(
+    params: UserListQuery, principal: PrincipalDep, request: Request, container: ContainerDep
+) -> JSONDocument:
     """Admins only. Filters `role`, `is_verified`, `is_active` and `q` combine with AND;
     the oldest account comes first (ties by uid)."""
     page = await container.list_users().execute(principal, params.query(), params.request())
