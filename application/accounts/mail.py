@@ -103,7 +103,7 @@ class DeliverMail:
                     Outcome.SKIPPED,
                     job.attempts,
                     "no account to mail at this address",
-                    job.request_id,
+                    request_id=job.request_id,
                 )
         try:
             message = self._renderer.render(template, to, dict(context))

@@ -4,6 +4,7 @@ loss, delivered at most once per success, retried with backoff up to a bound."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from uuid import UUID
 
 import pytest
@@ -236,6 +237,8 @@ async def test_an_account_mail_is_made_when_it_is_sent_or_dropped(harness):
     """A verification job for an account verified meanwhile has nothing to send: it is
     dropped, and with it the address it names."""
     job_id = await relayed(harness)
+    stored = harness.database.outbox_jobs
+    stored[job_id] = dataclasses.replace(stored[job_id], request_id="request-1")
     (user,) = harness.database.users.values()
     user.is_verified = True
     delivery = await harness.container.deliver_mail().execute(job_id)
@@ -243,6 +246,8 @@ async def test_an_account_mail_is_made_when_it_is_sent_or_dropped(harness):
         Outcome.SKIPPED,
         "no account to mail at this address",
     )
+    # The log line names the request that caused the job; nothing is retried.
+    assert (delivery.request_id, delivery.retry_in_seconds) == ("request-1", None)
     assert harness.mailer.sent == [] and jobs(harness) == []
 
 
