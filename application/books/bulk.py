@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from application.permissions import Actor, require_admin
 from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWorkFactory
-from application.users.actors import Actor, require_admin
 from domain.books import Book, BookDetails
 from domain.errors import DomainError, ErrorKind, RuleViolation, UserNotFound
 from domain.users import normalize_email
@@ -89,16 +89,12 @@ def check_header(header: Sequence[str]) -> None:
     missing = [name for name in RECORD_FIELDS if name not in names]
     unknown = [name for name in names if name not in RECORD_FIELDS]
     if missing or unknown or len(names) != len(set(names)):
-        detail = "; ".join(
-            filter(
-                None,
-                [
-                    missing and "missing " + ", ".join(missing),
-                    unknown and "unknown " + ", ".join(unknown),
-                    len(names) != len(set(names)) and "a column is repeated",
-                ],
-            )
-        )
+        problems = [
+            *(["missing " + ", ".join(missing)] if missing else []),
+            *(["unknown " + ", ".join(unknown)] if unknown else []),
+            *(["a column is repeated"] if len(names) != len(set(names)) else []),
+        ]
+        detail = "; ".join(problems)
         raise ImportRejected(
             [], 0, f"line 1: the header must name the columns {', '.join(RECORD_FIELDS)} ({detail})"
         )

@@ -28,7 +28,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int, draw: float | None = None) -> float:
         """Seconds to wait after the `attempts`-th failed attempt; `draw` in [0, 1)."""
-        step = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        step = min(self.cap_seconds, self.base_seconds * 2.0 ** max(0, attempts - 1))
         fraction = random.random() if draw is None else draw  # noqa: S311 - jitter, not a secret
         return step / 2 + step / 2 * fraction
 

@@ -82,7 +82,7 @@ class BookQuery:
             text=filters.get("q"),
             author=filters.get("author"),
             language=filters.get("language"),
-            owner_uid=owner and UUID(owner),
+            owner_uid=UUID(owner) if owner else None,
             tag=filters.get("tag"),
             sort=BookSort(filters.get("sort", "-created_at")),
             limit=limit,
@@ -101,7 +101,7 @@ class BookQuery:
             return ("books", "")
         if len(given) == 1:
             name, value = given[0]
-            return (name, value.lower() if name == "language" else value)
+            return (name, value.lower() if isinstance(value, str) and name == "language" else value)
         return None
 
     def with_owner(self, owner_uid: UUID) -> BookQuery:

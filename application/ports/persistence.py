@@ -48,11 +48,23 @@ class UserRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""
 
-    users: UserRepository
-    books: BookRepository
-    reviews: ReviewRepository
-    tags: TagRepository
-    outbox: OutboxRepository  # jobs committed with the change that causes them
+    # Read-only members: an adapter may hold them as attributes or compute them.
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def books(self) -> BookRepository: ...
+
+    @property
+    def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def tags(self) -> TagRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Jobs committed with the change that causes them."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 

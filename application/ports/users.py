@@ -47,7 +47,7 @@ class UserQuery:
 
         role = filters.get("role")
         return cls(
-            role=role and Role(role),
+            role=Role(role) if role else None,
             is_verified=flag("is_verified"),
             is_active=flag("is_active"),
             text=filters.get("q"),
