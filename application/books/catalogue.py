@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from application.accounts.sessions import Principal
-from application.books.permissions import require_content_writer, require_owner_or_admin
 from application.books.tags import ensure_tags
 from application.paging import Cursors
+from application.permissions import require_content_writer, require_owner_or_admin
 from application.ports.books import BookDetail, BookQuery, BookReads, BookView, CatalogueWrites
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest

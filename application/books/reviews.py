@@ -5,13 +5,18 @@ from __future__ import annotations
 import uuid
 
 from application.accounts.sessions import Principal
-from application.books.permissions import require_content_writer
 from application.paging import Cursors
+from application.permissions import (
+    require_admin,
+    require_author,
+    require_content_writer,
+    require_owner_or_admin,
+)
 from application.ports.books import CatalogueWrites
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWorkFactory
-from domain.errors import BookNotFound, InsufficientPermissions, ReviewNotFound, UserNotFound
+from domain.errors import BookNotFound, ReviewNotFound, UserNotFound
 from domain.reviews import Review
 
 
@@ -54,8 +59,7 @@ class EditReview:
             review = await uow.reviews.get(uid)  # read again under the book's lock
             if review is None:
                 raise ReviewNotFound()
-            if review.user_uid != principal.user.uid:
-                raise InsufficientPermissions()
+            require_author(principal.user, review.user_uid)
             moved = review.revise(self._clock.now(), rating, text)
             await uow.reviews.update(review)
             await uow.books.adjust_ratings(review.book_uid, 0, moved)
@@ -78,8 +82,7 @@ class DeleteReview:
             review = await uow.reviews.get(uid)
             if review is None:
                 raise ReviewNotFound()
-            if not (principal.user.is_admin or review.user_uid == principal.user.uid):
-                raise InsufficientPermissions()
+            require_owner_or_admin(principal.user, review.user_uid)
             await uow.reviews.delete(review)
             await uow.books.adjust_ratings(review.book_uid, -1, -review.rating)
             await uow.commit()
@@ -123,8 +126,7 @@ class ListReviews:
         return self._cursors.continued("user-reviews", filters, page)
 
     async def all(self, principal: Principal, request: PageRequest) -> Page[Review]:
-        if not principal.user.is_admin:
-            raise InsufficientPermissions()
+        require_admin(principal)
         _, after = self._cursors.resume("reviews", request, {})
         async with self._uow() as uow:
             page = await uow.reviews.page(request.limit, request.offset, after)

@@ -6,21 +6,16 @@ import uuid
 from collections.abc import Sequence
 
 from application.accounts.sessions import Principal
-from application.books.permissions import require_owner_or_admin
 from application.paging import Cursors
+from application.permissions import require_admin, require_owner_or_admin
 from application.ports.books import BookView
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from domain.errors import BookNotFound, InsufficientPermissions, RuleViolation, TagNotFound
+from domain.errors import BookNotFound, RuleViolation, TagNotFound
 from domain.tags import Tag, clean_tag_name, tag_key
 
 MAX_TAGS_PER_REQUEST = 20
-
-
-def require_admin(principal: Principal) -> None:
-    if not principal.user.is_admin:
-        raise InsufficientPermissions()
 
 
 async def ensure_tags(uow: UnitOfWork, names: Sequence[str], clock: Clock) -> list[Tag]:

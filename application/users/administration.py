@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.paging import Cursors
+from application.permissions import Actor, require_admin, require_admin_or_self
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.sessions import TokenStore
 from application.ports.users import UserQuery
-from application.users.actors import Actor, require_admin, require_admin_or_self
 from domain.errors import LastAdmin, UserNotFound
 from domain.users import Role, User, normalize_email
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
-from application.users.actors import Operator
+from application.permissions import Operator
 from domain.errors import DomainError
 from entrypoints.container import Container, build_container, close_resources
 from entrypoints.settings import Settings

@@ -13,8 +13,8 @@ from sqlalchemy import event
 from adapters.memory.clock import SystemClock
 from adapters.memory.token_store import MemoryTokenStore
 from adapters.sqlalchemy import books as sql_books
+from application.permissions import Operator
 from application.ports.users import UserQuery
-from application.users.actors import Operator
 from application.users.administration import ChangeUser, UserChanges
 from domain.books import Book
 from domain.errors import LastAdmin

@@ -13,8 +13,8 @@ from adapters.memory.persistence import MemoryDatabase
 from adapters.memory.token_store import MemoryTokenStore
 from application.accounts.account_cache import ForgettingUnitOfWork
 from application.accounts.profile import ProfileChanges
+from application.permissions import Operator
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from application.users.actors import Operator
 from application.users.administration import UserChanges
 from domain.errors import TokenRevoked
 from domain.users import Role

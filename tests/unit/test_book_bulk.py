@@ -14,7 +14,7 @@ from application.books.bulk import (
     import_uid,
     to_record,
 )
-from application.users.actors import Operator
+from application.permissions import Operator
 from domain.books import BookDetails
 from domain.errors import InsufficientPermissions, UserNotFound
 from domain.users import Role

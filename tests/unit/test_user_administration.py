@@ -8,8 +8,8 @@ import pytest
 
 from application.accounts.profile import ProfileChanges
 from application.accounts.sessions import Principal
+from application.permissions import Operator
 from application.ports.users import UserQuery
-from application.users.actors import Operator
 from application.users.administration import UserChanges
 from domain.errors import (
     AccountDisabled,
