@@ -19,11 +19,11 @@ from datetime import date
 from application.permissions import Actor, require_admin
 from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWorkFactory
-from domain.books import Book, BookDetails
+from domain.books import EDITABLE_FIELDS, Book, BookDetails
 from domain.errors import DomainError, ErrorKind, RuleViolation, UserNotFound
 from domain.users import normalize_email
 
-RECORD_FIELDS = ("title", "author", "publisher", "published_date", "page_count", "language")
+RECORD_FIELDS = EDITABLE_FIELDS  # a record holds what an owner writes, in that order
 IMPORT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:bookly:book-import")
 BOOKS_PER_BATCH = 1000
 MAX_PROBLEMS_KEPT = 100
