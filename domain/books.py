@@ -14,7 +14,10 @@ TITLE_MAX_LENGTH = 255
 AUTHOR_MAX_LENGTH = 255
 PUBLISHER_MAX_LENGTH = 255
 PAGE_COUNT_MAX = 100_000
-LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+# A BCP 47 style tag, any case: the rule and its words, for every entrypoint to show.
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+LANGUAGE_MAX_LENGTH = 35
+LANGUAGE_RULE = "A language tag such as 'en' or 'pt-br'."
 EDITABLE_FIELDS = ("title", "author", "publisher", "published_date", "page_count", "language")
 
 
@@ -27,8 +30,8 @@ def check_page_count(value: int) -> int:
 def check_language(raw: str) -> str:
     """A BCP 47 style tag such as `en`, `pt-br`; stored lower-case."""
     tag = raw.strip().lower()
-    if not LANGUAGE_PATTERN.fullmatch(tag) or len(tag) > 35:
-        raise RuleViolation("language", "A language tag such as 'en' or 'pt-br'.")
+    if not re.fullmatch(LANGUAGE_TAG, tag) or len(tag) > LANGUAGE_MAX_LENGTH:
+        raise RuleViolation("language", LANGUAGE_RULE)
     return tag
 
 

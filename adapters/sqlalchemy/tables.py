@@ -28,7 +28,12 @@ from sqlalchemy import (
 
 from adapters.sqlalchemy.column_types import StringEnum, UtcDateTime
 from application.ports.outbox import JobStatus
-from domain.books import AUTHOR_MAX_LENGTH, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
+from domain.books import (
+    AUTHOR_MAX_LENGTH,
+    LANGUAGE_MAX_LENGTH,
+    PUBLISHER_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
 from domain.tags import TAG_NAME_MAX_LENGTH
 from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, Role
 
@@ -99,7 +104,7 @@ books = Table(
     Column("publisher", String(PUBLISHER_MAX_LENGTH), nullable=False),
     Column("published_date", Date, nullable=False),
     Column("page_count", Integer, nullable=False),
-    Column("language", String(35), nullable=False),
+    Column("language", String(LANGUAGE_MAX_LENGTH), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     # Reviews in figures, kept by the review use cases under the book's row lock.
@@ -182,7 +187,7 @@ book_tags = Table(
     Column("tag_uid", Uuid, ForeignKey("tags.uid", ondelete="CASCADE"), primary_key=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("title_key", Text, nullable=False),
-    Column("language", String(35), nullable=False),
+    Column("language", String(LANGUAGE_MAX_LENGTH), nullable=False),
 )
 LINK_SORT_COLUMNS = ("created_at", "title_key")
 for _sort in LINK_SORT_COLUMNS:  # with the language at hand, a tag's pages in one language
@@ -197,7 +202,7 @@ book_tag_ratings = Table(
     Column("book_uid", Uuid, primary_key=True),
     Column("tag_uid", Uuid, primary_key=True),
     Column("average_rating", Float, nullable=True),
-    Column("language", String(35), nullable=False),
+    Column("language", String(LANGUAGE_MAX_LENGTH), nullable=False),
     ForeignKeyConstraint(
         ["book_uid", "tag_uid"], ["book_tags.book_uid", "book_tags.tag_uid"], ondelete="CASCADE"
     ),

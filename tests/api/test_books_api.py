@@ -241,3 +241,17 @@ async def test_percent_and_underscore_are_literal(api):
     for q, expected in (("0%", ["100% Pure"]), ("e_c", ["snake_case"])):
         page = (await api.client.get(BOOKS, params={"q": q})).json()
         assert [b["title"] for b in page["items"]] == expected
+
+
+async def test_a_bad_language_tag_is_explained_in_the_rules_own_words(api):
+    """The client reads the domain's rule, not the text of a pattern."""
+    token, _ = await writer(api)
+    response = await api.client.post(
+        BOOKS, json={**BODY, "language": "English"}, headers=bearer(token)
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert (error["loc"], error["msg"]) == (
+        ["body", "language"],
+        "A language tag such as 'en' or 'pt-br'.",
+    )

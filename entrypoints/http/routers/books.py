@@ -10,7 +10,7 @@ from pydantic import Field
 
 from application.ports.books import BookQuery, BookSort, BookView
 from application.ports.pages import Page
-from domain.books import BookDetails
+from domain.books import LANGUAGE_MAX_LENGTH, BookDetails
 from entrypoints.http.book_schemas import (
     BookDetailOut,
     BookIn,
@@ -69,7 +69,7 @@ class BookListParams(PagingParams):
     author: Annotated[
         str | None, Field(max_length=255, pattern=NO_NUL, description="The author's whole name")
     ] = None
-    language: Annotated[str | None, Field(max_length=35, pattern=NO_NUL)] = None
+    language: Annotated[str | None, Field(max_length=LANGUAGE_MAX_LENGTH, pattern=NO_NUL)] = None
     owner_uid: UUID | None = None
     tag: Annotated[str | None, Field(max_length=40, pattern=NO_NUL, description="A tag's name")] = (
         None
