@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any, cast
 
 import orjson
 import structlog
@@ -11,10 +13,12 @@ import structlog
 from entrypoints.settings import Environment, Settings
 
 
-def _orjson_text(event: object, **options: object) -> str:
+def _orjson_text(
+    event: object, *, default: Callable[[Any], Any] | None = None, option: int | None = None
+) -> str:
     """structlog's JSON serializer: orjson (several times json's speed; this runs once per
     request for the access line). Values orjson cannot encode go to `default` as before."""
-    return orjson.dumps(event, **options).decode()
+    return orjson.dumps(event, default=default, option=option).decode()
 
 
 class _Renderer:
@@ -25,7 +29,9 @@ class _Renderer:
     chosen: structlog.typing.Processor = structlog.processors.JSONRenderer()
 
     def __call__(self, logger: object, name: str, event: structlog.typing.EventDict) -> str:
-        return self.chosen(logger, name, event)
+        # Processor's result may be any rendering; both chosen renderers make a str (JSON
+        # through _orjson_text, which structlog's JSONRenderer types as str | bytes).
+        return cast(str, self.chosen(logger, name, event))
 
 
 RENDERER = _Renderer()

@@ -32,7 +32,10 @@ class CeleryTaskQueue:
     def _ping(self) -> None:
         with self._app.connection_for_write() as connection:
             connection.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0.1, timeout=self._timeout
+                max_retries=1,
+                interval_start=0,
+                interval_step=0.1,  # type: ignore[arg-type]  # kombu takes float seconds; stub: int
+                timeout=self._timeout,  # type: ignore[arg-type]  # as above
             )
 
     def close(self) -> None:

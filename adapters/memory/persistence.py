@@ -87,7 +87,8 @@ class MemoryDatabase:
 
     def __getattr__(self, name: str) -> dict[Any, Any]:
         if name in TABLES:
-            return self.__dict__["tables"][name]
+            tables: dict[str, dict[Any, Any]] = self.__dict__["tables"]
+            return tables[name]
         raise AttributeError(name)
 
     def unit_of_work(self) -> MemoryUnitOfWork:

@@ -135,6 +135,7 @@ class SessionCache:
     def drop_session(self, session_id: UUID, user_id: UUID | None) -> None:
         entry = self._entries.get(session_id)
         for uid in {user_id, entry.user_id if entry else None} - {None}:
+            assert uid is not None  # taken out of the set just above
             self._bump(uid)
         self._drop(session_id)
 

@@ -24,17 +24,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Executable, Select
+from sqlalchemy import Select, UpdateBase
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.catalogue import (
+    NamedRow,
     PageShape,
     detail_statement,
     page_parameters,
@@ -45,7 +46,6 @@ from adapters.sqlalchemy.catalogue import (
 from application.ports.books import BookDetail, BookQuery, BookView
 from application.ports.pages import Page
 
-Row = Mapping[str, Any]
 # Failures that mean the connection, not the statement, is broken: closed, in a state
 # it cannot leave, or ended by the server (class 08, and 57P01-57P03).
 DEAD_CONNECTION = (
@@ -57,7 +57,8 @@ DEAD_CONNECTION = (
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
 )
-POSTGRESQL = asyncpg_dialect()  # compiles statements for asyncpg; no connection of its own
+# Compiles statements for asyncpg; no connection of its own.
+POSTGRESQL = asyncpg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's __init__ is untyped
 
 
 class Rows(Protocol):
@@ -65,12 +66,14 @@ class Rows(Protocol):
 
     dialect: str
 
-    async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]: ...
+    async def __call__(
+        self, statement: Select[*tuple[Any, ...]], values: dict[str, Any]
+    ) -> Sequence[NamedRow]: ...
 
 
 @functools.lru_cache(maxsize=2048)
 def driver_sql(
-    statement: Executable, literals: tuple[tuple[str, int], ...]
+    statement: Select[*tuple[Any, ...]] | UpdateBase, literals: tuple[tuple[str, int], ...]
 ) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """`statement`'s SQL for asyncpg, LIMITs (`literals`) written in, and its parameters
     in the order asyncpg takes them, each with the value the statement itself gives it
@@ -83,7 +86,9 @@ def driver_sql(
 
 
 def _bound(
-    statement: Executable, literals: tuple[tuple[str, int], ...], values: dict[str, Any]
+    statement: Select[*tuple[Any, ...]] | UpdateBase,
+    literals: tuple[tuple[str, int], ...],
+    values: dict[str, Any],
 ) -> tuple[str, list[Any]]:
     """`statement`'s SQL for asyncpg and its arguments, from `values` or its own."""
     sql, parameters = driver_sql(statement, literals)
@@ -138,7 +143,9 @@ class PoolRows:
                     )
         return self._pool
 
-    async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
+    async def __call__(
+        self, statement: Select[*tuple[Any, ...]], values: dict[str, Any]
+    ) -> Sequence[NamedRow]:
         literals = tuple(
             sorted((name, values[name]) for name in ("rows", "run_rows") if name in values)
         )
@@ -153,14 +160,16 @@ class PoolRows:
                 await pool.expire_connections()  # those opened before are likely dead too
         raise AssertionError("unreachable")
 
-    async def write(self, statement: Executable, values: dict[str, Any]) -> Sequence[Row]:
+    async def write(
+        self, statement: Select[*tuple[Any, ...]] | UpdateBase, values: dict[str, Any]
+    ) -> Sequence[NamedRow]:
         """Runs one writing statement in a transaction of its own (autocommit) and
         returns its rows. Never tried twice: a write that failed with its connection may
         have committed."""
         sql, arguments = _bound(statement, (), values)
         return await self._run(await self._opened(), sql, arguments)
 
-    async def _run(self, pool: asyncpg.Pool, sql: str, arguments: list[Any]) -> Sequence[Row]:
+    async def _run(self, pool: asyncpg.Pool, sql: str, arguments: list[Any]) -> Sequence[NamedRow]:
         # Callers take turns (a FIFO semaphore of the pool's size) before asyncpg's pool:
         # its queue gives a connection coming back to whoever asks first, so a caller that
         # just arrived can take it from one that was woken for it, and under load some
@@ -189,8 +198,11 @@ class PoolRows:
                 self._turns.release()
 
     async def _logged(
-        self, connection: asyncpg.Connection, sql: str, arguments: list[Any]
-    ) -> Sequence[Row]:
+        self,
+        connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record],
+        sql: str,
+        arguments: list[Any],
+    ) -> Sequence[NamedRow]:
         """With asyncpg's query loggers (`query_loggers`: tracing, or a test counting
         statements) on the connection for this one statement."""
         with contextlib.ExitStack() as stack:
@@ -218,7 +230,9 @@ class EngineRows:
         self._engine = engine
         self.dialect = engine.dialect.name
 
-    async def __call__(self, statement: Select, values: dict[str, Any]) -> Sequence[Row]:
+    async def __call__(
+        self, statement: Select[*tuple[Any, ...]], values: dict[str, Any]
+    ) -> Sequence[NamedRow]:
         async with self._engine.connect() as connection:
             return (await connection.execute(statement, values)).mappings().all()
 

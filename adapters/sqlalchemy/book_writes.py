@@ -14,7 +14,7 @@ statement.
 from __future__ import annotations
 
 import asyncpg
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 
 from adapters.sqlalchemy.book_reads import PoolRows
 from adapters.sqlalchemy.books import BOOK_INSERT, MOVED_RATINGS, book_values
@@ -25,7 +25,7 @@ from domain.errors import ReviewExists
 from domain.reviews import Review
 
 
-def _review_statement():
+def _review_statement() -> Select[int]:
     moved = MOVED_RATINGS.returning(
         MOVED_RATINGS.table.c.uid, MOVED_RATINGS.table.c.average_rating
     ).cte("moved")
@@ -69,4 +69,5 @@ class SqlCatalogueWrites:
             rows = await self._rows.write(ADD_REVIEW, values)
         except asyncpg.IntegrityConstraintViolationError as error:
             raise ReviewExists() from error
-        return rows[0]["added"] == 1
+        added: int = rows[0]["added"]
+        return added == 1

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from typing import cast as typing_cast
 from uuid import UUID
 
 from sqlalchemy import Float, Integer, bindparam, case, cast, delete, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.catalogue import BOOK_COLUMNS, detail_statement, to_book, to_detail
@@ -100,7 +102,9 @@ class SqlBookRepository:
         SQLAlchemy's "insertmanyvalues" sends them as multi-row INSERTs of
         BOOKS_PER_INSERT rows, from one compiled statement; the uids that come back are
         the books added."""
-        dialect = self._session.bind.dialect.name
+        bind = self._session.bind
+        assert bind is not None  # sessions come from the engine's sessionmaker, bound to it
+        dialect = bind.dialect.name
         insert_books = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(books)
         statement = (
             insert_books.on_conflict_do_nothing(index_elements=["uid"])
@@ -137,7 +141,9 @@ class SqlBookRepository:
         return [to_book(row) for row in rows]
 
     async def detail(self, uid: UUID) -> BookDetail | None:
-        statement = detail_statement(self._session.bind.dialect.name)
+        bind = self._session.bind
+        assert bind is not None  # sessions come from the engine's sessionmaker, bound to it
+        statement = detail_statement(bind.dialect.name)
         row = (await self._session.execute(statement, {"uid": uid})).mappings().first()
         return None if row is None else to_detail(row)
 
@@ -146,7 +152,8 @@ class SqlBookRepository:
         result = await self._session.execute(
             update(books).where(books.c.uid == uid).values(review_count=books.c.review_count)
         )
-        return bool(result.rowcount)
+        # An UPDATE gives a CursorResult, which `execute` is typed as Result.
+        return bool(typing_cast(CursorResult[Any], result).rowcount)
 
     async def adjust_ratings(self, uid: UUID, count_delta: int, sum_delta: int) -> bool:
         moved = (

@@ -16,11 +16,12 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import orjson
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     FromClause,
     Integer,
@@ -32,7 +33,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.engine import RowMapping
 
 from adapters.sqlalchemy.counts import bounded_count, kept, kept_tag, list_name, tag_uid_named
 from adapters.sqlalchemy.keyset import beyond, limit_of, ordered, rows_of
@@ -81,13 +81,21 @@ RATED, UNRATED = 0, 1  # the two runs of a rating order
 TEXT_VALUES_KEPT = 4096
 
 
+class NamedRow(Protocol):
+    """A row read by column name: SQLAlchemy's `RowMapping`, or asyncpg's `Record`."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
 def like_pattern(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, with `%`, `_` and `\\` taken literally."""
     escaped = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def json_rows(rows: Select, fields: Sequence[str], outer: FromClause) -> ColumnElement[Any]:
+def json_rows(
+    rows: Select[*tuple[Any, ...]], fields: Sequence[str], outer: FromClause
+) -> ColumnElement[Any]:
     """SQLite: the rows of `rows` (a select of `fields`, correlated with the enclosing
     query's `outer`) as one JSON array of objects; NULL when there are none. The array's
     order is not the rows' order: the reader sorts."""
@@ -98,7 +106,7 @@ def json_rows(rows: Select, fields: Sequence[str], outer: FromClause) -> ColumnE
     return select(func.json_group_array(func.json_object(*pairs))).scalar_subquery()
 
 
-def row_array(rows: Select) -> ColumnElement[Any]:
+def row_array(rows: Select[*tuple[Any, ...]]) -> ColumnElement[Any]:
     """PostgreSQL: `ARRAY(rows)`, `rows` selecting whole rows of a table: asyncpg reads
     each as a record of named, typed fields."""
     return func.array(rows.scalar_subquery())
@@ -185,7 +193,7 @@ def to_reviews(packed: Any) -> list[Review]:
     return sorted(found, key=lambda r: (r.created_at, r.uid), reverse=True)
 
 
-def to_book(row: RowMapping) -> Book:
+def to_book(row: NamedRow) -> Book:
     return Book(
         uid=row["uid"],
         owner_uid=row["owner_uid"],
@@ -200,12 +208,12 @@ def to_book(row: RowMapping) -> Book:
     )
 
 
-def to_view(row: RowMapping) -> BookView:
+def to_view(row: NamedRow) -> BookView:
     return BookView(to_book(row), to_tags(row["tags"]), row["review_count"], row["average_rating"])
 
 
 @functools.cache
-def detail_statement(dialect: str) -> Select:
+def detail_statement(dialect: str) -> Select[*tuple[Any, ...]]:
     """A book by `uid` (a parameter), with its tags and newest reviews."""
     return select(
         *(books.c[name] for name in VIEW_COLUMNS),
@@ -214,7 +222,7 @@ def detail_statement(dialect: str) -> Select:
     ).where(books.c.uid == bindparam("uid", type_=books.c.uid.type))
 
 
-def to_detail(row: RowMapping) -> BookDetail:
+def to_detail(row: NamedRow) -> BookDetail:
     return BookDetail(to_view(row), to_reviews(row["reviews"]))
 
 
@@ -302,7 +310,7 @@ class _Walk:
         if shape.tag:
             found.append(self.keys.c.tag_uid == tag_uid_named(bindparam("tag_key")))
         if shape.text:
-            pattern = bindparam("pattern")
+            pattern: BindParameter[str] = bindparam("pattern")
             found.append(
                 books.c.title_key.like(pattern, escape="\\")
                 | books.c.author_key.like(pattern, escape="\\")
@@ -315,7 +323,7 @@ class _Walk:
             found.append(books.c.owner_uid == bindparam("owner_uid", type_=books.c.owner_uid.type))
         return found
 
-    def matches(self) -> Select:
+    def matches(self) -> Select[Any]:
         return select(self.uid).select_from(self.source).where(*self.conditions())
 
     def _ordered(self, *columns: Any) -> list[Any]:
@@ -330,7 +338,9 @@ class _Walk:
         key = bindparam("after_key", type_=self.key.type)
         return beyond([self.key, self.uid], [key, uid], self.sort in DESCENDING)
 
-    def _walk(self, columns: list[Any], where: list[ColumnElement[bool]], limit: str) -> Select:
+    def _walk(
+        self, columns: list[Any], where: list[ColumnElement[bool]], limit: str
+    ) -> Select[*tuple[Any, ...]]:
         return (
             select(*columns)
             .select_from(self.source)
@@ -339,7 +349,7 @@ class _Walk:
             .limit(rows_of(limit))
         )
 
-    def page(self) -> tuple[Select, list[str]]:
+    def page(self) -> tuple[Select[*tuple[Any, ...]], list[str]]:
         """The page's uids and sort keys, `limit + 1` of them (one more says that more
         follow), and the names of the columns that order them (then uid)."""
         shape = self.shape
@@ -373,7 +383,7 @@ class _Walk:
 
 
 @functools.lru_cache(maxsize=512)
-def page_statement(dialect: str, shape: PageShape) -> Select:
+def page_statement(dialect: str, shape: PageShape) -> Select[*tuple[Any, ...]]:
     """The page's total (first column) and its books with their tags: one row per book,
     or one row of NULLs beside the total when the page is empty. Its values are
     `page_parameters`."""
@@ -404,7 +414,7 @@ def page_statement(dialect: str, shape: PageShape) -> Select:
     )
 
 
-def to_page(query: BookQuery, rows: Sequence[RowMapping]) -> Page[BookView]:
+def to_page(query: BookQuery, rows: Sequence[NamedRow]) -> Page[BookView]:
     counted = query.counted_list()
     total, exact = (rows[0]["total"], True) if counted else bounded(rows[0]["total"])
     views = [to_view(row) for row in rows if row["uid"] is not None]

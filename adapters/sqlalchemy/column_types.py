@@ -31,9 +31,10 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):  # a value written by hand into SQLite
             value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        stamp: datetime = value  # the driver's datetime, or the one parsed above
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC)
 
 
 class StringEnum(TypeDecorator[E]):

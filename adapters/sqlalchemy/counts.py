@@ -7,6 +7,7 @@ other total counts matches, but never more than COUNT_BOUND + 1 of them.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Select, Text, cast, func, literal, select
@@ -25,7 +26,7 @@ def list_name(kind: str, key: str | UUID = "") -> str:
     return f"{kind}:{key.hex if isinstance(key, UUID) else key}"
 
 
-def kept(name: str | ColumnElement[str]) -> Select[tuple[int]]:
+def kept(name: str | ColumnElement[str]) -> Select[int]:
     """The kept size of the list `name` (0 when it has no rows)."""
     wanted = literal(name) if isinstance(name, str) else name
     total = cast(func.coalesce(func.sum(catalogue_counts.c.delta), 0), BigInteger)
@@ -37,12 +38,12 @@ def tag_uid_named(name_key: ColumnElement[str]) -> ColumnElement[UUID]:
     return select(tags.c.uid).where(tags.c.name_key == name_key).scalar_subquery()
 
 
-def kept_tag(tag_uid: ColumnElement[UUID]) -> Select[tuple[int]]:
+def kept_tag(tag_uid: ColumnElement[UUID]) -> Select[int]:
     """The kept size of a tag's list of books (0 for no tag)."""
     return kept(literal("books:tag:") + func.replace(cast(tag_uid, Text), "-", ""))
 
 
-def bounded_count(matches: Select) -> Select[tuple[int]]:
+def bounded_count(matches: Select[*tuple[Any, ...]]) -> Select[int]:
     """How many rows `matches` gives, counting at most COUNT_BOUND + 1."""
     return select(func.count().label("n")).select_from(
         matches.limit(limit_of(COUNT_BOUND + 1)).subquery()

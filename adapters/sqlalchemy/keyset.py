@@ -4,9 +4,11 @@ position (the values of the last row seen) or, for old clients, at an offset."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, literal, tuple_
+
+Ts = TypeVarTuple("Ts")
 
 
 def limit_of(rows: int) -> ColumnElement[int]:
@@ -41,13 +43,13 @@ def ordered(keys: Sequence[ColumnElement[Any]], descending: bool) -> list[Any]:
 
 
 def keyset_page(
-    statement: Select,
+    statement: Select[*Ts],
     keys: Sequence[ColumnElement[Any]],
     descending: bool,
     limit: int,
     offset: int,
     after: Sequence[Any] | None,
-) -> Select:
+) -> Select[*Ts]:
     """`statement`'s rows in the order of `keys`, `limit + 1` of them (the extra one says
     that more follow), after the position `after`, else from `offset`."""
     if after is not None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, delete, insert, select, true, update
+from sqlalchemy import Executable, Select, Table, delete, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,10 +37,14 @@ def to_tag(row: RowMapping) -> Tag:
     return Tag(row["uid"], row["name"], row["created_at"])
 
 
-def upsert_ignoring(session: AsyncSession, table, index_elements: list[str]):
+def upsert_ignoring(
+    session: AsyncSession, table: Table, index_elements: list[str]
+) -> postgresql.Insert | sqlite.Insert:
     """INSERT ... ON CONFLICT DO NOTHING for the session's dialect."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    bind = session.bind
+    assert bind is not None  # sessions come from the engine's sessionmaker, bound to it
+    dialect_insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 class SqlReviewRepository:
@@ -122,7 +126,7 @@ class SqlTagRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def _write(self, statement) -> None:
+    async def _write(self, statement: Executable) -> None:
         try:
             await self._session.execute(statement)
         except IntegrityError as error:  # the unit of work ends with this error
@@ -207,7 +211,8 @@ class SqlTagRepository:
         if not tag_uids:
             return
 
-        def each_tag(*columns: Any) -> Select:  # the book's columns beside each tag's uid
+        # The book's columns beside each tag's uid.
+        def each_tag(*columns: Any) -> Select[*tuple[Any, ...]]:
             return (
                 select(books.c.uid, tags.c.uid, *columns)
                 .select_from(books.join(tags, true()))
@@ -233,4 +238,5 @@ class SqlTagRepository:
                 book_tags.c.book_uid == book_uid, book_tags.c.tag_uid == tag_uid
             )
         )
-        return bool(result.rowcount)
+        # A DELETE gives a CursorResult, which `execute` is typed as Result.
+        return bool(cast(CursorResult[Any], result).rowcount)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -74,10 +76,12 @@ class SqlTokenStore:
                 .where(*this_live_session, auth_sessions.c.refresh_token_id == presented_token_id)
                 .values(refresh_token_id=new_token_id)
             )
-            if swapped.rowcount == 1:
+            # An UPDATE or DELETE gives a CursorResult, which `execute` is typed as Result.
+            if cast(CursorResult[Any], swapped).rowcount == 1:
                 return RotationOutcome.ROTATED
             revoked = await session.execute(delete(auth_sessions).where(*this_live_session))
-            return RotationOutcome.REUSED if revoked.rowcount else RotationOutcome.UNKNOWN
+            gone = cast(CursorResult[Any], revoked).rowcount
+            return RotationOutcome.REUSED if gone else RotationOutcome.UNKNOWN
 
     async def revoke_session(self, session_id: UUID) -> None:
         async with self._session_factory.begin() as session:
@@ -100,7 +104,7 @@ class SqlTokenStore:
                     .where(link_claims.c.key == key, link_claims.c.expires_at <= now)
                     .values(expires_at=expires_at)
                 )
-                if taken_over.rowcount == 0:
+                if cast(CursorResult[Any], taken_over).rowcount == 0:  # as in `rotate`
                     claim = insert(link_claims).values(key=key, expires_at=expires_at)
                     await session.execute(claim)
         except IntegrityError:

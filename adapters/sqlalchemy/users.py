@@ -92,7 +92,9 @@ class SqlUserRepository:
         """SQLite has no row locks: a write that changes nothing (here, to `rows`) takes
         the database's write lock now, so the caller's reads and writes run without
         another writer. PostgreSQL locks the rows themselves (FOR UPDATE): nothing here."""
-        if self._session.bind.dialect.name == "sqlite":
+        bind = self._session.bind
+        assert bind is not None  # sessions come from the engine's sessionmaker, bound to it
+        if bind.dialect.name == "sqlite":
             await self._session.execute(update(users).where(rows).values(uid=users.c.uid))
 
     async def _one_where(self, condition: ColumnElement[bool]) -> User | None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TextIO
 
 from application.accounts.profile import AdminAppointed
 from entrypoints.cli.runtime import operator_command
 from entrypoints.container import Container
 
 
-def read_password(stream=None) -> str:
+def read_password(stream: TextIO | None = None) -> str:
     """One line of standard input, without its line ending; never trimmed otherwise."""
     return (stream or sys.stdin).readline().removesuffix("\n").removesuffix("\r")
 
@@ -53,7 +54,7 @@ async def create_admin(args: argparse.Namespace, container: Container) -> None:
     print(f"{appointed.user.email} is an admin ({appointed.user.uid})")
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     admin = commands.add_parser(
         "create-admin",
         help="create a verified admin, or make an existing account one",

@@ -132,7 +132,7 @@ async def export_books(args: argparse.Namespace, container: Container) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = commands.add_parser(
         "books",
         help="import and export the catalogue as CSV",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from application.ports.users import UserQuery
@@ -117,7 +118,7 @@ async def activate(args: argparse.Namespace, container: Container) -> None:
     await _change(args, container, UserChanges(is_active=True), "is active")
 
 
-def _count(minimum: int):
+def _count(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -130,7 +131,7 @@ def _count(minimum: int):
     return parse
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     roles = [role.value for role in Role]
     group = commands.add_parser(
         "users",

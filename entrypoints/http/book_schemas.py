@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
-from domain.books import AUTHOR_MAX_LENGTH, PAGE_COUNT_MAX, PUBLISHER_MAX_LENGTH, TITLE_MAX_LENGTH
+from application.books.tags import MAX_TAGS_PER_REQUEST
+from domain.books import (
+    AUTHOR_MAX_LENGTH,
+    LANGUAGE_MAX_LENGTH,
+    LANGUAGE_RULE,
+    LANGUAGE_TAG,
+    PAGE_COUNT_MAX,
+    PUBLISHER_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
 from domain.reviews import RATING_MAX, RATING_MIN, REVIEW_TEXT_MAX_LENGTH
 from domain.tags import TAG_NAME_MAX_LENGTH
 from entrypoints.http.paging import TOTAL_DESCRIPTION
 from entrypoints.http.patterns import (
+    INTEGRAL,
     NON_BLANK_TEXT,
     PRINTABLE_TEXT,
     TAG_NAME_TEXT,
     CalendarDate,
-    json_int,
 )
 
 T = TypeVar("T")
@@ -31,12 +50,29 @@ Author = Annotated[
 Publisher = Annotated[
     str, StringConstraints(min_length=1, max_length=PUBLISHER_MAX_LENGTH, pattern=PRINTABLE_TEXT)
 ]
-PageCount = json_int(1, PAGE_COUNT_MAX)
+PageCount = Annotated[int, Field(ge=1, le=PAGE_COUNT_MAX, strict=True), INTEGRAL]
+
+
+def _language_tag(value: str) -> str:
+    """The domain's rule, in the domain's words (not the pattern's text)."""
+    if len(value) > LANGUAGE_MAX_LENGTH or not re.fullmatch(LANGUAGE_TAG, value):
+        raise PydanticCustomError("language_tag", LANGUAGE_RULE)
+    return value
+
+
 Language = Annotated[
     str,
-    StringConstraints(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
+    AfterValidator(_language_tag),
+    Field(
+        description=LANGUAGE_RULE,
+        json_schema_extra={
+            "pattern": LANGUAGE_TAG,
+            "minLength": 2,
+            "maxLength": LANGUAGE_MAX_LENGTH,
+        },
+    ),
 ]
-BOOK_EXAMPLE = {
+BOOK_EXAMPLE: JsonDict = {
     "title": "The Left Hand of Darkness",
     "author": "Ursula K. Le Guin",
     "publisher": "Ace Books",
@@ -49,7 +85,7 @@ BOOK_EXAMPLE = {
 TagName = Annotated[
     str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_LENGTH, pattern=TAG_NAME_TEXT)
 ]
-Rating = json_int(RATING_MIN, RATING_MAX)
+Rating = Annotated[int, Field(ge=RATING_MIN, le=RATING_MAX, strict=True), INTEGRAL]
 ReviewText = Annotated[
     str, StringConstraints(min_length=1, max_length=REVIEW_TEXT_MAX_LENGTH, pattern=NON_BLANK_TEXT)
 ]
@@ -67,7 +103,7 @@ class BookIn(BaseModel):
     published_date: CalendarDate
     page_count: PageCount
     language: Language
-    tags: Annotated[list[TagName], Field(max_length=20)] = []
+    tags: Annotated[list[TagName], Field(max_length=MAX_TAGS_PER_REQUEST)] = []
 
 
 class BookPatch(BaseModel):
@@ -116,7 +152,7 @@ class TagNamesIn(BaseModel):
         json_schema_extra={"examples": [{"tags": [{"name": "classics"}, {"name": "poetry"}]}]},
     )
 
-    tags: Annotated[list[TagIn], Field(min_length=1, max_length=20)]
+    tags: Annotated[list[TagIn], Field(min_length=1, max_length=MAX_TAGS_PER_REQUEST)]
 
 
 class ReviewIn(BaseModel):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from fastapi.security import OAuth2PasswordBearer
 
 from application.accounts.sessions import Principal
 from domain.errors import NotAuthenticated, TooManyRequests
 from entrypoints.container import Container
+from entrypoints.http.security import ClientAddress
 from entrypoints.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - an address, not a secret
@@ -21,11 +22,13 @@ bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 async def get_container(request: Request) -> Container:
-    return request.app.state.container
+    container: Container = request.app.state.container  # set by create_app
+    return container
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings  # set by create_app
+    return settings
 
 
 async def bearer_token(token: Annotated[str | None, Depends(bearer)]) -> str:
@@ -44,7 +47,8 @@ class BearerPrincipal(OAuth2PasswordBearer):
         token = await super().__call__(request)
         if not token:
             raise NotAuthenticated()
-        principal = await request.app.state.container.authenticate().execute(token)
+        container: Container = request.app.state.container
+        principal = await container.authenticate().execute(token)
         request.scope["state"]["user_id"] = str(principal.user.uid)
         return principal
 
@@ -57,10 +61,11 @@ current_principal = BearerPrincipal(
 def client_ip(request: Request) -> str:
     """The socket's peer, or the forwarded client when the peer is a trusted proxy."""
     peer = request.client.host if request.client else None
-    return request.app.state.client_address.of(peer, request.headers.get("x-forwarded-for"))
+    client_address: ClientAddress = request.app.state.client_address  # set by create_app
+    return client_address.of(peer, request.headers.get("x-forwarded-for"))
 
 
-def limit_per_ip(bucket: str):
+def limit_per_ip(bucket: str) -> params.Depends:
     """A dependency counting requests per client IP for one group of routes."""
 
     async def check(
@@ -76,7 +81,8 @@ def limit_per_ip(bucket: str):
         if state.count > settings.ip_rate_limit:
             raise TooManyRequests(state.retry_after_seconds)
 
-    return Depends(check)
+    dependency: params.Depends = Depends(check)  # FastAPI types Depends() as Any
+    return dependency
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]

@@ -17,7 +17,7 @@ import hmac
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -38,11 +38,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.sqlalchemy.book_reads import PoolRows
 from entrypoints.http.problems import problem
 
+if TYPE_CHECKING:  # the gauges' sources, named for the type checker only
+    from sqlalchemy.pool import QueuePool
+
+    from adapters.redis.session_cache import SessionCache
+
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "<unmatched>"  # no route: never the raw path, which may carry tokens
 LABELS = ("method", "route", "status")
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
+Source = TypeVar("Source")
+Readings = dict[str, tuple[str, Callable[[Source], int]]]
+POOL: Readings[QueuePool] = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_size": ("Connections the pool keeps open.", lambda p: p.size()),
     "bookly_db_pool_checked_out": ("Connections in use by requests.", lambda p: p.checkedout()),
     "bookly_db_pool_checked_in": ("Idle connections in the pool.", lambda p: p.checkedin()),
@@ -51,7 +58,7 @@ POOL = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
         lambda p: max(0, p.overflow()),
     ),
 }
-READ_POOL = {  # gauge name -> (help, reading of the catalogue's PoolRows)
+READ_POOL: Readings[PoolRows] = {  # gauge name -> (help, reading of the catalogue's PoolRows)
     "bookly_db_read_pool_size": (
         "Connections the catalogue's pool (its reads, and the "
         "writes of a book or a review) has open.",
@@ -62,7 +69,7 @@ READ_POOL = {  # gauge name -> (help, reading of the catalogue's PoolRows)
         lambda p: p.in_use(),
     ),
 }
-SESSION_CACHE = {  # gauge name -> (help, reading of this worker's SessionCache)
+SESSION_CACHE: Readings[SessionCache] = {  # name -> (help, reading of this worker's SessionCache)
     "bookly_session_cache_entries": ("Live session checks the workers hold in memory.", len),
     "bookly_session_cache_trusted": (
         "Workers whose session cache is trusted (listening to revocations).",
@@ -165,7 +172,8 @@ class Metrics:
             return generate_latest(self.registry)
         self.note_worker()
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        # prometheus_client leaves MultiProcessCollector's __init__ unannotated
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
 
 
@@ -210,7 +218,8 @@ class MetricsMiddleware:
         async def send_then_forget(message: Message) -> None:
             await send(message)
             if message["type"] == "lifespan.shutdown.complete":
-                multiprocess.mark_process_dead(os.getpid())  # its live gauges go
+                # its live gauges go (prometheus_client leaves the function unannotated)
+                multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
         return send_then_forget
 

@@ -6,7 +6,15 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from domain.users import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role
 from entrypoints.http.patterns import NO_NUL, PRINTABLE_TEXT, SPECIAL_USE_DOMAINS
@@ -82,7 +90,7 @@ class PasswordResetIn(RequestBody):
 
     @field_validator("confirm_new_password")
     @classmethod
-    def _matches(cls, value: str, info) -> str:
+    def _matches(cls, value: str, info: ValidationInfo) -> str:
         if "new_password" in info.data and value != info.data["new_password"]:
             raise ValueError("The two passwords differ.")
         return value

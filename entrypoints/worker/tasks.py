@@ -27,7 +27,7 @@ def register_tasks(app: Celery, runtime: Runtime, retry: RetryPolicy) -> None:
         reject_on_worker_lost=True,
         ignore_result=True,
     )
-    def send_email(self: Task, job_id: str, request_id: str | None = None) -> str:
+    def send_email(self: Task[..., str], job_id: str, request_id: str | None = None) -> str:
         """Deliver the outbox's mail job `job_id` (the task id is the same id).
 
         A transient failure puts the job back in the outbox with a backoff; the task
@@ -53,7 +53,8 @@ def register_tasks(app: Celery, runtime: Runtime, retry: RetryPolicy) -> None:
             raise Retry(
                 f"attempt {delivery.attempts} failed; the outbox tries again",
                 exc=MailNotDelivered(delivery.error),
-                when=delivery.retry_in_seconds,
+                # celery-types says `when: numbers.Real`, which mypy never matches with a float
+                when=delivery.retry_in_seconds,  # type: ignore[arg-type]
             )
         if delivery.outcome is Outcome.FAILED:
             raise MailNotDelivered(

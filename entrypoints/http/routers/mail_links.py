@@ -8,7 +8,7 @@ use cases as the API's JSON operations, under the same per-client limits.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ValidationError
@@ -26,7 +26,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 forms = APIRouter(prefix="/account", include_in_schema=False)
 LinkToken = Annotated[str, Path(max_length=1024)]
 RESET_REQUEST = f"{API_PREFIX}/auth/password-reset-request"
-OR_A_PAGE = {
+OR_A_PAGE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON, or an HTML page for a browser (`Accept: text/html`)",
         "content": {"text/html": {"schema": {"type": "string"}}},
