@@ -75,6 +75,7 @@ from application.outbox.retry import RetryPolicy
 from application.paging import Cursors
 from application.users.administration import ChangeUser, FindUserByEmail, GetUser, ListUsers
 from entrypoints.background import in_process_mail_handler
+from entrypoints.links import HttpAccountLinks
 from entrypoints.logging import current_request_id
 from entrypoints.settings import Settings
 
@@ -165,7 +166,6 @@ class Container(containers.DeclarativeContainer):
     )
     policy = providers.Singleton(
         AuthPolicy,
-        public_url=config.public_url,
         access_token_ttl_seconds=config.access_token_ttl_seconds,
         refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
         verify_link_ttl_seconds=config.verify_link_ttl_seconds,
@@ -187,7 +187,8 @@ class Container(containers.DeclarativeContainer):
         outbox=providers.Singleton(FileOutboxMailer, config.mail_outbox_dir, config.mail_from),
     )
     mail_renderer = providers.Singleton(JinjaMailRenderer)
-    account_mails = providers.Singleton(AccountMails, uow, link_signer, policy)
+    account_links = providers.Singleton(HttpAccountLinks, config.public_url)
+    account_mails = providers.Singleton(AccountMails, uow, link_signer, policy, account_links)
     # Background work: jobs wait in the outbox; the relay hands them to the task queue,
     # in-process (the embedded default) or Celery's broker (BOOKLY_BROKER_URL).
     outbox = providers.Singleton(SqlOutboxStore, sessions, clock)
@@ -237,7 +238,7 @@ class Container(containers.DeclarativeContainer):
 
     issuer = providers.Singleton(SessionIssuer, token_codec, token_store, clock, policy)
 
-    sign_up = providers.Singleton(SignUp, uow, hasher, common_passwords, clock, policy)
+    sign_up = providers.Singleton(SignUp, uow, hasher, common_passwords, clock, account_links)
     verify_email = providers.Singleton(VerifyEmail, uow, link_signer, token_store, clock, policy)
     resend_verification = providers.Singleton(ResendVerification, uow)
     log_in = providers.Singleton(LogIn, uow, hasher, rate_limiter, issuer, clock, policy)

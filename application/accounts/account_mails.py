@@ -15,6 +15,7 @@ from typing import Any
 
 from application.accounts.mail import PASSWORD_RESET, VERIFY_EMAIL
 from application.accounts.policy import AuthPolicy
+from application.ports.links import AccountLinks
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.security import LinkPurpose, LinkSigner
 from domain.users import User
@@ -29,8 +30,10 @@ class AccountMails:
     """`AccountMailContent`: a verification mail goes to an active account whose address
     is not verified yet, a reset mail to any active account; nobody else gets either."""
 
-    def __init__(self, uow: UnitOfWorkFactory, signer: LinkSigner, policy: AuthPolicy) -> None:
-        self._uow, self._signer, self._policy = uow, signer, policy
+    def __init__(
+        self, uow: UnitOfWorkFactory, signer: LinkSigner, policy: AuthPolicy, links: AccountLinks
+    ) -> None:
+        self._uow, self._signer, self._policy, self._links = uow, signer, policy, links
 
     async def context(self, template: str, to: str) -> Mapping[str, Any] | None:
         async with self._uow() as uow:
@@ -49,7 +52,7 @@ class AccountMails:
         )
         return {
             "name": user.first_name,
-            "link": self._policy.link(f"/api/v1/auth/verify/{token}"),
+            "link": self._links.verify_email(token),
             "hours": self._policy.verify_link_ttl_seconds // 3600,
         }
 
@@ -60,6 +63,6 @@ class AccountMails:
         )
         return {
             "name": user.first_name,
-            "link": self._policy.link(f"/api/v1/auth/password-reset-confirm/{token}"),
+            "link": self._links.confirm_password_reset(token),
             "minutes": self._policy.reset_link_ttl_seconds // 60,
         }

@@ -11,6 +11,7 @@ from typing import Any
 from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, stage_account_mail, stage_mail
 from application.accounts.policy import AuthPolicy
 from application.ports.clock import Clock
+from application.ports.links import AccountLinks
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.security import CommonPasswords, LinkPurpose, LinkSigner, PasswordHasher
 from application.ports.sessions import TokenStore
@@ -65,10 +66,10 @@ class SignUp:
         hasher: PasswordHasher,
         common: CommonPasswords,
         clock: Clock,
-        policy: AuthPolicy,
+        links: AccountLinks,
     ) -> None:
         self._uow, self._hasher, self._common = uow, hasher, common
-        self._clock, self._policy = clock, policy
+        self._clock, self._links = clock, links
 
     async def execute(self, command: SignUpCommand) -> None:
         email = normalize_email(command.email)
@@ -103,7 +104,7 @@ class SignUp:
                     uow.outbox,
                     ACCOUNT_EXISTS,
                     email,
-                    {"reset_link": self._policy.link("/api/v1/auth/password-reset-request")},
+                    {"reset_link": self._links.request_password_reset()},
                 )
                 await uow.commit()
 

@@ -23,17 +23,9 @@ from entrypoints.http.problems import (
     http_exception_handler,
     request_validation_handler,
 )
-from entrypoints.http.routers import (
-    API_PREFIX,
-    auth,
-    books,
-    mail_links,
-    operations,
-    reviews,
-    tags,
-    users,
-)
+from entrypoints.http.routers import auth, books, mail_links, operations, reviews, tags, users
 from entrypoints.http.security import ClientAddress
+from entrypoints.links import API_PREFIX
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Environment, Settings
 

@@ -1,1 +1,1 @@
-API_PREFIX = "/api/v1"
+"""The HTTP API's routes, one module per resource."""

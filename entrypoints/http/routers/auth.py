@@ -13,7 +13,6 @@ from application.accounts.sessions import TokenPair
 from entrypoints.http.deps import ContainerDep, PrincipalDep, bearer_token, limit_per_ip
 from entrypoints.http.documents import JSONDocument, user_document
 from entrypoints.http.responses import errors, link, linked
-from entrypoints.http.routers import API_PREFIX
 from entrypoints.http.schemas import (
     EmailIn,
     LoginIn,
@@ -25,6 +24,7 @@ from entrypoints.http.schemas import (
     TokenPairOut,
     UserOut,
 )
+from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 LinkToken = Annotated[str, Path(max_length=1024)]

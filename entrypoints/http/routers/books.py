@@ -26,7 +26,7 @@ from entrypoints.http.documents import JSONDocument, as_is, book_detail_document
 from entrypoints.http.paging import PagingParams, PagingQuery, paged
 from entrypoints.http.patterns import NO_NUL
 from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
-from entrypoints.http.routers import API_PREFIX
+from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"])
 BOOK = f"{API_PREFIX}/books/{{uid}}"

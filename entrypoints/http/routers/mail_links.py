@@ -19,13 +19,12 @@ from entrypoints.http.deps import ContainerDep, limit_per_ip
 from entrypoints.http.documents import JSONDocument
 from entrypoints.http.problems import STATUS_BY_KIND
 from entrypoints.http.responses import errors
-from entrypoints.http.routers import API_PREFIX
 from entrypoints.http.schemas import EmailIn, MessageOut, PasswordResetIn
+from entrypoints.links import API_PREFIX, CONFIRM_PASSWORD_RESET, REQUEST_PASSWORD_RESET
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 forms = APIRouter(prefix="/account", include_in_schema=False)
 LinkToken = Annotated[str, Path(max_length=1024)]
-RESET_REQUEST = f"{API_PREFIX}/auth/password-reset-request"
 OR_A_PAGE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON, or an HTML page for a browser (`Accept: text/html`)",
@@ -42,7 +41,7 @@ def failure_page(error: DomainError, again: str) -> Response:
     """A link that no longer works leads to asking for a new one; anything else back to
     the form `again`."""
     follow = (
-        pages.link(RESET_REQUEST, "Ask for a new link")
+        pages.link(REQUEST_PASSWORD_RESET, "Ask for a new link")
         if error.kind is ErrorKind.BAD_LINK
         else pages.link(again, "Try again")
     )
@@ -110,7 +109,7 @@ async def password_reset_page(
     except DomainError as error:
         if not pages.wants_html(request):
             raise
-        return failure_page(error, RESET_REQUEST)
+        return failure_page(error, REQUEST_PASSWORD_RESET)
     if pages.wants_html(request):
         return pages.page(
             "Choose a new password", pages.new_password_form(f"/account/password-reset/{token}")
@@ -160,7 +159,7 @@ async def password_reset_confirm_form(
     try:
         await container.confirm_password_reset().execute(token, body.new_password)
     except DomainError as error:
-        return failure_page(error, f"{API_PREFIX}/auth/password-reset-confirm/{token}")
+        return failure_page(error, CONFIRM_PASSWORD_RESET.format(token=token))
     return pages.page(
         "Password changed",
         pages.text(

@@ -11,7 +11,7 @@ from entrypoints.http.deps import ContainerDep, PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
 from entrypoints.http.paging import PagingQuery, paged
 from entrypoints.http.responses import NEXT_PAGE, errors
-from entrypoints.http.routers import API_PREFIX
+from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/reviews", tags=["reviews"])
 

@@ -12,7 +12,7 @@ from entrypoints.http.deps import ContainerDep, PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
 from entrypoints.http.paging import PagingQuery, paged
 from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
-from entrypoints.http.routers import API_PREFIX
+from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/tags", tags=["tags"])
 TAG = f"{API_PREFIX}/tags/{{uid}}"

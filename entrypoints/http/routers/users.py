@@ -12,10 +12,10 @@ from entrypoints.http.deps import ContainerDep, PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is, user_document
 from entrypoints.http.paging import PagingQuery, paged
 from entrypoints.http.responses import NEXT_PAGE, errors
-from entrypoints.http.routers import API_PREFIX
 from entrypoints.http.routers.books import BookListQuery, books_page
 from entrypoints.http.schemas import UserOut
 from entrypoints.http.user_schemas import UserListQuery, UserPatch
+from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
