@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
@@ -26,6 +27,7 @@ from adapters.memory.outbox_mailer import FileOutboxMailer
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.task_queue import InProcessTaskQueue
 from adapters.redis.client import create_redis
+from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.session_cache import InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore, invalidation_channel
@@ -33,6 +35,7 @@ from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.book_reads import PoolRows, SqlBookReads, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
 from adapters.sqlalchemy.engine import create_engine, session_factory
+from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.token_store import SqlTokenStore
@@ -78,6 +81,9 @@ from entrypoints.background import in_process_mail_handler
 from entrypoints.links import HttpAccountLinks
 from entrypoints.logging import current_request_id
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
@@ -301,6 +307,25 @@ def configuration(settings: Settings) -> dict[str, object]:
         else 0,
     )
     return values
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` says a service Bookly needs (its database, Redis) cannot serve now:
+    each entrypoint answers so (a 503, a one-line message), never with a traceback."""
+    return database_unavailable(error) or redis_unavailable(error)
+
+
+def broker_app(settings: Settings, **conf: Any) -> Celery:
+    """A Celery app on the configured broker: the worker's and Flower's (the API's task
+    queue has the container's own, `celery_app`)."""
+    if not settings.broker_url:
+        raise ValueError("set BOOKLY_BROKER_URL (e.g. redis://localhost:6379/1) to run workers")
+    return create_celery(
+        settings.broker_url,
+        connect_timeout=settings.dependency_timeout_seconds,
+        visibility_timeout=settings.broker_visibility_timeout_seconds,
+        **conf,
+    )
 
 
 def build_container(settings: Settings) -> Container:

@@ -17,11 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from adapters.redis.client import is_unavailable_error as redis_unavailable
-from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from application.permissions import Operator
 from domain.errors import DomainError
-from entrypoints.container import Container, build_container, close_resources
+from entrypoints.container import Container, build_container, close_resources, is_unavailable
 from entrypoints.settings import Settings
 
 OPERATOR = Operator("bookly command line")
@@ -58,7 +56,7 @@ async def perform(args: argparse.Namespace) -> None:
     except DomainError as error:
         raise SystemExit(f"bookly: {error.detail}") from None
     except Exception as error:
-        if database_unavailable(error) or redis_unavailable(error):
+        if is_unavailable(error):
             raise SystemExit(f"bookly: a service is unavailable ({one_line(error)})") from None
         raise SystemExit(f"bookly: failed: {one_line(error)}") from None
     finally:

@@ -10,10 +10,14 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.redis.client import is_unavailable_error as redis_unavailable
-from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from domain.errors import DomainError
-from entrypoints.container import Container, build_container, close_resources, start_background
+from entrypoints.container import (
+    Container,
+    build_container,
+    close_resources,
+    is_unavailable,
+    start_background,
+)
 from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
 from entrypoints.http.metrics import add_metrics
@@ -46,10 +50,6 @@ ROUTERS = (
     mail_links.forms,
 )
 DOCS_ORDER = ("auth", "books", "users", "reviews", "tags", "operations")
-
-
-def is_unavailable(error: BaseException) -> bool:
-    return database_unavailable(error) or redis_unavailable(error)
 
 
 # A request in flight holds a few hundred tracked objects. Collected every 700 allocations

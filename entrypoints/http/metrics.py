@@ -17,7 +17,7 @@ import hmac
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -35,19 +35,38 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.sqlalchemy.book_reads import PoolRows
 from entrypoints.http.problems import problem
 
-if TYPE_CHECKING:  # the gauges' sources, named for the type checker only
+if TYPE_CHECKING:
     from sqlalchemy.pool import QueuePool
-
-    from adapters.redis.session_cache import SessionCache
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "<unmatched>"  # no route: never the raw path, which may carry tokens
 LABELS = ("method", "route", "status")
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 Source = TypeVar("Source")
+
+
+class CataloguePool(Protocol):
+    """The catalogue's own connection pool, as it reports itself (PostgreSQL's)."""
+
+    def size(self) -> int: ...
+
+    def in_use(self) -> int: ...
+
+
+class SessionCacheState(Protocol):
+    """A worker's session cache, as it reports itself."""
+
+    @property
+    def trusted(self) -> bool: ...
+
+    hits: int
+    misses: int
+
+    def __len__(self) -> int: ...
+
+
 Readings = dict[str, tuple[str, Callable[[Source], int]]]
 POOL: Readings[QueuePool] = {  # gauge name -> (help, reading of a SQLAlchemy QueuePool)
     "bookly_db_pool_size": ("Connections the pool keeps open.", lambda p: p.size()),
@@ -58,7 +77,7 @@ POOL: Readings[QueuePool] = {  # gauge name -> (help, reading of a SQLAlchemy Qu
         lambda p: max(0, p.overflow()),
     ),
 }
-READ_POOL: Readings[PoolRows] = {  # gauge name -> (help, reading of the catalogue's PoolRows)
+READ_POOL: Readings[CataloguePool] = {  # gauge name -> (help, reading of the pool)
     "bookly_db_read_pool_size": (
         "Connections the catalogue's pool (its reads, and the "
         "writes of a book or a review) has open.",
@@ -69,7 +88,7 @@ READ_POOL: Readings[PoolRows] = {  # gauge name -> (help, reading of the catalog
         lambda p: p.in_use(),
     ),
 }
-SESSION_CACHE: Readings[SessionCache] = {  # name -> (help, reading of this worker's SessionCache)
+SESSION_CACHE: Readings[SessionCacheState] = {  # name -> (help, reading of the cache)
     "bookly_session_cache_entries": ("Live session checks the workers hold in memory.", len),
     "bookly_session_cache_trusted": (
         "Workers whose session cache is trusted (listening to revocations).",
@@ -137,7 +156,7 @@ class Metrics:
         pool, read_pool = self.pool(), self.read_pool()
         if hasattr(pool, "checkedout"):  # not e.g. the single connection of :memory:
             found |= {name: float(read(pool)) for name, (_, read) in POOL.items()}
-        if isinstance(read_pool, PoolRows):  # PostgreSQL's; SQLite reads on the engine
+        if hasattr(read_pool, "in_use"):  # PostgreSQL's pool; SQLite reads on the engine
             found |= {name: float(read(read_pool)) for name, (_, read) in READ_POOL.items()}
         cache = self.session_cache()
         if cache is not None:

@@ -8,24 +8,13 @@ from typing import Any
 from celery import Celery, signals
 from celery.exceptions import CPendingDeprecationWarning
 
-from adapters.celery.client import create_celery
 from application.outbox.retry import RetryPolicy
+from entrypoints.container import broker_app
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
 from entrypoints.worker.relay import relay_step
 from entrypoints.worker.runtime import Runtime
 from entrypoints.worker.tasks import register_tasks
-
-
-def broker_app(settings: Settings, **conf: Any) -> Celery:
-    if not settings.broker_url:
-        raise ValueError("set BOOKLY_BROKER_URL (e.g. redis://localhost:6379/1) to run workers")
-    return create_celery(
-        settings.broker_url,
-        connect_timeout=settings.dependency_timeout_seconds,
-        visibility_timeout=settings.broker_visibility_timeout_seconds,
-        **conf,
-    )
 
 
 def create_worker_app(settings: Settings) -> Celery:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from entrypoints.container import broker_app
 from entrypoints.settings import Environment, Settings
-from entrypoints.worker.app import broker_app, create_worker_app
+from entrypoints.worker.app import create_worker_app
 
 
 def run_worker(
