@@ -89,7 +89,6 @@ if TYPE_CHECKING:
 def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
     """Connecting and waiting for a pooled connection both give up after `timeout`, so a
     database that is down or saturated is a quick 503, never a hang."""
-    start_mappers()
     return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout)
 
 
@@ -329,6 +328,7 @@ def broker_app(settings: Settings, **conf: Any) -> Celery:
 
 
 def build_container(settings: Settings) -> Container:
+    start_mappers()  # once, before any entity is made: an entity made before is not mapped
     container = Container()
     container.config.from_dict(configuration(settings))
     return container

@@ -18,8 +18,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from adapters.sqlalchemy.mapping import start_mappers
-
 # SQLSTATE classes/codes that mean "the server cannot serve us right now".
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03", "57014")
 _UNAVAILABLE_SQLITE_ERRORS = ("SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR")
@@ -116,8 +114,8 @@ def _sqlite_engine(
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Also maps the domain classes: call it at start-up, before any entity is created."""
-    start_mappers()
+    """Sessions of the unit of work; they need the domain classes mapped
+    (`mapping.start_mappers`, which the composition root calls once at start-up)."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

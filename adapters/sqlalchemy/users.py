@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.counts import bounded_count, kept
 from adapters.sqlalchemy.keyset import keyset_page
-from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.tables import USERS_EMAIL_INDEX, USERS_USERNAME_INDEX, users
 from application.ports.pages import Page, bounded, fetched_page
 from application.ports.users import UserQuery, user_position, user_search_key
@@ -20,7 +19,6 @@ from domain.users import Role, User
 
 class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
-        start_mappers()
         self._session = session
 
     async def add(self, user: User) -> None:

@@ -16,6 +16,7 @@ import asyncpg
 from argon2 import PasswordHasher, Type
 
 from adapters.sqlalchemy.engine import create_engine, session_factory
+from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.ports.books import search_key
 from entrypoints.settings import Settings
@@ -84,6 +85,7 @@ def login_hashes() -> list[str]:
 
 
 async def load(database_url: str, dsn: str, data: Dataset) -> dict[str, object]:
+    start_mappers()  # as the composition root does at start-up
     timings: dict[str, float] = {}
     started = time.perf_counter()
     connection = await asyncpg.connect(dsn)

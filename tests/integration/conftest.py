@@ -4,6 +4,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from adapters.redis.client import create_redis
+from adapters.sqlalchemy.mapping import start_mappers
 from tests.integration.sql_fixtures import (  # noqa: F401 - fixtures, registered by import
     database_url,
     postgres_database_url,
@@ -13,6 +14,12 @@ from tests.integration.sql_fixtures import (  # noqa: F401 - fixtures, registere
     sqlite_database_url,
     uow_factory,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mapped_entities() -> None:
+    """The domain classes mapped, as the composition root does once at start-up."""
+    start_mappers()
 
 
 @pytest.fixture
