@@ -18,14 +18,14 @@ from adapters.argon2.hasher import Argon2PasswordHasher
 from adapters.argon2.threads import hashing_threads
 from adapters.celery.client import create_celery
 from adapters.celery.task_queue import CeleryTaskQueue
+from adapters.files.outbox_mailer import FileOutboxMailer
+from adapters.inprocess.clock import SystemClock
+from adapters.inprocess.rate_limiter import MemoryRateLimiter
+from adapters.inprocess.task_queue import InProcessTaskQueue
 from adapters.itsdangerous.cursor_signer import ItsdangerousCursorSigner
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
 from adapters.jinja.renderer import JinjaMailRenderer
 from adapters.jose.token_codec import JoseTokenCodec
-from adapters.memory.clock import SystemClock
-from adapters.memory.outbox_mailer import FileOutboxMailer
-from adapters.memory.rate_limiter import MemoryRateLimiter
-from adapters.memory.task_queue import InProcessTaskQueue
 from adapters.redis.client import create_redis
 from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.redis.rate_limiter import RedisRateLimiter

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.memory.clock import SystemClock
+from adapters.inprocess.clock import SystemClock
 from adapters.sqlalchemy.book_reads import PoolRows, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
 from adapters.sqlalchemy.tables import book_tag_ratings, reviews

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from adapters.memory.clock import SystemClock
+from adapters.inprocess.clock import SystemClock
 from adapters.sqlalchemy.tables import books
 from adapters.sqlalchemy.token_store import SqlTokenStore
 from application.books.bulk import RECORD_FIELDS

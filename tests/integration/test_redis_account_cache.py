@@ -9,7 +9,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from adapters.memory.clock import SystemClock
+from adapters.inprocess.clock import SystemClock
 from adapters.redis.token_store import VERSION_TTL_SECONDS, RedisTokenStore
 from tests.account_cache_contract import (
     ACCOUNT_CACHE_CHECKS,

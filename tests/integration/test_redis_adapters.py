@@ -14,7 +14,7 @@ from uuid import uuid4
 import pytest
 import redis.asyncio as aioredis
 
-from adapters.memory.clock import SystemClock
+from adapters.inprocess.clock import SystemClock
 from adapters.redis.client import create_redis, is_unavailable_error
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.token_store import RedisTokenStore

@@ -14,7 +14,7 @@ from uuid import UUID
 import pytest
 import redis.asyncio as aioredis
 
-from adapters.memory.clock import SystemClock
+from adapters.inprocess.clock import SystemClock
 from adapters.redis.client import create_redis, is_unavailable_error
 from adapters.redis.session_cache import HEARTBEAT_SECONDS, InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore

@@ -10,11 +10,11 @@ from uuid import uuid4
 
 from sqlalchemy import func, select
 
-from adapters.memory.clock import FixedClock
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.tables import outbox_jobs
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.ports.outbox import JobStatus
+from tests.fakes.clock import FixedClock
 from tests.integration.sql_fixtures import make_user
 
 

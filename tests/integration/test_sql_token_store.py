@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.memory.clock import FixedClock
 from adapters.sqlalchemy.tables import auth_sessions, link_claims, users
 from adapters.sqlalchemy.token_store import SqlTokenStore
 from application.ports.sessions import RotationOutcome
+from tests.fakes.clock import FixedClock
 from tests.token_store_contract import TOKEN_STORE_CHECKS, StoreHarness
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

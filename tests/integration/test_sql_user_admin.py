@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from adapters.memory.clock import SystemClock
-from adapters.memory.token_store import MemoryTokenStore
+from adapters.inprocess.clock import SystemClock
 from adapters.sqlalchemy import books as sql_books
 from application.permissions import Operator
 from application.ports.users import UserQuery
@@ -19,6 +18,7 @@ from application.users.administration import ChangeUser, UserChanges
 from domain.books import Book
 from domain.errors import LastAdmin
 from domain.users import Role
+from tests.fakes.token_store import MemoryTokenStore
 from tests.integration.sql_fixtures import make_user, truncate_all
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -7,24 +7,24 @@ from uuid import UUID
 
 from dependency_injector import providers
 
-from adapters.memory.books import MemoryBookReads
-from adapters.memory.clock import FixedClock
-from adapters.memory.outbox import MemoryOutboxStore
-from adapters.memory.persistence import MemoryDatabase
-from adapters.memory.rate_limiter import MemoryRateLimiter
-from adapters.memory.recording_mailer import RecordingMailer
-from adapters.memory.security import (
+from adapters.inprocess.rate_limiter import MemoryRateLimiter
+from application.accounts.mail import SEND_EMAIL_TASK
+from application.ports.messaging import EmailMessage
+from entrypoints.container import Container, configuration
+from entrypoints.settings import Settings
+from tests.fakes.books import MemoryBookReads
+from tests.fakes.clock import FixedClock
+from tests.fakes.outbox import MemoryOutboxStore
+from tests.fakes.persistence import MemoryDatabase
+from tests.fakes.recording_mailer import RecordingMailer
+from tests.fakes.security import (
     MemoryLinkSigner,
     MemoryTokenCodec,
     PlainPasswordHasher,
     SmallCommonPasswords,
 )
-from adapters.memory.task_queue import RecordingTaskQueue
-from adapters.memory.token_store import MemoryTokenStore
-from application.accounts.mail import SEND_EMAIL_TASK
-from application.ports.messaging import EmailMessage
-from entrypoints.container import Container, configuration
-from entrypoints.settings import Settings
+from tests.fakes.task_queue import RecordingTaskQueue
+from tests.fakes.token_store import MemoryTokenStore
 
 LINK_PATHS = {
     "verify_email": "/api/v1/auth/verify/",

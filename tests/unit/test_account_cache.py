@@ -8,9 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from dependency_injector import providers
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.persistence import MemoryDatabase
-from adapters.memory.token_store import MemoryTokenStore
 from application.accounts.account_cache import ForgettingUnitOfWork
 from application.accounts.profile import ProfileChanges
 from application.permissions import Operator
@@ -19,6 +16,9 @@ from application.users.administration import UserChanges
 from domain.errors import TokenRevoked
 from domain.users import Role
 from tests.account_cache_contract import ACCOUNT_CACHE_CHECKS, cached, make_user
+from tests.fakes.clock import FixedClock
+from tests.fakes.persistence import MemoryDatabase
+from tests.fakes.token_store import MemoryTokenStore
 from tests.token_store_contract import StoreHarness
 from tests.unit.conftest import PASSWORD, signed_up
 from tests.unit.harness import Harness

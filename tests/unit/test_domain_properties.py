@@ -12,8 +12,6 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from adapters.memory.books import MemoryBookReads
-from adapters.memory.persistence import MemoryDatabase
 from adapters.sqlalchemy.book_reads import EngineRows, SqlBookReads
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.mapping import start_mappers
@@ -31,6 +29,8 @@ from domain.users import (
     check_username,
     normalize_email,
 )
+from tests.fakes.books import MemoryBookReads
+from tests.fakes.persistence import MemoryDatabase
 from tests.integration.sql_fixtures import make_user, migrated_sqlite_url
 
 PURE = settings(max_examples=300, deadline=None, database=None)

@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from dependency_injector import providers
 
-from adapters.memory.persistence import MemoryDatabase
-from adapters.memory.security import PlainPasswordHasher
 from domain.errors import CurrentPasswordIncorrect, InvalidCredentials
+from tests.fakes.persistence import MemoryDatabase
+from tests.fakes.security import PlainPasswordHasher
 from tests.unit.conftest import PASSWORD, signed_up
 from tests.unit.test_passwords_and_profile import principal_of
 

@@ -9,9 +9,9 @@ import pytest
 from jose import jwt
 
 from adapters.jose.token_codec import JoseTokenCodec
-from adapters.memory.clock import FixedClock
 from application.ports.security import TokenClaims, TokenType
 from domain.errors import InvalidToken
+from tests.fakes.clock import FixedClock
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
-from adapters.memory.clock import FixedClock
 from application.ports.security import LinkPurpose
 from domain.errors import InvalidLink
+from tests.fakes.clock import FixedClock
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 DAY = 86400

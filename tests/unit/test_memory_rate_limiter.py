@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.rate_limiter import MemoryRateLimiter
+from adapters.inprocess.rate_limiter import MemoryRateLimiter
 from application.ports.limits import LimitState
+from tests.fakes.clock import FixedClock
 from tests.rate_limiter_contract import RATE_LIMITER_CHECKS, LimiterHarness
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.token_store import MemoryTokenStore
+from tests.fakes.clock import FixedClock
+from tests.fakes.token_store import MemoryTokenStore
 from tests.token_store_contract import TOKEN_STORE_CHECKS, StoreHarness
 
 

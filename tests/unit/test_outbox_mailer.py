@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.memory.outbox_mailer import FileOutboxMailer
-from adapters.memory.recording_mailer import RecordingMailer
+from adapters.files.outbox_mailer import FileOutboxMailer
 from application.ports.messaging import EmailMessage
+from tests.fakes.recording_mailer import RecordingMailer
 
 FROM = "Bookly <no-reply@bookly.local>"
 
@@ -50,7 +50,7 @@ async def test_mails_and_their_folder_are_for_their_owner_only(
 
     mailer = FileOutboxMailer(folder, FROM)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("adapters.memory.outbox_mailer.os.replace", replace)
+        patch.setattr("adapters.files.outbox_mailer.os.replace", replace)
         await mailer.send(EmailMessage(to="a@example.com", subject="Reset", text="a link"))
     assert mode(folder) == 0o700
     assert [mode(path) for path in folder.iterdir()] == [0o600] and seen == [0o600]

@@ -1,15 +1,12 @@
+"""A clock for tests."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class FixedClock:
-    """A clock that moves only when told to; for tests."""
+    """A clock that moves only when told to."""
 
     def __init__(self, now: datetime | None = None) -> None:
         self._now = now or datetime(2026, 1, 1, tzinfo=UTC)

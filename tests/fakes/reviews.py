@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from adapters.memory.rows import StagedRows
 from application.ports.pages import Page, Position, fetched_page
 from application.ports.reviews import review_position, tag_position
 from domain.reviews import Review
 from domain.tags import Tag, tag_key
+from tests.fakes.rows import StagedRows
 
 T = TypeVar("T")
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from adapters.memory.rows import StagedRows
 from application.ports.clock import Clock
 from application.ports.outbox import FINISHED, JobStatus, OutboxJob
+from tests.fakes.rows import StagedRows
 
 OUTBOX_TABLE = "outbox_jobs"
 

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.reviews import Link, newest_first, paged
-from adapters.memory.rows import StagedRows
 from application.ports.books import (
     NEWEST_REVIEWS,
     BookDetail,
@@ -22,6 +20,8 @@ from application.ports.persistence import UnitOfWorkFactory
 from domain.books import Book
 from domain.reviews import Review
 from domain.tags import Tag, tag_key
+from tests.fakes.reviews import Link, newest_first, paged
+from tests.fakes.rows import StagedRows
 
 Ratings = tuple[int, int]  # (review count, sum of ratings)
 DESCENDING = {BookSort.NEWEST, BookSort.TITLE_DESC, BookSort.RATING_DESC}

@@ -7,21 +7,16 @@ from __future__ import annotations
 from typing import Any, Self
 from uuid import UUID
 
-from adapters.memory.books import MemoryBookRepository
-from adapters.memory.clock import SystemClock
-from adapters.memory.outbox import MemoryOutboxRepository
-from adapters.memory.reviews import (
-    MemoryReviewRepository,
-    MemoryTagRepository,
-    from_position,
-    paged,
-)
-from adapters.memory.rows import StagedRows
+from adapters.inprocess.clock import SystemClock
 from application.ports.clock import Clock
 from application.ports.pages import Page, bounded
 from application.ports.users import UserQuery, user_position, user_search_key
 from domain.errors import EmailTaken, ReviewExists, TagExists, UsernameTaken
 from domain.users import User
+from tests.fakes.books import MemoryBookRepository
+from tests.fakes.outbox import MemoryOutboxRepository
+from tests.fakes.reviews import MemoryReviewRepository, MemoryTagRepository, from_position, paged
+from tests.fakes.rows import StagedRows
 
 TABLES = ("users", "books", "reviews", "tags", "book_tags", "ratings", "outbox_jobs")
 

@@ -1,0 +1,1 @@
+"""Adapters that write files: the mail outbox folder of the embedded default."""
