@@ -14,7 +14,7 @@ same session from the worker's memory instead, and is told by Redis when to forg
   and nothing is trusted until the subscription is confirmed again, so messages missed
   while deaf cannot leave a revoked session standing.
 - A check that was in flight while an invalidation for its user arrived is not stored
-  (`ticket`): the answer may predate the change.
+  (`invalidation_mark`): the answer may predate the change.
 - An entry lives at most `ttl_seconds`, and never past its session's expiry in Redis. The
   TTL bounds what no message reports, such as keys removed by hand (FLUSHDB) or evicted.
 
@@ -101,9 +101,9 @@ class SessionCache:
         self.hits += 1
         return entry.check
 
-    def ticket(self, user_id: UUID) -> tuple[int, int]:
-        """Take before asking Redis; `put` refuses the answer if anything about the user
-        was invalidated, or the listener went deaf, in between."""
+    def invalidation_mark(self, user_id: UUID) -> tuple[int, int]:
+        """How far invalidations of this user (and the listener's losses) have gone: take it
+        before asking Redis, give it to `put`, which refuses the answer if it moved."""
         return self._epoch, self._generations[hash(user_id) % STRIPES]
 
     def put(
@@ -111,14 +111,14 @@ class SessionCache:
         session_id: UUID,
         user_id: UUID,
         check: SessionCheck,
-        ticket: tuple[int, int],
+        mark: tuple[int, int],
         session_expires_in: float | None,
     ) -> bool:
         if (
             not self._ttl
             or not check.live
             or check.user is None
-            or ticket != self.ticket(user_id)
+            or mark != self.invalidation_mark(user_id)
             or not self.trusted
         ):
             return False
@@ -170,7 +170,7 @@ class SessionCache:
         self._entries.clear()
         self._by_user.clear()
 
-    def deafen(self) -> None:
+    def distrust_all(self) -> None:
         """The listener lost its subscription: trust nothing until it is back."""
         self._trusted_until = float("-inf")
         self.flush()
@@ -207,7 +207,7 @@ class InvalidationListener:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        self._cache.deafen()
+        self._cache.distrust_all()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -221,7 +221,7 @@ class InvalidationListener:
                 raise
             except Exception as error:  # the connection is gone; Redis may be down
                 logger.warning("session_cache_deaf", error=type(error).__name__)
-            self._cache.deafen()
+            self._cache.distrust_all()
             await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _listen(self) -> None:
@@ -248,6 +248,6 @@ class InvalidationListener:
                     self._cache.apply(message["data"])
                     self._cache.heard()
         finally:
-            self._cache.deafen()
+            self._cache.distrust_all()
             with contextlib.suppress(Exception):  # closing a broken connection may fail too
                 await pubsub.aclose()

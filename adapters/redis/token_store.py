@@ -217,7 +217,7 @@ class RedisTokenStore:
             known = cache.get(session_id, user_id)
             if known is not None:
                 return known
-            ticket = cache.ticket(user_id)
+            invalidation_mark = cache.invalidation_mark(user_id)
         live, snapshot, version, expires_ms = await self._check(
             keys=[
                 self.session_key(session_id),
@@ -231,7 +231,7 @@ class RedisTokenStore:
             expires_in = (
                 expires_ms / 1000 - self._clock.now().timestamp() if expires_ms >= 0 else None
             )
-            cache.put(session_id, user_id, found, ticket, expires_in)
+            cache.put(session_id, user_id, found, invalidation_mark, expires_in)
         return found
 
     async def remember(self, user: User, version: str | None) -> None:

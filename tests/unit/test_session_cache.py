@@ -48,7 +48,7 @@ def cache(clock: Clock) -> SessionCache:
 
 
 def put(cache: SessionCache, session: UUID, user: UUID, expires_in: float | None = None) -> bool:
-    return cache.put(session, user, live_check(user), cache.ticket(user), expires_in)
+    return cache.put(session, user, live_check(user), cache.invalidation_mark(user), expires_in)
 
 
 def test_a_stored_check_is_answered_for_its_own_user_only(cache: SessionCache) -> None:
@@ -84,25 +84,25 @@ def test_trust_lapses_without_heartbeats(cache: SessionCache, clock: Clock) -> N
 def test_a_lost_subscription_forgets_everything(cache: SessionCache) -> None:
     session, user = uuid4(), uuid4()
     assert put(cache, session, user)
-    ticket = cache.ticket(user)
-    cache.deafen()
+    invalidation_mark = cache.invalidation_mark(user)
+    cache.distrust_all()
     cache.heard()  # subscribed again
     assert cache.get(session, user) is None
     assert len(cache) == 0
     # a check that started before the loss is not stored after it
-    assert not cache.put(session, user, live_check(user), ticket, None)
+    assert not cache.put(session, user, live_check(user), invalidation_mark, None)
 
 
 def test_an_invalidation_voids_checks_of_that_user_in_flight(cache: SessionCache) -> None:
     user = uuid4()
     bystander = other_stripe(user)
-    mine, theirs = cache.ticket(user), cache.ticket(bystander)
+    mine, theirs = cache.invalidation_mark(user), cache.invalidation_mark(bystander)
     cache.drop_user(user)
     assert not cache.put(uuid4(), user, live_check(user), mine, None)
     assert cache.put(uuid4(), bystander, live_check(bystander), theirs, None)
-    ticket = cache.ticket(user)
+    invalidation_mark = cache.invalidation_mark(user)
     cache.drop_session(uuid4(), user)  # a session of the user ended: same
-    assert not cache.put(uuid4(), user, live_check(user), ticket, None)
+    assert not cache.put(uuid4(), user, live_check(user), invalidation_mark, None)
 
 
 def test_entries_live_for_the_ttl_and_never_past_their_session(
@@ -124,11 +124,15 @@ def test_entries_live_for_the_ttl_and_never_past_their_session(
 
 def test_only_live_checks_with_an_account_are_kept(cache: SessionCache) -> None:
     user = uuid4()
-    assert not cache.put(uuid4(), user, SessionCheck(False, None, "v"), cache.ticket(user), None)
-    assert not cache.put(uuid4(), user, SessionCheck(True, None, "v"), cache.ticket(user), None)
+    assert not cache.put(
+        uuid4(), user, SessionCheck(False, None, "v"), cache.invalidation_mark(user), None
+    )
+    assert not cache.put(
+        uuid4(), user, SessionCheck(True, None, "v"), cache.invalidation_mark(user), None
+    )
     off = SessionCache(0, clock=Clock())
     off.heard()
-    assert not off.put(uuid4(), user, live_check(user), off.ticket(user), None)
+    assert not off.put(uuid4(), user, live_check(user), off.invalidation_mark(user), None)
 
 
 def test_messages_drop_a_session_or_every_session_of_a_user(cache: SessionCache) -> None:
