@@ -6,7 +6,9 @@ with it (as in CI) they fail instead.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import email
 import os
 import shutil
 import socket
@@ -14,9 +16,12 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage as MimeMessage
+from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,3 +184,31 @@ class PrivateCluster:
     def stop_quietly(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives, or refuses it with `answer`."""
+
+    def __init__(self, answer: str = "250 Message accepted for delivery") -> None:
+        self.answer = answer
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return self.answer
+
+    def messages(self) -> list[MimeMessage]:
+        return [
+            email.message_from_bytes(envelope.content, policy=default)  # type: ignore[misc]
+            for envelope in self.envelopes
+        ]
+
+
+async def eventually(condition: Callable[[], bool], what: str, within: float = 5.0) -> float:
+    """Waits for `condition`; returns the seconds it took."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > within:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(0.005)
+    return time.monotonic() - started

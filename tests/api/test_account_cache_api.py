@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from entrypoints.container import start_background
-from tests.api.conftest import bearer
+from tests.api.support import bearer
 
 AUTH = "/api/v1/auth"
 

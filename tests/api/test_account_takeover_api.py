@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import PASSWORD, bearer, statements_counted
+from tests.api.support import PASSWORD, bearer, statements_counted
 from tests.live_service import run_bookly, service_environment
 
 AUTH = "/api/v1/auth"

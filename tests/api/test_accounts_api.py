@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import PASSWORD, bearer
+from tests.api.support import PASSWORD, bearer
 
 AUTH = "/api/v1/auth"
 NEW = "a brand new passphrase"

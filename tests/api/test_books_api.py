@@ -11,25 +11,9 @@ from sqlalchemy import insert
 from adapters.sqlalchemy.books import book_values
 from adapters.sqlalchemy.tables import books
 from domain.books import Book
-from tests.api.conftest import bearer, statements_counted
+from tests.api.support import BODY, bearer, statements_counted, writer
 
 BOOKS = "/api/v1/books"
-BODY = {
-    "title": "Dune",
-    "author": "Frank Herbert",
-    "publisher": "Chilton",
-    "published_date": "1965-08-01",
-    "page_count": 412,
-    "language": "en",
-}
-
-
-async def writer(api, email="ada@example.com", username="ada", verify=True) -> tuple[str, str]:
-    """(access token, uid) of a new user."""
-    await api.signup(email, username, verify=verify)
-    token = (await api.login(email))["access_token"]
-    me = await api.client.get("/api/v1/auth/me", headers=bearer(token))
-    return token, me.json()["uid"]
 
 
 async def test_add_read_change_delete(api):

@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 from dependency_injector import providers
 
-from tests.api.conftest import PASSWORD
-
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "error_code", "request_id"}
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert set(body) >= PROBLEM_KEYS
-    assert (body["status"], body["error_code"]) == (status, code)
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
+from tests.api.support import PASSWORD, assert_problem
 
 
 async def test_health_and_ready(api):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.test_conventions_api import assert_problem
+from tests.api.support import assert_problem
 
 ORIGIN = "https://app.example.com"
 ME = "/api/v1/auth/me"

@@ -17,7 +17,7 @@ from adapters.sqlalchemy.books import book_values
 from adapters.sqlalchemy.tables import books
 from application.ports.pages import COUNT_BOUND
 from domain.books import Book
-from tests.api.conftest import SECRET, bearer
+from tests.api.support import SECRET, bearer
 
 API = "/api/v1"
 BOOK = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from migrations import upgrade_to_head
-from tests.api.conftest import PASSWORD, bearer, running
+from tests.api.support import PASSWORD, bearer, running
 from tests.services import PrivateCluster
 
 pytestmark = pytest.mark.postgres

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from entrypoints.http.app import YOUNG_GENERATION_THRESHOLD
-from tests.api.conftest import PASSWORD, bearer
+from tests.api.support import PASSWORD, bearer
 
 
 async def test_security_headers_on_api_responses_and_problems(api):

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import PASSWORD, SECRET, Api, bearer
-from tests.api.test_conventions_api import assert_problem
+from tests.api.support import PASSWORD, SECRET, Api, assert_problem, bearer
 from tests.services import free_port, wait_for_port
 
 V1 = "/api/v1"

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from jose import jwt
 
-from tests.api.conftest import SECRET, bearer
+from tests.api.support import SECRET, bearer
 
 ME = "/api/v1/auth/me"
 

@@ -17,10 +17,9 @@ from sqlalchemy import text
 from adapters.sqlalchemy.book_reads import PoolRows
 from entrypoints.container import start_background
 from entrypoints.settings import Settings
-from tests.api.conftest import PASSWORD, bearer
-from tests.api.test_conventions_api import assert_problem
-from tests.integration.test_redis_session_cache import eventually
+from tests.api.support import PASSWORD, assert_problem, bearer
 from tests.live_service import live_service, log_in, run_bookly, service_environment
+from tests.services import eventually
 
 REQUESTS = "bookly_http_requests_total"
 CACHE_HITS = "bookly_session_cache_hits_total"

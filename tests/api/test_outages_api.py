@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import PASSWORD, bearer
+from tests.api.support import PASSWORD, bearer
 from tests.services import free_port, start_redis_on, unavailable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -112,7 +112,7 @@ async def test_signup_mail_goes_out_over_smtp_in_production(api_factory):
     """The production mail path end to end: API → in-process queue → SMTP server."""
     from aiosmtpd.controller import Controller
 
-    from tests.integration.test_smtp_mailer import Inbox
+    from tests.services import Inbox
 
     inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)

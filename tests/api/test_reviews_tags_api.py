@@ -6,8 +6,7 @@ import asyncio
 import random
 import uuid
 
-from tests.api.conftest import PASSWORD, bearer, statements_counted
-from tests.api.test_books_api import BODY, writer
+from tests.api.support import BODY, PASSWORD, bearer, statements_counted, writer
 
 BOOKS = "/api/v1/books"
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import PASSWORD, bearer
+from tests.api.support import PASSWORD, bearer
 
 USERS = "/api/v1/users"
 BOOK = {

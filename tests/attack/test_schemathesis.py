@@ -30,7 +30,7 @@ from schemathesis.python import asgi
 from entrypoints.container import build_container, close_resources
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.api.conftest import PASSWORD, bearer
+from tests.api.support import PASSWORD, bearer
 
 USER_EMAIL, ADMIN_EMAIL = "fuzz.user@bookly.example", "fuzz.admin@bookly.example"
 SEED = int(os.environ.get("BOOKLY_SCHEMATHESIS_SEED", "20260501"))

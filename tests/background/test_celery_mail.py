@@ -17,15 +17,8 @@ import httpx
 import pytest
 
 from entrypoints.settings import Settings
-from tests.api.conftest import Api, running
-from tests.background.conftest import (
-    count_after,
-    eventually,
-    fast_settings,
-    outbox,
-    settled,
-    signup,
-)
+from tests.api.support import Api, running
+from tests.background.support import count_after, eventually, fast_settings, outbox, settled, signup
 from tests.services import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.smtp]

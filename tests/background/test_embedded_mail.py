@@ -18,15 +18,8 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from migrations import upgrade_to_head
-from tests.api.conftest import Api
-from tests.background.conftest import (
-    count_after,
-    eventually,
-    fast_settings,
-    outbox,
-    settled,
-    signup,
-)
+from tests.api.support import Api
+from tests.background.support import count_after, eventually, fast_settings, outbox, settled, signup
 from tests.services import free_port
 
 pytestmark = pytest.mark.smtp

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,11 +17,12 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.book_reads import PoolRows, SqlBookReads, rows_for
 from adapters.sqlalchemy.engine import create_engine, session_factory
+from adapters.sqlalchemy.tables import books, catalogue_counts, reviews, tags, users
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.ports.persistence import UnitOfWorkFactory
 from domain.users import User
@@ -122,3 +125,38 @@ async def sql_sessions(sql_engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 def uow_factory(sql_sessions: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
     """`async with uow_factory() as uow:`, each with its own session."""
     return functools.partial(SqlUnitOfWork, sql_sessions)
+
+
+async def assert_kept(uow_factory: Any) -> int:
+    async with uow_factory() as uow:
+        kept, counted, most_rows = await kept_and_counted(uow.session)
+    assert kept == counted
+    return most_rows
+
+
+async def kept_and_counted(session) -> tuple[dict[str, int], dict[str, int], int]:
+    """The kept size of every list, the sizes counted from the rows themselves, and the
+    most rows any one list has in `catalogue_counts`."""
+    kept: Counter[str] = Counter()
+    rows: Counter[str] = Counter()
+    for name, delta in (
+        await session.execute(select(catalogue_counts.c.name, catalogue_counts.c.delta))
+    ).all():
+        kept[name] += delta
+        rows[name] += 1
+    counted: Counter[str] = Counter()
+    for owner, language in (
+        await session.execute(select(books.c.owner_uid, books.c.language))
+    ).all():
+        counted.update(["books", f"books:owner:{owner.hex}", f"books:language:{language}"])
+    for (tag,) in (await session.execute(text("SELECT tag_uid FROM book_tags"))).all():
+        counted[f"books:tag:{uuid.UUID(str(tag)).hex}"] += 1
+    for (user,) in (await session.execute(select(reviews.c.user_uid))).all():
+        counted.update(["reviews", f"reviews:user:{user.hex}"])
+    for table in (users, tags):
+        counted[table.name] += len((await session.execute(select(table.c.uid))).all())
+    return (
+        {n: v for n, v in kept.items() if v},
+        {n: v for n, v in counted.items() if v},
+        max(rows.values(), default=0),
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,13 +13,13 @@ import pytest
 from sqlalchemy import delete, select, text, update
 
 from adapters.sqlalchemy.engine import create_engine, session_factory
-from adapters.sqlalchemy.tables import books, catalogue_counts, reviews, tags, users
+from adapters.sqlalchemy.tables import books, tags, users
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.ports.books import BookQuery
 from domain.books import Book
 from domain.reviews import Review
 from domain.tags import Tag
-from tests.integration.sql_fixtures import make_user, truncate_all
+from tests.integration.sql_fixtures import assert_kept, kept_and_counted, make_user, truncate_all
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FOLD_ONE_IN = 16  # as in migration 0009: statements, at random, that fold
@@ -30,41 +29,6 @@ def a_book(owner: uuid.UUID, language: str = "en") -> Book:
     return Book(
         uuid.uuid4(), owner, "Title", "Author", "Press", date(2000, 1, 1), 10, language, NOW, NOW
     )
-
-
-async def kept_and_counted(session) -> tuple[dict[str, int], dict[str, int], int]:
-    """The kept size of every list, the sizes counted from the rows themselves, and the
-    most rows any one list has in `catalogue_counts`."""
-    kept: Counter[str] = Counter()
-    rows: Counter[str] = Counter()
-    for name, delta in (
-        await session.execute(select(catalogue_counts.c.name, catalogue_counts.c.delta))
-    ).all():
-        kept[name] += delta
-        rows[name] += 1
-    counted: Counter[str] = Counter()
-    for owner, language in (
-        await session.execute(select(books.c.owner_uid, books.c.language))
-    ).all():
-        counted.update(["books", f"books:owner:{owner.hex}", f"books:language:{language}"])
-    for (tag,) in (await session.execute(text("SELECT tag_uid FROM book_tags"))).all():
-        counted[f"books:tag:{uuid.UUID(str(tag)).hex}"] += 1
-    for (user,) in (await session.execute(select(reviews.c.user_uid))).all():
-        counted.update(["reviews", f"reviews:user:{user.hex}"])
-    for table in (users, tags):
-        counted[table.name] += len((await session.execute(select(table.c.uid))).all())
-    return (
-        {n: v for n, v in kept.items() if v},
-        {n: v for n, v in counted.items() if v},
-        max(rows.values(), default=0),
-    )
-
-
-async def assert_kept(uow_factory: Any) -> int:
-    async with uow_factory() as uow:
-        kept, counted, most_rows = await kept_and_counted(uow.session)
-    assert kept == counted
-    return most_rows
 
 
 async def test_kept_sizes_follow_every_write_and_stay_folded(uow_factory: Any) -> None:

@@ -26,8 +26,7 @@ from domain.books import Book
 from domain.errors import ReviewExists
 from domain.reviews import Review
 from domain.tags import Tag
-from tests.integration.sql_fixtures import make_user
-from tests.integration.test_catalogue_counts import assert_kept
+from tests.integration.sql_fixtures import assert_kept, make_user
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -4,8 +4,7 @@ caches and listeners play two worker processes of one deployment."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +19,7 @@ from adapters.redis.session_cache import HEARTBEAT_SECONDS, InvalidationListener
 from adapters.redis.token_store import RedisTokenStore
 from application.ports.sessions import RotationOutcome
 from tests.account_cache_contract import ACCOUNT_CACHE_CHECKS, cached, make_user
-from tests.services import private_redis
+from tests.services import eventually, private_redis
 from tests.token_store_contract import TOKEN_STORE_CHECKS, StoreHarness
 
 pytestmark = pytest.mark.redis
@@ -48,16 +47,6 @@ async def worker(url: str, prefix: str, ttl: float = 60) -> AsyncIterator[Worker
     finally:
         await listener.stop()
         await client.aclose()
-
-
-async def eventually(condition: Callable[[], bool], what: str, within: float = 5.0) -> float:
-    """Waits for `condition`; returns the seconds it took."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > within:
-            raise AssertionError(f"not within {within} s: {what}")
-        await asyncio.sleep(0.005)
-    return time.monotonic() - started
 
 
 @pytest.fixture

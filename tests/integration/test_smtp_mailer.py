@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import email
 from collections.abc import Iterator
-from email.message import EmailMessage as MimeMessage
-from email.policy import default
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,27 +10,9 @@ from aiosmtplib import SMTPException
 
 from adapters.smtp.mailer import SmtpMailer
 from application.ports.messaging import EmailMessage, MailDeliveryError, TransientMailError
-from tests.services import free_port
+from tests.services import Inbox, free_port
 
 pytestmark = pytest.mark.smtp
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives, or refuses it with `answer`."""
-
-    def __init__(self, answer: str = "250 Message accepted for delivery") -> None:
-        self.answer = answer
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return self.answer
-
-    def messages(self) -> list[MimeMessage]:
-        return [
-            email.message_from_bytes(envelope.content, policy=default)  # type: ignore[misc]
-            for envelope in self.envelopes
-        ]
 
 
 @pytest.fixture

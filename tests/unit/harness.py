@@ -9,7 +9,10 @@ from dependency_injector import providers
 
 from adapters.inprocess.rate_limiter import MemoryRateLimiter
 from application.accounts.mail import SEND_EMAIL_TASK
+from application.accounts.registration import SignUpCommand
+from application.accounts.sessions import Principal
 from application.ports.messaging import EmailMessage
+from domain.users import Role
 from entrypoints.container import Container, configuration
 from entrypoints.settings import Settings
 from tests.fakes.books import MemoryBookReads
@@ -99,3 +102,39 @@ def build_harness() -> Harness:
     }.items():
         getattr(container, name).override(providers.Object(double))
     return Harness(container, clock, database, queue, hasher, store, mailer)
+
+
+PASSWORD = "correct horse battery"
+
+
+def signup_command(email: str = "Ada@Example.com", username: str = "ada", **fields: str):
+    values = {"first_name": "Ada", "last_name": "Lovelace", "password": PASSWORD, **fields}
+    return SignUpCommand(email=email, username=username, **values)
+
+
+async def signed_up(
+    harness: Harness, email: str = "ada@example.com", username: str = "ada", verified: bool = True
+):
+    """Sign up (and verify) through the use cases; returns the stored user."""
+    c = harness.container
+    await c.sign_up().execute(signup_command(email, username))
+    if verified:
+        await c.verify_email().execute(await harness.last_link_token("verify_email"))
+    return next(u for u in harness.database.users.values() if u.email == email.lower())
+
+
+async def principal_of(harness, email="ada@example.com", password=PASSWORD):
+    pair = await harness.container.log_in().execute(email, password)
+    return pair, await harness.container.authenticate().execute(pair.access_token)
+
+
+async def person(harness, email, username, role=Role.USER, verified=True) -> Principal:
+    user = await signed_up(harness, email, username, verified=verified)
+    harness.database.users[user.uid].role = role
+    return Principal(harness.database.users[user.uid], claims=None)  # type: ignore[arg-type]
+
+
+async def principal(harness, email, username, role=Role.USER, verified=True) -> Principal:
+    user = await signed_up(harness, email, username, verified=verified)
+    harness.database.users[user.uid].role = role
+    return Principal(harness.database.users[user.uid], claims=None)  # type: ignore[arg-type]

@@ -20,8 +20,7 @@ from tests.fakes.clock import FixedClock
 from tests.fakes.persistence import MemoryDatabase
 from tests.fakes.token_store import MemoryTokenStore
 from tests.token_store_contract import StoreHarness
-from tests.unit.conftest import PASSWORD, signed_up
-from tests.unit.harness import Harness
+from tests.unit.harness import PASSWORD, Harness, signed_up
 
 OPERATOR = Operator("tests")
 

@@ -18,7 +18,7 @@ from application.permissions import Operator
 from domain.books import BookDetails
 from domain.errors import InsufficientPermissions, UserNotFound
 from domain.users import Role
-from tests.unit.test_user_administration import person
+from tests.unit.harness import person
 
 OPERATOR = Operator("tests")
 HEADER = list(RECORD_FIELDS)

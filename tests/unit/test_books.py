@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 
-from application.accounts.sessions import Principal
 from application.ports.books import BookQuery, BookSort
 from domain.books import BookDetails
 from domain.errors import (
@@ -19,15 +18,9 @@ from domain.errors import (
     UserNotFound,
 )
 from domain.users import Role
-from tests.unit.conftest import signed_up
+from tests.unit.harness import principal
 
 DETAILS = BookDetails("Dune", "Frank Herbert", "Chilton", date(1965, 8, 1), 412, "en")
-
-
-async def principal(harness, email, username, role=Role.USER, verified=True) -> Principal:
-    user = await signed_up(harness, email, username, verified=verified)
-    harness.database.users[user.uid].role = role
-    return Principal(harness.database.users[user.uid], claims=None)  # type: ignore[arg-type]
 
 
 @pytest.fixture

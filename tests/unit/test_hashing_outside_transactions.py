@@ -11,8 +11,7 @@ from dependency_injector import providers
 from domain.errors import CurrentPasswordIncorrect, InvalidCredentials
 from tests.fakes.persistence import MemoryDatabase
 from tests.fakes.security import PlainPasswordHasher
-from tests.unit.conftest import PASSWORD, signed_up
-from tests.unit.test_passwords_and_profile import principal_of
+from tests.unit.harness import PASSWORD, principal_of, signed_up
 
 
 class WatchingHasher(PlainPasswordHasher):

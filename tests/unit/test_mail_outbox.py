@@ -16,7 +16,7 @@ from application.outbox.retry import RetryPolicy
 from application.ports.messaging import PermanentMailError, TransientMailError
 from application.ports.outbox import JobStatus
 from domain.errors import UsernameTaken
-from tests.unit.conftest import signup_command
+from tests.unit.harness import signup_command
 
 
 def jobs(harness):

@@ -14,15 +14,10 @@ from domain.errors import (
     WeakPassword,
 )
 from domain.users import Role
-from tests.unit.conftest import PASSWORD, signed_up
+from tests.unit.harness import PASSWORD, principal_of, signed_up
 
 NEW = "a brand new passphrase"
 NEWER = "an even newer passphrase"
-
-
-async def principal_of(harness, email="ada@example.com", password=PASSWORD):
-    pair = await harness.container.log_in().execute(email, password)
-    return pair, await harness.container.authenticate().execute(pair.access_token)
 
 
 async def test_password_change_needs_the_current_password_and_ends_sessions(harness):

@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import InvalidLink, RuleViolation, UsernameTaken, WeakPassword
 from domain.users import Role
-from tests.unit.conftest import signed_up, signup_command
+from tests.unit.harness import signed_up, signup_command
 
 
 async def test_signup_stores_a_normalised_unverified_user_and_mails_a_link(harness):

@@ -19,7 +19,7 @@ from domain.errors import (
     TagNotFound,
 )
 from domain.users import Role
-from tests.unit.test_books import principal
+from tests.unit.harness import principal
 
 DETAILS = BookDetails("Dune", "Frank Herbert", "Chilton", date(1965, 8, 1), 412, "en")
 

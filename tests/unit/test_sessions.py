@@ -12,7 +12,7 @@ from domain.errors import (
     TokenRevoked,
     TooManyRequests,
 )
-from tests.unit.conftest import PASSWORD, signed_up
+from tests.unit.harness import PASSWORD, signed_up
 
 
 async def login(harness, email="ada@example.com", password=PASSWORD):

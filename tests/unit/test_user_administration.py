@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from application.accounts.profile import ProfileChanges
-from application.accounts.sessions import Principal
 from application.permissions import Operator
 from application.ports.users import UserQuery
 from application.users.administration import UserChanges
@@ -19,15 +18,9 @@ from domain.errors import (
     UserNotFound,
 )
 from domain.users import Role
-from tests.unit.conftest import PASSWORD, signed_up
+from tests.unit.harness import PASSWORD, person
 
 OPERATOR = Operator("tests")
-
-
-async def person(harness, email, username, role=Role.USER, verified=True) -> Principal:
-    user = await signed_up(harness, email, username, verified=verified)
-    harness.database.users[user.uid].role = role
-    return Principal(harness.database.users[user.uid], claims=None)  # type: ignore[arg-type]
 
 
 @pytest.fixture
