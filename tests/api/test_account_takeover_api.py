@@ -9,18 +9,11 @@ import re
 
 import pytest
 
-from tests.api.support import PASSWORD, bearer, statements_counted
+from tests.api.support import BODY, PASSWORD, bearer, statements_counted
 from tests.live_service import run_bookly, service_environment
 
 AUTH = "/api/v1/auth"
-BOOK = {
-    "title": "Dune",
-    "author": "Frank Herbert",
-    "publisher": "Chilton",
-    "published_date": "1965-08-01",
-    "page_count": 412,
-    "language": "en",
-}
+BOOK = BODY  # a book every check accepts
 OPERATOR_PASSWORD = "operator secret password 9"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 

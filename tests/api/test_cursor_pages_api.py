@@ -17,17 +17,10 @@ from adapters.sqlalchemy.books import book_values
 from adapters.sqlalchemy.tables import books
 from application.ports.pages import COUNT_BOUND
 from domain.books import Book
-from tests.api.support import SECRET, bearer
+from tests.api.support import BODY, SECRET, bearer
 
 API = "/api/v1"
-BOOK = {
-    "title": "Dune",
-    "author": "Frank Herbert",
-    "publisher": "Chilton",
-    "published_date": "1965-08-01",
-    "page_count": 412,
-    "language": "en",
-}
+BOOK = BODY  # a book every check accepts
 SORTS = ["-created_at", "created_at", "title", "-title", "rating", "-rating"]
 
 

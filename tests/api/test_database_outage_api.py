@@ -12,18 +12,11 @@ from pathlib import Path
 import pytest
 
 from migrations import upgrade_to_head
-from tests.api.support import PASSWORD, bearer, running
+from tests.api.support import BODY, PASSWORD, bearer, running
 from tests.services import PrivateCluster
 
 pytestmark = pytest.mark.postgres
-BOOK = {
-    "title": "Dune",
-    "author": "Frank Herbert",
-    "publisher": "Chilton",
-    "published_date": "1965-08-01",
-    "page_count": 412,
-    "language": "en",
-}
+BOOK = BODY  # a book every check accepts
 REVIEW = {"rating": 4, "review_text": "Sand, and more sand."}
 
 

@@ -7,17 +7,10 @@ import uuid
 
 import pytest
 
-from tests.api.support import PASSWORD, bearer
+from tests.api.support import BODY, PASSWORD, bearer
 
 USERS = "/api/v1/users"
-BOOK = {
-    "title": "Dune",
-    "author": "Frank Herbert",
-    "publisher": "Chilton",
-    "published_date": "1965-08-01",
-    "page_count": 412,
-    "language": "en",
-}
+BOOK = BODY  # a book every check accepts
 USER_FIELDS = {
     "uid",
     "email",
