@@ -67,30 +67,12 @@ def unique_name(prefix: str) -> str:
 @contextmanager
 def private_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A throwaway redis-server on a free port, for tests that stop and start it."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         unavailable("redis-server (binary)")
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
-        process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                workdir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = start_redis_on(port, Path(workdir))
         try:
-            wait_for_port(port)
             yield f"redis://127.0.0.1:{port}/0", process
         finally:
             process.terminate()

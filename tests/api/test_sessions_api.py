@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.support import PASSWORD, bearer
+from tests.api.support import PASSWORD, USER_FIELDS, bearer
 
 AUTH = "/api/v1/auth"
 
@@ -26,18 +26,7 @@ async def test_the_whole_journey(api):
     me = await api.client.get(f"{AUTH}/me", headers=bearer(pair["access_token"]))
     assert me.status_code == 200
     body = me.json()
-    assert set(body) == {
-        "uid",
-        "email",
-        "username",
-        "first_name",
-        "last_name",
-        "role",
-        "is_verified",
-        "is_active",
-        "created_at",
-        "updated_at",
-    }
+    assert set(body) == USER_FIELDS
     assert (body["email"], body["role"], body["is_verified"]) == ("ada@example.com", "user", True)
     assert body["created_at"].endswith(("Z", "+00:00"))
 

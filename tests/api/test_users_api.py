@@ -7,22 +7,10 @@ import uuid
 
 import pytest
 
-from tests.api.support import BODY, PASSWORD, bearer
+from tests.api.support import BODY, PASSWORD, USER_FIELDS, bearer
 
 USERS = "/api/v1/users"
 BOOK = BODY  # a book every check accepts
-USER_FIELDS = {
-    "uid",
-    "email",
-    "username",
-    "first_name",
-    "last_name",
-    "role",
-    "is_verified",
-    "is_active",
-    "created_at",
-    "updated_at",
-}
 
 
 async def admin(api, email="root@example.com") -> tuple[str, str]:
