@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.catalogue import (
+    AnySelect,
     NamedRow,
     PageShape,
     detail_statement,
@@ -67,13 +68,13 @@ class Rows(Protocol):
     dialect: str
 
     async def __call__(
-        self, statement: Select[*tuple[Any, ...]], values: dict[str, Any]
+        self, statement: AnySelect, values: dict[str, Any]
     ) -> Sequence[NamedRow]: ...
 
 
 @functools.lru_cache(maxsize=2048)
 def driver_sql(
-    statement: Select[*tuple[Any, ...]] | UpdateBase, literals: tuple[tuple[str, int], ...]
+    statement: AnySelect | UpdateBase, literals: tuple[tuple[str, int], ...]
 ) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """`statement`'s SQL for asyncpg, LIMITs (`literals`) written in, and its parameters
     in the order asyncpg takes them, each with the value the statement itself gives it
@@ -86,9 +87,7 @@ def driver_sql(
 
 
 def _bound(
-    statement: Select[*tuple[Any, ...]] | UpdateBase,
-    literals: tuple[tuple[str, int], ...],
-    values: dict[str, Any],
+    statement: AnySelect | UpdateBase, literals: tuple[tuple[str, int], ...], values: dict[str, Any]
 ) -> tuple[str, list[Any]]:
     """`statement`'s SQL for asyncpg and its arguments, from `values` or its own."""
     sql, parameters = driver_sql(statement, literals)
@@ -143,9 +142,7 @@ class PoolRows:
                     )
         return self._pool
 
-    async def __call__(
-        self, statement: Select[*tuple[Any, ...]], values: dict[str, Any]
-    ) -> Sequence[NamedRow]:
+    async def __call__(self, statement: AnySelect, values: dict[str, Any]) -> Sequence[NamedRow]:
         literals = tuple(
             sorted((name, values[name]) for name in ("rows", "run_rows") if name in values)
         )
@@ -161,7 +158,7 @@ class PoolRows:
         raise AssertionError("unreachable")
 
     async def write(
-        self, statement: Select[*tuple[Any, ...]] | UpdateBase, values: dict[str, Any]
+        self, statement: AnySelect | UpdateBase, values: dict[str, Any]
     ) -> Sequence[NamedRow]:
         """Runs one writing statement in a transaction of its own (autocommit) and
         returns its rows. Never tried twice: a write that failed with its connection may
@@ -230,9 +227,7 @@ class EngineRows:
         self._engine = engine
         self.dialect = engine.dialect.name
 
-    async def __call__(
-        self, statement: Select[*tuple[Any, ...]], values: dict[str, Any]
-    ) -> Sequence[NamedRow]:
+    async def __call__(self, statement: AnySelect, values: dict[str, Any]) -> Sequence[NamedRow]:
         async with self._engine.connect() as connection:
             return (await connection.execute(statement, values)).mappings().all()
 

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 from uuid import UUID
 
 import orjson
@@ -81,6 +81,9 @@ RATED, UNRATED = 0, 1  # the two runs of a rating order
 TEXT_VALUES_KEPT = 4096
 
 
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]  # a select of any columns
+
+
 class NamedRow(Protocol):
     """A row read by column name: SQLAlchemy's `RowMapping`, or asyncpg's `Record`."""
 
@@ -93,9 +96,7 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def json_rows(
-    rows: Select[*tuple[Any, ...]], fields: Sequence[str], outer: FromClause
-) -> ColumnElement[Any]:
+def json_rows(rows: AnySelect, fields: Sequence[str], outer: FromClause) -> ColumnElement[Any]:
     """SQLite: the rows of `rows` (a select of `fields`, correlated with the enclosing
     query's `outer`) as one JSON array of objects; NULL when there are none. The array's
     order is not the rows' order: the reader sorts."""
@@ -106,7 +107,7 @@ def json_rows(
     return select(func.json_group_array(func.json_object(*pairs))).scalar_subquery()
 
 
-def row_array(rows: Select[*tuple[Any, ...]]) -> ColumnElement[Any]:
+def row_array(rows: AnySelect) -> ColumnElement[Any]:
     """PostgreSQL: `ARRAY(rows)`, `rows` selecting whole rows of a table: asyncpg reads
     each as a record of named, typed fields."""
     return func.array(rows.scalar_subquery())
@@ -213,7 +214,7 @@ def to_view(row: NamedRow) -> BookView:
 
 
 @functools.cache
-def detail_statement(dialect: str) -> Select[*tuple[Any, ...]]:
+def detail_statement(dialect: str) -> AnySelect:
     """A book by `uid` (a parameter), with its tags and newest reviews."""
     return select(
         *(books.c[name] for name in VIEW_COLUMNS),
@@ -338,9 +339,7 @@ class _Walk:
         key = bindparam("after_key", type_=self.key.type)
         return beyond([self.key, self.uid], [key, uid], self.sort in DESCENDING)
 
-    def _walk(
-        self, columns: list[Any], where: list[ColumnElement[bool]], limit: str
-    ) -> Select[*tuple[Any, ...]]:
+    def _walk(self, columns: list[Any], where: list[ColumnElement[bool]], limit: str) -> AnySelect:
         return (
             select(*columns)
             .select_from(self.source)
@@ -349,7 +348,7 @@ class _Walk:
             .limit(rows_of(limit))
         )
 
-    def page(self) -> tuple[Select[*tuple[Any, ...]], list[str]]:
+    def page(self) -> tuple[AnySelect, list[str]]:
         """The page's uids and sort keys, `limit + 1` of them (one more says that more
         follow), and the names of the columns that order them (then uid)."""
         shape = self.shape
@@ -383,7 +382,7 @@ class _Walk:
 
 
 @functools.lru_cache(maxsize=512)
-def page_statement(dialect: str, shape: PageShape) -> Select[*tuple[Any, ...]]:
+def page_statement(dialect: str, shape: PageShape) -> AnySelect:
     """The page's total (first column) and its books with their tags: one row per book,
     or one row of NULLs beside the total when the page is empty. Its values are
     `page_parameters`."""
