@@ -6,9 +6,10 @@ port providers with doubles (`container.<port>.override(...)`).
 
 from __future__ import annotations
 
-import functools
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
@@ -32,7 +33,7 @@ from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.session_cache import InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore, invalidation_channel
 from adapters.smtp.mailer import SmtpMailer
-from adapters.sqlalchemy.book_reads import PoolRows, SqlBookReads, rows_for
+from adapters.sqlalchemy.book_reads import SqlBookReads, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
 from adapters.sqlalchemy.engine import create_engine, session_factory
 from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
@@ -96,6 +97,60 @@ def _redis(url: str | None, timeout: float) -> Redis | None:
     return create_redis(url, timeout=timeout) if url else None
 
 
+class Closed(providers.Resource[None]):
+    """Open in every process that builds the container (`open_resources`); closed by
+    `shutdown_resources()`. Connections inside open at first use, not at start."""
+
+
+class Started(providers.Resource[None]):
+    """Background work that `bookly serve` runs beside the requests; stopped by
+    `shutdown_resources()` before anything it uses is closed."""
+
+
+class Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+# Each resource names the resources it relies on as its trailing arguments (`used`):
+# shutdown_resources() closes a resource only after everything that relies on it.
+
+
+async def _closing(resource: Closable | None, *used: None) -> AsyncIterator[None]:
+    yield
+    if resource is not None:
+        await resource.aclose()
+
+
+async def _disposing(engine: AsyncEngine) -> AsyncIterator[None]:
+    yield
+    await engine.dispose()
+
+
+async def _shutting_down(threads: Executor) -> AsyncIterator[None]:
+    yield
+    threads.shutdown(wait=False, cancel_futures=True)
+
+
+async def _running(
+    service: Callable[[], Service], wanted: bool, *used: None
+) -> AsyncIterator[None]:
+    """Starts the service (made only if `wanted`) inside the running event loop."""
+    if not wanted:
+        yield
+        return
+    running = service()
+    running.start()
+    try:
+        yield
+    finally:
+        await running.stop()
+
+
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
@@ -119,11 +174,9 @@ class Container(containers.DeclarativeContainer):
         ),
         sql=providers.Singleton(SqlTokenStore, sessions, clock),
     )
-    database_uow = providers.Singleton(
-        functools.partial, SqlUnitOfWork, sessions, request_id=current_request_id
-    )
+    database_uow = providers.Factory(SqlUnitOfWork, sessions, request_id=current_request_id)
     # Every unit of work that writes a user makes the token store forget its snapshot.
-    uow = providers.Singleton(ForgettingUnitOfWork, database_uow, token_store)
+    uow = providers.Singleton(ForgettingUnitOfWork, database_uow.provider, token_store)
     session_listener = providers.Singleton(
         InvalidationListener,
         redis,
@@ -284,6 +337,21 @@ class Container(containers.DeclarativeContainer):
     manage_tags = providers.Singleton(ManageTags, uow, clock, cursors)
     tag_book = providers.Singleton(TagBook, uow, clock)
 
+    # What the process opens and must close, and the work `bookly serve` runs beside the
+    # requests: the embedded default relays its outbox here (with a broker, the Celery
+    # worker does), and with Redis each worker listens for session invalidations.
+    database_open = Closed(_disposing, engine)
+    catalogue_pool_open = Closed(_closing, catalogue_rows)
+    redis_open = Closed(_closing, redis)
+    hashing_open = Closed(_shutting_down, argon2_threads)
+    task_queue_open = Closed(_closing, task_queue, database_open, redis_open, hashing_open)
+    relay_running = Started(
+        _running, outbox_relay.provider, config.relay_in_process, task_queue_open, database_open
+    )
+    listener_running = Started(
+        _running, session_listener.provider, config.session_cache_ttl.as_(bool), redis_open
+    )
+
 
 def configuration(settings: Settings) -> dict[str, object]:
     """Settings → the container's config, including which adapter plays each port."""
@@ -297,6 +365,7 @@ def configuration(settings: Settings) -> dict[str, object]:
         mailer="smtp" if settings.smtp_host else "outbox",
         smtp_starttls=settings.smtp_starttls,
         task_queue="celery" if settings.broker_url else "in_process",
+        relay_in_process=not settings.broker_url,
         task_lease_seconds=settings.task_lease_seconds,
         relay_max_backoff_seconds=min(10.0, settings.outbox_poll_seconds * 10),
         outbox_retention_seconds=settings.outbox_retention_days * 86_400,
@@ -334,30 +403,18 @@ def build_container(settings: Settings) -> Container:
     return container
 
 
-def start_background(container: Container) -> None:
-    """The embedded default relays its outbox in this process (call it inside the running
-    event loop); with a broker, the Celery worker runs the relay instead."""
-    if container.config.task_queue() == "in_process":
-        container.outbox_relay().start()
-    if container.config.session_cache_ttl():
-        container.session_listener().start()
+async def open_resources(container: Container, *, serving: bool = False) -> None:
+    """Open what the process will have to close; `serving` (the HTTP server) also starts
+    its background work. Call inside the event loop the process runs on; pair with
+    `close_resources`."""
+    opened = container.init_resources(providers.BaseResource if serving else Closed)
+    if opened is not None:
+        await opened
 
 
 async def close_resources(container: Container) -> None:
-    """Stop the relay and let running jobs finish (jobs not yet run wait in the outbox
-    for the next start), then close the connections that were opened."""
-    await container.outbox_relay().stop()
-    if container.config.session_cache_ttl():
-        await container.session_listener().stop()
-    queue = container.task_queue()
-    await queue.drain()
-    if isinstance(queue, CeleryTaskQueue):
-        queue.close()
-    client = container.redis()
-    if client is not None:
-        await client.aclose()
-    await container.engine().dispose()
-    rows = container.catalogue_rows()
-    if isinstance(rows, PoolRows):
-        await rows.close()
-    container.argon2_threads().shutdown(wait=False, cancel_futures=True)
+    """Stop the background work (running jobs finish; jobs not yet run wait in the outbox
+    for the next start), then close the connections, each after what relies on it."""
+    closed = container.shutdown_resources()
+    if closed is not None:
+        await closed

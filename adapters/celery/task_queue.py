@@ -38,5 +38,5 @@ class CeleryTaskQueue:
                 timeout=self._timeout,  # type: ignore[arg-type]  # as above
             )
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         self._app.close()

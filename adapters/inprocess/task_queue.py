@@ -16,7 +16,7 @@ class InProcessTaskQueue:
 
     The embedded default's queue: the outbox relay of this process feeds it, so jobs
     outlive a restart in the outbox, not here. Failures are logged, not raised.
-    `drain()` waits for what is running (used at shutdown and by tests).
+    `drain()` waits for what is running (used by tests; `aclose()` at shutdown).
     """
 
     def __init__(self, handlers: Mapping[str, Handler] | None = None) -> None:
@@ -40,6 +40,9 @@ class InProcessTaskQueue:
     async def drain(self) -> None:
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.drain()
 
     @staticmethod
     async def _run(task_name: str, handler: Handler, payload: dict[str, Any]) -> None:

@@ -71,6 +71,8 @@ class Rows(Protocol):
         self, statement: AnySelect, values: dict[str, Any]
     ) -> Sequence[NamedRow]: ...
 
+    async def aclose(self) -> None: ...
+
 
 @functools.lru_cache(maxsize=2048)
 def driver_sql(
@@ -215,7 +217,7 @@ class PoolRows:
     def in_use(self) -> int:
         return self._pool.get_size() - self._pool.get_idle_size() if self._pool else 0
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._pool is not None:
             await self._pool.close()
 
@@ -230,6 +232,9 @@ class EngineRows:
     async def __call__(self, statement: AnySelect, values: dict[str, Any]) -> Sequence[NamedRow]:
         async with self._engine.connect() as connection:
             return (await connection.execute(statement, values)).mappings().all()
+
+    async def aclose(self) -> None:
+        """Nothing of its own to close: the engine is the units of work's."""
 
 
 class SqlBookReads:

@@ -19,7 +19,13 @@ from pydantic import ValidationError
 
 from application.permissions import Operator
 from domain.errors import DomainError
-from entrypoints.container import Container, build_container, close_resources, is_unavailable
+from entrypoints.container import (
+    Container,
+    build_container,
+    close_resources,
+    is_unavailable,
+    open_resources,
+)
 from entrypoints.settings import Settings
 
 OPERATOR = Operator("bookly command line")
@@ -51,6 +57,7 @@ async def perform(args: argparse.Namespace) -> None:
     owned = container is None
     if container is None:
         container = build_container(load_settings())
+        await open_resources(container)
     try:
         await args.action(args, container)
     except DomainError as error:

@@ -16,7 +16,7 @@ from entrypoints.container import (
     build_container,
     close_resources,
     is_unavailable,
-    start_background,
+    open_resources,
 )
 from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        start_background(container)
+        await open_resources(container, serving=True)
         freeze_startup_objects()
         thresholds = gc.get_threshold()
         gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *thresholds[1:])

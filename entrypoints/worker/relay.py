@@ -9,7 +9,7 @@ from typing import Any
 
 from celery import bootsteps
 
-from entrypoints.container import build_container, close_resources
+from entrypoints.container import build_container, close_resources, open_resources
 from entrypoints.settings import Settings
 
 
@@ -37,6 +37,7 @@ class RelayThread:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         self._ready.set()
         container = build_container(self._settings)
+        await open_resources(container)
         try:
             await container.outbox_relay().run(self._stop)
         finally:

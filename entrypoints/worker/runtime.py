@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from entrypoints.container import Container, build_container, close_resources
+from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings
 
 T = TypeVar("T")
@@ -41,7 +41,9 @@ class Runtime:
                 )
                 thread.start()
                 self._loop, self._thread = loop, thread
-                self._container = build_container(self._settings)
+                container = build_container(self._settings)
+                asyncio.run_coroutine_threadsafe(open_resources(container), loop).result()
+                self._container = container
                 self._pid = os.getpid()
             return self._loop, self._container
 

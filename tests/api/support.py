@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from adapters.sqlalchemy.book_reads import PoolRows
-from entrypoints.container import Container, build_container, close_resources
+from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 
@@ -112,6 +112,7 @@ async def running(settings: Settings) -> AsyncIterator[Api]:
     """An app on `settings`, as `bookly serve` would build it, with a client on it."""
     container = build_container(settings)
     app = create_app(settings, container)
+    await open_resources(container)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         try:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from entrypoints.container import start_background
+from entrypoints.container import open_resources
 from tests.api.support import bearer
 
 AUTH = "/api/v1/auth"
@@ -69,7 +69,7 @@ async def test_two_workers_answer_from_memory_and_both_honour_a_logout(api_facto
     async with api_factory() as one, api_factory() as two:
         caches = [api.container.session_cache() for api in (one, two)]
         for api in (one, two):
-            start_background(api.container)
+            await open_resources(api.container, serving=True)
 
         async def listening() -> bool:
             return all(cache.trusted for cache in caches)

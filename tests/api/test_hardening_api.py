@@ -124,11 +124,11 @@ async def test_start_up_freezes_what_it_made_out_of_the_collectors_reach(api):
     assert gc.get_freeze_count() == 0
     try:
         async with api.app.router.lifespan_context(api.app):
-            frozen = gc.get_freeze_count()
-            assert frozen > 10_000  # the modules, routes, schemas, container
+            assert gc.get_freeze_count() > 10_000  # the modules, routes, schemas, container
             garbage = [[]]
             garbage[0].append(garbage)  # a cycle made after start-up
             del garbage
+            frozen = gc.get_freeze_count()  # the background work may free a frozen object
             assert gc.collect() >= 1  # is still collected
             assert gc.get_freeze_count() == frozen
     finally:

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from adapters.sqlalchemy.book_reads import PoolRows
-from entrypoints.container import start_background
+from entrypoints.container import open_resources
 from entrypoints.settings import Settings
 from tests.api.support import PASSWORD, assert_problem, bearer
 from tests.live_service import live_service, log_in, run_bookly, service_environment
@@ -182,7 +182,7 @@ async def test_the_session_cache_is_counted_where_sessions_are_cached(api):
     if not api.container.config.session_cache_ttl():
         assert "bookly_session_cache" not in await scrape(api)
         return
-    start_background(api.container)  # the listener, as `bookly serve` starts it
+    await open_resources(api.container, serving=True)  # the listener, as `bookly serve` has it
     await eventually(lambda: api.container.session_cache().trusted, "the worker listens")
     await api.signup()
     headers = bearer((await api.login())["access_token"])

@@ -27,7 +27,7 @@ from dependency_injector import providers
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.python import asgi
 
-from entrypoints.container import build_container, close_resources
+from entrypoints.container import build_container, close_resources, open_resources
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.api.support import PASSWORD, bearer
@@ -112,6 +112,7 @@ async def open_session(settings: Settings, email: str, admin: bool) -> str:
     container = build_container(settings)
     policy = dataclasses.replace(container.policy(), max_failed_logins=1_000_000_000)
     container.policy.override(providers.Object(policy))  # fuzzed logins lock the account
+    await open_resources(container)
     try:
         if admin:
             await container.create_admin().execute(email, PASSWORD)

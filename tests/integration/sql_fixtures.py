@@ -111,7 +111,7 @@ async def sql_book_reads(database_url: str, sql_engine: AsyncEngine) -> AsyncIte
     rows = rows_for(database_url, sql_engine, size=2, timeout=5.0)
     yield SqlBookReads(rows)
     if isinstance(rows, PoolRows):
-        await rows.close()
+        await rows.aclose()
 
 
 @pytest.fixture

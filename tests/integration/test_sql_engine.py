@@ -132,7 +132,7 @@ async def test_a_read_whose_pooled_connection_died_is_tried_again(
         assert await reads.detail(uuid.uuid4()) is None
         assert (rows.size(), rows.in_use()) == (1, 0)  # the dead one replaced, not kept
     finally:
-        await rows.close()
+        await rows.aclose()
         await admin.dispose()
 
 
@@ -172,7 +172,7 @@ async def test_reads_waiting_for_a_connection_get_one_in_the_order_they_came(
         late = asyncio.create_task(newcomer())
         await asyncio.gather(slow, waiting, late)
     finally:
-        await rows.close()
+        await rows.aclose()
     assert served == ["warm-up", "slow", "waiting", "newcomer"]
 
 
@@ -200,6 +200,6 @@ async def test_a_read_that_waits_too_long_for_a_connection_is_unavailable(
         served = await asyncio.gather(*(rows(select(literal(n)), {}) for n in range(3)))
         assert [found[0][0] for found in served] == [0, 1, 2]
     finally:
-        await rows.close()
+        await rows.aclose()
     assert is_unavailable_error(caught.value)
     assert 0.15 < waited < 0.5

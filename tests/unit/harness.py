@@ -88,7 +88,6 @@ def build_harness() -> Harness:
     container.config.from_dict(configuration(Settings(secret_key="x" * 40, _env_file=None)))
     for name, double in {
         "clock": clock,
-        "database_uow": database.unit_of_work,
         "token_store": store,
         "rate_limiter": MemoryRateLimiter(clock),
         "hasher": hasher,
@@ -101,6 +100,7 @@ def build_harness() -> Harness:
         "mailer": mailer,
     }.items():
         getattr(container, name).override(providers.Object(double))
+    container.database_uow.override(providers.Factory(database.unit_of_work))
     return Harness(container, clock, database, queue, hasher, store, mailer)
 
 

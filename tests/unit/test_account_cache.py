@@ -41,7 +41,7 @@ class CountingUnits:
 def units(harness: Harness) -> CountingUnits:
     """Counts every unit of work the use cases open (before any of them is built)."""
     counting = CountingUnits(harness.database.unit_of_work)
-    harness.container.database_uow.override(providers.Object(counting))
+    harness.container.database_uow.override(providers.Factory(counting))
     return counting
 
 
