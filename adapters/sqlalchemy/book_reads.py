@@ -44,6 +44,7 @@ from adapters.sqlalchemy.catalogue import (
     to_detail,
     to_page,
 )
+from adapters.sqlalchemy.engine import DATABASE_ERRORS
 from application.ports.books import BookDetail, BookQuery, BookView
 from application.ports.pages import Page
 
@@ -149,14 +150,15 @@ class PoolRows:
             sorted((name, values[name]) for name in ("rows", "run_rows") if name in values)
         )
         sql, arguments = _bound(statement, literals, values)
-        pool = await self._opened()
-        for attempt in (1, 2):
-            try:
-                return await self._run(pool, sql, arguments)
-            except DEAD_CONNECTION:
-                if attempt == 2:
-                    raise
-                await pool.expire_connections()  # those opened before are likely dead too
+        with DATABASE_ERRORS:
+            pool = await self._opened()
+            for attempt in (1, 2):
+                try:
+                    return await self._run(pool, sql, arguments)
+                except DEAD_CONNECTION:
+                    if attempt == 2:
+                        raise
+                    await pool.expire_connections()  # those opened before are likely dead too
         raise AssertionError("unreachable")
 
     async def write(
@@ -166,7 +168,8 @@ class PoolRows:
         returns its rows. Never tried twice: a write that failed with its connection may
         have committed."""
         sql, arguments = _bound(statement, (), values)
-        return await self._run(await self._opened(), sql, arguments)
+        with DATABASE_ERRORS:
+            return await self._run(await self._opened(), sql, arguments)
 
     async def _run(self, pool: asyncpg.Pool, sql: str, arguments: list[Any]) -> Sequence[NamedRow]:
         # Callers take turns (a FIFO semaphore of the pool's size) before asyncpg's pool:
@@ -230,8 +233,9 @@ class EngineRows:
         self.dialect = engine.dialect.name
 
     async def __call__(self, statement: AnySelect, values: dict[str, Any]) -> Sequence[NamedRow]:
-        async with self._engine.connect() as connection:
-            return (await connection.execute(statement, values)).mappings().all()
+        with DATABASE_ERRORS:
+            async with self._engine.connect() as connection:
+                return (await connection.execute(statement, values)).mappings().all()
 
     async def aclose(self) -> None:
         """Nothing of its own to close: the engine is the units of work's."""

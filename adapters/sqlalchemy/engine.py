@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from adapters.unavailable import Unavailable
+
 # SQLSTATE classes/codes that mean "the server cannot serve us right now".
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03", "57014")
 _UNAVAILABLE_SQLITE_ERRORS = ("SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR")
@@ -113,10 +115,23 @@ def _sqlite_engine(
     return engine
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions of the unit of work; they need the domain classes mapped
+class Session(AsyncSession):
+    """A session that, used as `async with`, turns a database that cannot serve now into
+    `ServiceUnavailable` on the way out: every adapter's statements go through one."""
+
+    async def __aexit__(self, kind: Any, error: Any, tb: Any) -> None:
+        try:
+            await super().__aexit__(kind, error, tb)
+        except Exception as closing:
+            DATABASE_ERRORS.raise_for(closing)
+            raise
+        DATABASE_ERRORS.raise_for(error)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Session]:
+    """Sessions of the adapters; they need the domain classes mapped
     (`mapping.start_mappers`, which the composition root calls once at start-up)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=Session, expire_on_commit=False)
 
 
 def is_unavailable_error(exc_value: BaseException) -> bool:
@@ -147,3 +162,6 @@ def _is_unavailable_link(error: BaseException) -> bool:
         return name.startswith(_UNAVAILABLE_SQLITE_ERRORS) or "unable to open" in str(error)
     sqlstate = getattr(error, "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+DATABASE_ERRORS = Unavailable("database", is_unavailable_error)

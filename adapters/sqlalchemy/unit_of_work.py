@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.books import SqlBookRepository
+from adapters.sqlalchemy.engine import DATABASE_ERRORS
 from adapters.sqlalchemy.outbox import SqlOutboxRepository, no_request_id
 from adapters.sqlalchemy.reviews import SqlReviewRepository, SqlTagRepository
 from adapters.sqlalchemy.users import SqlUserRepository, user_conflict
@@ -23,7 +24,7 @@ class SqlUnitOfWork:
     """Use as `async with SqlUnitOfWork(factory) as uow:`; leaving without commit rolls back.
 
     Uniqueness violations (at `commit()`, or at an autoflush inside the block) come out
-    as EmailTaken / UsernameTaken.
+    as EmailTaken / UsernameTaken, a database that cannot serve now as ServiceUnavailable.
     """
 
     users: UserRepository
@@ -69,11 +70,13 @@ class SqlUnitOfWork:
             # Rolls back what was not committed and returns the connection. Unlike
             # rollback(), close() does not expire loaded objects: they stay readable.
             await session.close()
-        except Exception:
+        except Exception as closing:
             if exc is None:
+                DATABASE_ERRORS.raise_for(closing)
                 raise  # otherwise keep the error that ended the block
         if isinstance(exc, IntegrityError) and (conflict := user_conflict(exc)) is not None:
             raise conflict from exc
+        DATABASE_ERRORS.raise_for(exc)
 
     async def commit(self) -> None:
         try:

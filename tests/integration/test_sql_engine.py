@@ -5,12 +5,18 @@ from __future__ import annotations
 import stat
 import time
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from adapters.sqlalchemy.engine import create_engine, is_unavailable_error
+from adapters.inprocess.clock import SystemClock
+from adapters.sqlalchemy.book_reads import EngineRows
+from adapters.sqlalchemy.engine import create_engine, is_unavailable_error, session_factory
+from adapters.sqlalchemy.token_store import SqlTokenStore
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from domain.errors import ServiceUnavailable
 from tests.services import free_port
 
 
@@ -193,7 +199,7 @@ async def test_a_read_that_waits_too_long_for_a_connection_is_unavailable(
         slow = asyncio.create_task(rows(select(func.pg_sleep(0.6)), {}))
         await asyncio.sleep(0.1)  # the slow read holds the pool's one connection
         started = time.perf_counter()
-        with pytest.raises(TimeoutError) as caught:
+        with pytest.raises(ServiceUnavailable) as caught:  # the adapter's own error
             await rows(select(literal(1)), {})
         waited = time.perf_counter() - started
         await slow
@@ -201,5 +207,36 @@ async def test_a_read_that_waits_too_long_for_a_connection_is_unavailable(
         assert [found[0][0] for found in served] == [0, 1, 2]
     finally:
         await rows.aclose()
-    assert is_unavailable_error(caught.value)
+    assert isinstance(caught.value.__cause__, TimeoutError)
     assert 0.15 < waited < 0.5
+
+
+async def test_every_way_into_the_database_says_service_unavailable_when_it_cannot_serve() -> None:
+    """Units of work, the adapters' own sessions and the catalogue's rows raise the one
+    application error, caused by the driver's; the HTTP layer and the CLI map only it."""
+    engine = create_engine(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none", connect_timeout=1
+    )
+    sessions = session_factory(engine)
+    try:
+        with pytest.raises(ServiceUnavailable) as in_unit:
+            async with SqlUnitOfWork(sessions) as uow:
+                await uow.users.get_by_email("ada@example.com")
+        with pytest.raises(ServiceUnavailable) as in_store:
+            await SqlTokenStore(sessions, SystemClock()).revoke_user(uuid4())
+        with pytest.raises(ServiceUnavailable) as in_rows:
+            await EngineRows(engine)(select(func.now()), {})
+    finally:
+        await engine.dispose()
+    for caught in (in_unit, in_store, in_rows):
+        assert caught.value.dependency == "database"
+        assert is_unavailable_error(caught.value.__cause__)
+
+
+async def test_a_failure_of_the_statement_itself_is_not_called_unavailable(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        with pytest.raises(OperationalError, match="no such table"):
+            await EngineRows(engine)(select(text("x")).select_from(text("missing")), {})
+    finally:
+        await engine.dispose()
