@@ -6,7 +6,8 @@ port providers with doubles (`container.<port>.override(...)`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,7 +36,7 @@ from adapters.redis.token_store import RedisTokenStore, invalidation_channel
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.book_reads import SqlBookReads, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
-from adapters.sqlalchemy.engine import create_engine, session_factory
+from adapters.sqlalchemy.engine import create_engine, ping, session_factory
 from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
@@ -95,6 +96,23 @@ def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
 
 def _redis(url: str | None, timeout: float) -> Redis | None:
     return create_redis(url, timeout=timeout) if url else None
+
+
+Check = Callable[[], Awaitable[object]]
+ReadinessChecks = dict[str, Check]
+
+
+def _readiness_checks(
+    engine: AsyncEngine, redis: Redis | None, queue: CeleryTaskQueue | None
+) -> ReadinessChecks:
+    """What /ready asks, by name: each configured dependency's check, which raises unless
+    it answers."""
+    checks: ReadinessChecks = {"database": functools.partial(ping, engine)}
+    if redis is not None:
+        checks["redis"] = redis.ping
+    if queue is not None:
+        checks["broker"] = queue.ping
+    return checks
 
 
 class Closed(providers.Resource[None]):
@@ -336,6 +354,12 @@ class Container(containers.DeclarativeContainer):
     list_reviews = providers.Singleton(ListReviews, uow, cursors)
     manage_tags = providers.Singleton(ManageTags, uow, clock, cursors)
     tag_book = providers.Singleton(TagBook, uow, clock)
+    readiness_checks = providers.Singleton(
+        _readiness_checks,
+        engine,
+        redis,
+        providers.Selector(config.task_queue, in_process=providers.Object(None), celery=task_queue),
+    )
 
     # What the process opens and must close, and the work `bookly serve` runs beside the
     # requests: the embedded default relays its outbox here (with a broker, the Celery

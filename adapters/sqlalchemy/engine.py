@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -126,6 +126,12 @@ class Session(AsyncSession):
             DATABASE_ERRORS.raise_for(closing)
             raise
         DATABASE_ERRORS.raise_for(error)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless the database answers a statement."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Session]:

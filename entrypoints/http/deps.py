@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the container, the caller, per-client limits.
+"""FastAPI dependencies: the use cases a route needs, the caller, per-client limits.
 
 All are `async def`, so none costs a threadpool hop; the container, not this module,
 decides which adapter serves each port.
@@ -6,12 +6,14 @@ decides which adapter serves each port.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+from dependency_injector import providers
 from fastapi import Depends, Request, params
 from fastapi.security import OAuth2PasswordBearer
 
 from application.accounts.sessions import Principal
+from application.ports.limits import RateLimiter
 from domain.errors import NotAuthenticated, TooManyRequests
 from entrypoints.container import Container
 from entrypoints.http.security import ClientAddress
@@ -21,9 +23,20 @@ TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - an address, not a secret
 bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container  # set by create_app
-    return container
+_PROVIDER_NAMES = {id(provider): name for name, provider in Container.providers.items()}
+
+
+def Use(provider: providers.Provider[Any]) -> Any:
+    """What a route declares it needs: `use_case: Annotated[GetBook, Use(Container.get_book)]`.
+    Resolved per request on the app's own container, so tests override it there
+    (`container.get_book.override(...)`). FastAPI types `Depends()` as Any."""
+    name = _PROVIDER_NAMES[id(provider)]
+
+    async def provided(request: Request) -> Any:
+        return getattr(request.app.state.container, name)()  # set by create_app
+
+    provided.provider_name = name  # type: ignore[attr-defined]  # read by the tests
+    return Depends(provided)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -70,12 +83,12 @@ def limit_per_ip(bucket: str) -> params.Depends:
 
     async def check(
         request: Request,
-        container: Annotated[Container, Depends(get_container)],
+        limiter: Annotated[RateLimiter, Use(Container.rate_limiter)],
         settings: Annotated[Settings, Depends(get_settings)],
     ) -> None:
         if not settings.rate_limits_enabled:
             return
-        state = await container.rate_limiter().hit(
+        state = await limiter.hit(
             f"ip:{bucket}:{client_ip(request)}", settings.ip_rate_window_seconds
         )
         if state.count > settings.ip_rate_limit:
@@ -85,5 +98,4 @@ def limit_per_ip(bucket: str) -> params.Depends:
     return dependency
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from application.accounts.profile import ProfileChanges
 from application.accounts.registration import SignUpCommand
 from application.accounts.sessions import TokenPair
-from entrypoints.http.deps import ContainerDep, PrincipalDep, bearer_token, limit_per_ip
+from entrypoints.http.deps import PrincipalDep, bearer_token, limit_per_ip
 from entrypoints.http.documents import JSONDocument, user_document
 from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.schemas import (
@@ -23,6 +23,18 @@ from entrypoints.http.schemas import (
     SignUpIn,
     TokenPairOut,
     UserOut,
+)
+from entrypoints.http.use_cases import (
+    ChangePasswordDep,
+    ConfirmPasswordResetDep,
+    LogInDep,
+    LogOutDep,
+    LogOutEverywhereDep,
+    RefreshSessionDep,
+    RequestPasswordResetDep,
+    ResendVerificationDep,
+    SignUpDep,
+    UpdateProfileDep,
 )
 from entrypoints.links import API_PREFIX
 
@@ -52,10 +64,10 @@ def token_response(pair: TokenPair, response: Response) -> TokenPairOut:
     dependencies=[limit_per_ip("signup")],
     responses=errors(409, 422, 429),
 )
-async def signup(body: SignUpIn, container: ContainerDep) -> MessageOut:
+async def signup(body: SignUpIn, use_case: SignUpDep) -> MessageOut:
     """Create an account. The answer is the same whether or not the email is registered:
     a new account gets a verification mail, an existing one a notice."""
-    await container.sign_up().execute(SignUpCommand(**body.model_dump()))
+    await use_case.execute(SignUpCommand(**body.model_dump()))
     return MessageOut(message="Check your inbox to finish signing up.")
 
 
@@ -66,8 +78,8 @@ async def signup(body: SignUpIn, container: ContainerDep) -> MessageOut:
     dependencies=[limit_per_ip("resend")],
     responses=errors(422, 429),
 )
-async def resend_verification(body: EmailIn, container: ContainerDep) -> MessageOut:
-    await container.resend_verification().execute(body.email)
+async def resend_verification(body: EmailIn, use_case: ResendVerificationDep) -> MessageOut:
+    await use_case.execute(body.email)
     return MessageOut(message="If the account needs verifying, a new link is on its way.")
 
 
@@ -77,8 +89,8 @@ async def resend_verification(body: EmailIn, container: ContainerDep) -> Message
     dependencies=[limit_per_ip("login")],
     responses=errors(401, 403, 422, 429),
 )
-async def login(body: LoginIn, response: Response, container: ContainerDep) -> TokenPairOut:
-    pair = await container.log_in().execute(body.email, body.password)
+async def login(body: LoginIn, response: Response, use_case: LogInDep) -> TokenPairOut:
+    pair = await use_case.execute(body.email, body.password)
     return token_response(pair, response)
 
 
@@ -89,12 +101,10 @@ async def login(body: LoginIn, response: Response, container: ContainerDep) -> T
     responses=errors(401, 403, 422, 429),
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    response: Response,
-    container: ContainerDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], response: Response, use_case: LogInDep
 ) -> TokenPairOut:
     """OAuth2 password flow for Swagger UI and OAuth2 clients: `username` is the email."""
-    pair = await container.log_in().execute(form.username, form.password)
+    pair = await use_case.execute(form.username, form.password)
     return token_response(pair, response)
 
 
@@ -102,22 +112,22 @@ async def token(
 async def refresh(
     refresh_token: Annotated[str, Depends(bearer_token)],
     response: Response,
-    container: ContainerDep,
+    use_case: RefreshSessionDep,
 ) -> TokenPairOut:
     """Send the refresh token as the Bearer token. Each refresh token works once."""
-    pair = await container.refresh_session().execute(refresh_token)
+    pair = await use_case.execute(refresh_token)
     return token_response(pair, response)
 
 
 @router.post("/logout", status_code=204, responses=errors(401))
-async def logout(principal: PrincipalDep, container: ContainerDep) -> Response:
-    await container.log_out().execute(principal)
+async def logout(principal: PrincipalDep, use_case: LogOutDep) -> Response:
+    await use_case.execute(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/logout-all", status_code=204, responses=errors(401))
-async def logout_all(principal: PrincipalDep, container: ContainerDep) -> Response:
-    await container.log_out_everywhere().execute(principal)
+async def logout_all(principal: PrincipalDep, use_case: LogOutEverywhereDep) -> Response:
+    await use_case.execute(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,16 +141,18 @@ async def me(principal: PrincipalDep) -> JSONDocument:
 
 
 @router.patch("/me", response_model=UserOut, responses=errors(401, 409, 422))
-async def update_me(body: ProfileIn, principal: PrincipalDep, container: ContainerDep) -> UserOut:
+async def update_me(
+    body: ProfileIn, principal: PrincipalDep, use_case: UpdateProfileDep
+) -> UserOut:
     changes = ProfileChanges(**body.model_dump(exclude_none=True))
-    return UserOut.model_validate(await container.update_profile().execute(principal, changes))
+    return UserOut.model_validate(await use_case.execute(principal, changes))
 
 
 @router.post("/password-change", status_code=204, responses=errors(401, 403, 422))
 async def password_change(
-    body: PasswordChangeIn, principal: PrincipalDep, container: ContainerDep
+    body: PasswordChangeIn, principal: PrincipalDep, use_case: ChangePasswordDep
 ) -> Response:
-    await container.change_password().execute(principal, body.current_password, body.new_password)
+    await use_case.execute(principal, body.current_password, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -151,8 +163,8 @@ async def password_change(
     dependencies=[limit_per_ip("reset")],
     responses=errors(422, 429),
 )
-async def password_reset_request(body: EmailIn, container: ContainerDep) -> MessageOut:
-    await container.request_password_reset().execute(body.email)
+async def password_reset_request(body: EmailIn, use_case: RequestPasswordResetDep) -> MessageOut:
+    await use_case.execute(body.email)
     return MessageOut(message="If the account exists, a reset link is on its way.")
 
 
@@ -160,7 +172,7 @@ async def password_reset_request(body: EmailIn, container: ContainerDep) -> Mess
     "/password-reset-confirm/{token}", response_model=MessageOut, responses=errors(400, 422)
 )
 async def password_reset_confirm(
-    token: LinkToken, body: PasswordResetIn, container: ContainerDep
+    token: LinkToken, body: PasswordResetIn, use_case: ConfirmPasswordResetDep
 ) -> MessageOut:
-    await container.confirm_password_reset().execute(token, body.new_password)
+    await use_case.execute(token, body.new_password)
     return MessageOut(message="Your password is changed; log in with the new one.")

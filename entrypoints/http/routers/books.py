@@ -21,11 +21,21 @@ from entrypoints.http.book_schemas import (
     ReviewOut,
     TagNamesIn,
 )
-from entrypoints.http.deps import ContainerDep, PrincipalDep
+from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is, book_detail_document, book_document
 from entrypoints.http.paging import PagingParams, PagingQuery, paged
 from entrypoints.http.patterns import NO_NUL
 from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
+from entrypoints.http.use_cases import (
+    AddBookDep,
+    DeleteBookDep,
+    GetBookDep,
+    ListBooksDep,
+    ListReviewsDep,
+    ReviewBookDep,
+    TagBookDep,
+    UpdateBookDep,
+)
 from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"])
@@ -104,11 +114,9 @@ def books_page(request: Request, page: Page[BookView]) -> JSONDocument:
 
 @router.get("", response_model=PageOut[BookOut], responses={**errors(422), **NEXT_PAGE})
 async def list_books(
-    params: BookListQuery, request: Request, container: ContainerDep
+    params: BookListQuery, request: Request, use_case: ListBooksDep
 ) -> JSONDocument:
-    return books_page(
-        request, await container.list_books().execute(params.query(), params.request())
-    )
+    return books_page(request, await use_case.execute(params.query(), params.request()))
 
 
 @router.post(
@@ -117,11 +125,11 @@ async def list_books(
     response_model=BookOut,
     responses={**errors(401, 403, 422), **linked(201, "The book added", **BOOK_LINKS)},
 )
-async def add_book(body: BookIn, principal: PrincipalDep, container: ContainerDep) -> JSONDocument:
+async def add_book(body: BookIn, principal: PrincipalDep, use_case: AddBookDep) -> JSONDocument:
     """Verified users and admins add books; the caller owns what they add. Unknown tag
     names become tags."""
     fields = body.model_dump(exclude={"tags"})
-    view = await container.add_book().execute(principal, BookDetails(**fields), body.tags)
+    view = await use_case.execute(principal, BookDetails(**fields), body.tags)
     return JSONDocument(
         book_document(view),
         status_code=201,
@@ -130,9 +138,9 @@ async def add_book(body: BookIn, principal: PrincipalDep, container: ContainerDe
 
 
 @router.get("/{uid}", response_model=BookDetailOut, responses=errors(404, 422))
-async def get_book(uid: UUID, container: ContainerDep) -> JSONDocument:
+async def get_book(uid: UUID, use_case: GetBookDep) -> JSONDocument:
     """With its tags, its reviews in figures and its newest reviews (at most 10)."""
-    return JSONDocument(book_detail_document(await container.get_book().execute(uid)))
+    return JSONDocument(book_detail_document(await use_case.execute(uid)))
 
 
 @router.patch(
@@ -141,18 +149,16 @@ async def get_book(uid: UUID, container: ContainerDep) -> JSONDocument:
     responses={**errors(401, 403, 404, 422), **linked(200, "The book changed", **BOOK_LINKS)},
 )
 async def update_book(
-    uid: UUID, body: BookPatch, principal: PrincipalDep, container: ContainerDep
+    uid: UUID, body: BookPatch, principal: PrincipalDep, use_case: UpdateBookDep
 ) -> JSONDocument:
     """The owner or an admin changes any subset of the fields."""
     changes = body.model_dump(exclude_unset=True)
-    return JSONDocument(
-        book_document(await container.update_book().execute(principal, uid, changes))
-    )
+    return JSONDocument(book_document(await use_case.execute(principal, uid, changes)))
 
 
 @router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def delete_book(uid: UUID, principal: PrincipalDep, container: ContainerDep) -> Response:
-    await container.delete_book().execute(principal, uid)
+async def delete_book(uid: UUID, principal: PrincipalDep, use_case: DeleteBookDep) -> Response:
+    await use_case.execute(principal, uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -160,10 +166,10 @@ async def delete_book(uid: UUID, principal: PrincipalDep, container: ContainerDe
     "/{uid}/reviews", response_model=PageOut[ReviewOut], responses={**errors(404, 422), **NEXT_PAGE}
 )
 async def book_reviews(
-    uid: UUID, paging: PagingQuery, request: Request, container: ContainerDep
+    uid: UUID, paging: PagingQuery, request: Request, use_case: ListReviewsDep
 ) -> JSONDocument:
     """Newest first."""
-    return paged(request, await container.list_reviews().for_book(uid, paging.request()), as_is)
+    return paged(request, await use_case.for_book(uid, paging.request()), as_is)
 
 
 @router.post(
@@ -176,10 +182,10 @@ async def book_reviews(
     },
 )
 async def review_book(
-    uid: UUID, body: ReviewIn, principal: PrincipalDep, container: ContainerDep
+    uid: UUID, body: ReviewIn, principal: PrincipalDep, use_case: ReviewBookDep
 ) -> JSONDocument:
     """One review per user per book (409 `review_exists`); change it with PATCH."""
-    review = await container.review_book().execute(principal, uid, body.rating, body.review_text)
+    review = await use_case.execute(principal, uid, body.rating, body.review_text)
     return JSONDocument(
         review,
         status_code=201,  # a Review's fields are ReviewOut's
@@ -209,17 +215,17 @@ async def review_book(
     },
 )
 async def tag_book(
-    uid: UUID, body: TagNamesIn, principal: PrincipalDep, container: ContainerDep
+    uid: UUID, body: TagNamesIn, principal: PrincipalDep, use_case: TagBookDep
 ) -> JSONDocument:
     """The owner or an admin tags a book; unknown names become tags; attaching twice is
     harmless."""
     names = [tag.name for tag in body.tags]
-    return JSONDocument(book_document(await container.tag_book().attach(principal, uid, names)))
+    return JSONDocument(book_document(await use_case.attach(principal, uid, names)))
 
 
 @router.delete("/{uid}/tags/{tag_uid}", status_code=204, responses=errors(401, 403, 404, 422))
 async def untag_book(
-    uid: UUID, tag_uid: UUID, principal: PrincipalDep, container: ContainerDep
+    uid: UUID, tag_uid: UUID, principal: PrincipalDep, use_case: TagBookDep
 ) -> Response:
-    await container.tag_book().detach(principal, uid, tag_uid)
+    await use_case.detach(principal, uid, tag_uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,11 +15,17 @@ from pydantic import BaseModel, ValidationError
 
 from domain.errors import DomainError, ErrorKind
 from entrypoints.http import pages
-from entrypoints.http.deps import ContainerDep, limit_per_ip
+from entrypoints.http.deps import limit_per_ip
 from entrypoints.http.documents import JSONDocument
 from entrypoints.http.problems import STATUS_BY_KIND
 from entrypoints.http.responses import errors
 from entrypoints.http.schemas import EmailIn, MessageOut, PasswordResetIn
+from entrypoints.http.use_cases import (
+    CheckResetLinkDep,
+    ConfirmPasswordResetDep,
+    RequestPasswordResetDep,
+    VerifyEmailDep,
+)
 from entrypoints.links import API_PREFIX, CONFIRM_PASSWORD_RESET, REQUEST_PASSWORD_RESET
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
@@ -53,10 +59,10 @@ def failure_page(error: DomainError, again: str) -> Response:
 @router.get(
     "/verify/{token}", response_model=MessageOut, responses={**OR_A_PAGE, **errors(400, 422)}
 )
-async def verify_email(token: LinkToken, request: Request, container: ContainerDep) -> Response:
+async def verify_email(token: LinkToken, request: Request, use_case: VerifyEmailDep) -> Response:
     """The link of the verification mail. Verifying ends every session opened before."""
     try:
-        await container.verify_email().execute(token)
+        await use_case.execute(token)
     except DomainError as error:
         if not pages.wants_html(request):
             raise
@@ -100,12 +106,12 @@ async def password_reset_form(request: Request) -> Response:
     responses={**OR_A_PAGE, **errors(400, 422)},
 )
 async def password_reset_page(
-    token: LinkToken, request: Request, container: ContainerDep
+    token: LinkToken, request: Request, use_case: CheckResetLinkDep
 ) -> Response:
     """The link of the reset mail. Tells whether the link still works, and how to use it;
     the link is used only by the POST (or the page's form)."""
     try:
-        await container.check_reset_link().execute(token)
+        await use_case.execute(token)
     except DomainError as error:
         if not pages.wants_html(request):
             raise
@@ -134,12 +140,14 @@ async def form_of(request: Request, model: type[BaseModel]) -> BaseModel | Respo
 
 
 @forms.post("/password-reset-request", dependencies=[limit_per_ip("reset")])
-async def password_reset_request_form(request: Request, container: ContainerDep) -> Response:
+async def password_reset_request_form(
+    request: Request, use_case: RequestPasswordResetDep
+) -> Response:
     body = await form_of(request, EmailIn)
     if isinstance(body, Response):
         return body
     assert isinstance(body, EmailIn)
-    await container.request_password_reset().execute(body.email)
+    await use_case.execute(body.email)
     return pages.page(
         "Check your inbox",
         pages.text(
@@ -150,14 +158,14 @@ async def password_reset_request_form(request: Request, container: ContainerDep)
 
 @forms.post("/password-reset/{token}")
 async def password_reset_confirm_form(
-    token: LinkToken, request: Request, container: ContainerDep
+    token: LinkToken, request: Request, use_case: ConfirmPasswordResetDep
 ) -> Response:
     body = await form_of(request, PasswordResetIn)
     if isinstance(body, Response):
         return body
     assert isinstance(body, PasswordResetIn)
     try:
-        await container.confirm_password_reset().execute(token, body.new_password)
+        await use_case.execute(token, body.new_password)
     except DomainError as error:
         return failure_page(error, CONFIRM_PASSWORD_RESET.format(token=token))
     return pages.page(

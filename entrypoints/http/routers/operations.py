@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 
-from entrypoints.http.deps import ContainerDep
+from entrypoints.container import Container, ReadinessChecks
+from entrypoints.http.deps import Use
 from entrypoints.http.problems import RETRY_AFTER_UNAVAILABLE, problem
 from entrypoints.http.responses import errors
 
@@ -21,31 +21,15 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _database(container: Any) -> None:
-    async with container.engine().connect() as connection:
-        await connection.execute(text("SELECT 1"))
-
-
-async def _redis(container: Any) -> None:
-    await container.redis().ping()
-
-
-async def _broker(container: Any) -> None:
-    await container.task_queue().ping()
-
-
 @router.get("/ready", responses=errors(503))
-async def ready(request: Request, container: ContainerDep) -> Any:
+async def ready(
+    request: Request, checks: Annotated[ReadinessChecks, Use(Container.readiness_checks)]
+) -> Any:
     """200 when every configured dependency answers; 503 naming the first that does not."""
-    settings = request.app.state.settings
-    checks = {"database": _database}
-    if settings.redis_url:
-        checks["redis"] = _redis
-    if settings.broker_url:
-        checks["broker"] = _broker
+    timeout = request.app.state.settings.dependency_timeout_seconds
     for name, check in checks.items():
         try:
-            await asyncio.wait_for(check(container), settings.dependency_timeout_seconds)
+            await asyncio.wait_for(check(), timeout)
         except Exception:
             return problem(
                 request,

@@ -7,10 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response, status
 
 from entrypoints.http.book_schemas import PageOut, ReviewOut, ReviewPatch
-from entrypoints.http.deps import ContainerDep, PrincipalDep
+from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
 from entrypoints.http.paging import PagingQuery, paged
 from entrypoints.http.responses import NEXT_PAGE, errors
+from entrypoints.http.use_cases import DeleteReviewDep, EditReviewDep, GetReviewDep, ListReviewsDep
 from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/reviews", tags=["reviews"])
@@ -18,28 +19,28 @@ router = APIRouter(prefix=f"{API_PREFIX}/reviews", tags=["reviews"])
 
 @router.get("", response_model=PageOut[ReviewOut], responses={**errors(401, 403, 422), **NEXT_PAGE})
 async def all_reviews(
-    paging: PagingQuery, principal: PrincipalDep, request: Request, container: ContainerDep
+    paging: PagingQuery, principal: PrincipalDep, request: Request, use_case: ListReviewsDep
 ) -> JSONDocument:
     """Admins only; newest first."""
-    return paged(request, await container.list_reviews().all(principal, paging.request()), as_is)
+    return paged(request, await use_case.all(principal, paging.request()), as_is)
 
 
 @router.get("/{uid}", response_model=ReviewOut, responses=errors(404, 422))
-async def get_review(uid: UUID, container: ContainerDep) -> ReviewOut:
-    return ReviewOut.model_validate(await container.get_review().execute(uid))
+async def get_review(uid: UUID, use_case: GetReviewDep) -> ReviewOut:
+    return ReviewOut.model_validate(await use_case.execute(uid))
 
 
 @router.patch("/{uid}", response_model=ReviewOut, responses=errors(401, 403, 404, 422))
 async def edit_review(
-    uid: UUID, body: ReviewPatch, principal: PrincipalDep, container: ContainerDep
+    uid: UUID, body: ReviewPatch, principal: PrincipalDep, use_case: EditReviewDep
 ) -> ReviewOut:
     """Its author only; the fields sent change."""
-    review = await container.edit_review().execute(principal, uid, body.rating, body.review_text)
+    review = await use_case.execute(principal, uid, body.rating, body.review_text)
     return ReviewOut.model_validate(review)
 
 
 @router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def delete_review(uid: UUID, principal: PrincipalDep, container: ContainerDep) -> Response:
+async def delete_review(uid: UUID, principal: PrincipalDep, use_case: DeleteReviewDep) -> Response:
     """Its author or an admin."""
-    await container.delete_review().execute(principal, uid)
+    await use_case.execute(principal, uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

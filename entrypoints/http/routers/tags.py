@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request, Response, status
 
 from domain.tags import Tag
 from entrypoints.http.book_schemas import PageOut, TagIn, TagOut
-from entrypoints.http.deps import ContainerDep, PrincipalDep
+from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
 from entrypoints.http.paging import PagingQuery, paged
 from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
+from entrypoints.http.use_cases import ManageTagsDep
 from entrypoints.links import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/tags", tags=["tags"])
@@ -30,9 +31,9 @@ def tag_out(tag: Tag) -> TagOut:
 
 
 @router.get("", response_model=PageOut[TagOut], responses={**errors(422), **NEXT_PAGE})
-async def list_tags(paging: PagingQuery, request: Request, container: ContainerDep) -> JSONDocument:
+async def list_tags(paging: PagingQuery, request: Request, use_case: ManageTagsDep) -> JSONDocument:
     """By name, case-insensitively."""
-    return paged(request, await container.manage_tags().list(paging.request()), as_is)
+    return paged(request, await use_case.list(paging.request()), as_is)
 
 
 @router.post(
@@ -42,25 +43,25 @@ async def list_tags(paging: PagingQuery, request: Request, container: ContainerD
     responses={**errors(401, 403, 409, 422), **linked(201, "The tag made", **TAG_LINKS)},
 )
 async def create_tag(
-    body: TagIn, principal: PrincipalDep, container: ContainerDep, response: Response
+    body: TagIn, principal: PrincipalDep, use_case: ManageTagsDep, response: Response
 ) -> TagOut:
     """Admins only. A name is stored NFKC-normalised (fullwidth letters are plain ones) and
     is unique without regard to case (409 `tag_exists`); invisible characters (zero-width
     space or joiner, soft hyphen, bidi controls, BOM) are refused (422)."""
-    tag = await container.manage_tags().create(principal, body.name)
+    tag = await use_case.create(principal, body.name)
     response.headers["Location"] = f"{router.prefix}/{tag.uid}"
     return tag_out(tag)
 
 
 @router.patch("/{uid}", response_model=TagOut, responses=errors(401, 403, 404, 409, 422))
 async def rename_tag(
-    uid: UUID, body: TagIn, principal: PrincipalDep, container: ContainerDep
+    uid: UUID, body: TagIn, principal: PrincipalDep, use_case: ManageTagsDep
 ) -> TagOut:
-    return tag_out(await container.manage_tags().rename(principal, uid, body.name))
+    return tag_out(await use_case.rename(principal, uid, body.name))
 
 
 @router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def delete_tag(uid: UUID, principal: PrincipalDep, container: ContainerDep) -> Response:
+async def delete_tag(uid: UUID, principal: PrincipalDep, use_case: ManageTagsDep) -> Response:
     """Admins only; the tag comes off every book."""
-    await container.manage_tags().delete(principal, uid)
+    await use_case.delete(principal, uid)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
