@@ -1,14 +1,13 @@
 """The threads that hash passwords, scheduled to run only on CPU nobody else wants.
 
-A verify is tens of milliseconds of one core; a request on the event loop is well under
-one. At the same priority as the loop, a hashing thread holds its core for its time
-slice whenever the kernel puts it there, and every request that arrives meanwhile waits
-on the scheduler, not on the service: during a login storm the p99 of `/health` went to
-2.6-6.1 times its idle value. Under Linux's SCHED_IDLE policy a hashing thread gives way at
-once to any ordinary thread that wakes, the event loop, PostgreSQL and Redis among them,
-and still uses every cycle they leave (login throughput did not change). Measured with
-the benchmark harness on a noisy 2-core machine: `/health` p99 during the storm 1.5-3.2
-times idle in four runs, against 2.6 and 6.1 in two runs without.
+A verify holds a core for far longer than a request holds the event loop. At the same
+priority as the loop, a hashing thread keeps its core for its time slice whenever the
+kernel puts it there, and every request that arrives meanwhile waits on the scheduler, not
+on the service: a login storm stretches the latency of every other request. Under Linux's
+SCHED_IDLE policy a hashing thread gives way at once to any ordinary thread that wakes,
+the event loop, PostgreSQL and Redis among them, and still uses every cycle they leave, so
+login throughput stays. The benchmark harness measures both (results in
+`tests/benchmarks/README.md`).
 
 The price: when every core is busy with ordinary work, logins wait until some is left.
 That is the order a service under load should keep (a flood of logins cannot starve
