@@ -2,81 +2,82 @@
 
 What is cached where
 --------------------
-- The database is the truth about an account (role, active flag, profile, password);
-  Redis is the truth about sessions (`session:{sid}`, see `token_store`), which nothing
-  below copies except the per-worker memory.
+- The database is the truth about accounts (role, active flag, profile, password), Redis
+  about sessions (`session:{sid}`, see `token_store`).
 - Redis: a snapshot of each account that authenticated lately, `account:{uid}` (JSON
-  without the password hash), for `account_cache_seconds` (0: no snapshots). Beside it,
+  without the password hash), for `account_cache_seconds` (0: none). Beside it,
   `account-version:{uid}`: a random stamp that every `forget` writes anew ("0" while
   missing), kept `VERSION_TTL_SECONDS` past the latest `forget`, longer than any
   snapshot. Random, not a counter: a counter that expired and started again could repeat
   a stamp a reader holds.
-- Each worker that serves HTTP: `SessionCache`, the answers of recent session checks
-  (session live, and its account's snapshot) for `session_cache_seconds` (at most
-  `account_cache_seconds`), never past the session's expiry in Redis. The lifetime starts
-  when the answer is read: it is not cut to what is left of the Redis snapshot's time, so
-  an entry can outlive the snapshot it was read from by up to `session_cache_seconds`.
+- Each worker serving HTTP: `SessionCache`, the answers of its recent session checks (the
+  session is live, and its account's snapshot), each for `session_cache_seconds` (at most
+  `account_cache_seconds`) from when it was read from Redis, and never past the session's
+  expiry (by this host's clock). It is not cut to what is left of the snapshot's own time
+  in Redis: an entry can outlive the snapshot it was read from by `session_cache_seconds`.
 - Processes that do not listen on the channel (the CLI, the Celery worker) never trust
   their memory: every check asks Redis. Without Redis nothing is cached.
 
 How each is kept true
 ---------------------
 - Every committed change of a user (`UserRepository.add` or `update`) is followed by
-  `forget`: the application's `ForgettingUnitOfWork` calls it after each commit, so no
-  use case has to. `forget` is one MULTI/EXEC that writes a new version stamp, deletes
-  the snapshot and publishes `u:{uid}`; then the worker drops its own entries of that
-  user, before the request that made the change answers.
-- Whatever ends sessions publishes in the same Lua script that ends them (`token_store`):
-  `s:{sid}:{uid}` for one session (logout, a reused refresh token), `u:{uid}` for all
-  of a user's (logout everywhere, and after a password change or reset, a deactivation,
-  an account taken over by `create-admin`); the worker drops its own entries first.
+  `forget`: the application's `ForgettingUnitOfWork` calls it after the commit, so no use
+  case has to. `forget` is one MULTI/EXEC that writes a new version stamp, deletes the
+  snapshot and publishes `u:{uid}` on `{prefix}invalidations`; then the worker drops its
+  own entries of that user.
+- Whatever ends sessions publishes in the Lua script that ends them (`token_store`):
+  `s:{sid}:{uid}` for one session, `u:{uid}` for all of a user's; the worker drops its own
+  entries before returning.
 - A snapshot read before a change is never stored after its `forget`: the check that
   misses returns the version stamp in the same round trip, and `remember` stores only
   while the stamp is unchanged. The writer forgets after its commit, so a reader whose
   miss comes after the `forget` loads the new row; one that loaded the old row before
   the commit is caught either way: a `forget` after its `remember` deletes the snapshot,
   one before it changes the stamp, so the `remember` stores nothing.
-- Every worker's `InvalidationListener` is subscribed to `{prefix}invalidations` and drops
-  what it hears about. A check that was in flight while an invalidation of its user was
-  heard is not stored (`invalidation_mark`): its answer may predate the change. Entries
-  are trusted only while the subscription is confirmed and Redis was heard (a message,
-  or the answer to a heartbeat sent every `HEARTBEAT_SECONDS`) within
-  `DEAF_AFTER_SECONDS`; a lost connection empties the cache, and nothing is trusted
-  until the subscription is confirmed again.
+- Every worker's `InvalidationListener` is subscribed to the channel and drops what it
+  hears about. A check that was in flight while an invalidation of its user was heard is
+  not stored (`invalidation_mark`): its answer may predate the change. Entries are
+  trusted only while the subscription is confirmed and Redis was heard (a message, or the
+  answer to a heartbeat sent every `HEARTBEAT_SECONDS`) within `DEAF_AFTER_SECONDS`; a
+  lost connection empties the cache, and nothing is trusted until it has subscribed again.
 - The times to live bound what no message reports: keys deleted by hand or evicted, a
   `forget` that failed.
 
 How long a change may take to be seen
 -------------------------------------
-"Seen": every request authenticated after that moment gets the new answer.
+Seen: every request authenticated from then on gets the new answer.
 
 - By the worker that made the change: at once, before its request answers (Redis has
   changed and its own entries are gone).
-- By every other worker: when its listener hears the message, which Redis publishes in
-  the same script or transaction as the change; at worst `DEAF_AFTER_SECONDS` after the
-  change if the subscription dies silently (trust lapses that long after the last answer
-  heard, which Redis sent before the message, give or take that answer's delivery).
-  Checks of a worker that does not trust its cache, and refresh-token rotation, always
-  ask Redis, so they see the change at once.
+- By every other worker (a change made by the CLI included): when its listener hears the
+  message, which Redis publishes in the same script or transaction as the change; at worst
+  `DEAF_AFTER_SECONDS` after the change if the subscription dies silently (trust lapses
+  that long after the last reply heard, which Redis sent before the message, give or take
+  that reply's delivery). A worker that does not trust its cache, refresh-token rotation
+  and logging in always ask Redis or the database, so they see the change at once.
 
-By event (message; what the other workers do on hearing it):
-- logout, one session (`s:`): refuse that session's tokens;
-- a reused refresh token (`s:`): the session is revoked; refuse its tokens;
-- logout everywhere, revoking a user (`u:`): refuse every token of the user;
-- role change (`u:`): load the account again, with its new role;
-- deactivation (`u:` after the commit, `u:` again once the sessions are ended): load the
-  account again and refuse it as inactive, then its sessions are gone too;
-- password change or reset (`u:`, `u:`): refuse every token of the user;
-- profile change, email verification (`u:`): load the account again.
+By event: the messages, and what the other workers do on hearing them.
 
-When Redis fails between the SQL commit and `forget` (or during it), the caller gets an
-error (a retry forgets again) and no message is sent: the old snapshot may be served for
-at most `account_cache_seconds`, plus up to `session_cache_seconds` by a worker that read
-it just before it lapsed. The sessions that a deactivation, a password change or reset
-would end are ended by a `revoke_user` after the commit, which does not run then: a
-deactivated account is still refused once its snapshot is gone (its active flag is read
-from the database), and an admin's retry ends its sessions; after a password change or
-reset the old sessions stay live until they expire or the user logs out everywhere.
+- Logout, one session (`s:`): refuse that session's tokens.
+- A reused refresh token (`s:`): the session is revoked; refuse its tokens.
+- Logout everywhere, revoking a user (`u:`): refuse every token of the user.
+- Role change (`u:`): load the account again, with its new role.
+- Deactivation (`u:` after the commit, `u:` again when the sessions are ended): load the
+  account again and refuse it as inactive.
+- Password change or reset, email verification, an account taken over by `create-admin`
+  (`u:`, `u:`): every session of the user is ended; refuse its tokens.
+- Profile change (`u:`): load the account again.
+
+When Redis fails between the SQL commit and `forget`, or during it, the caller gets an
+error (a retry forgets again) and the change may go unannounced. The old snapshot may then
+be served for up to `account_cache_seconds` from when it was last stored (perhaps just
+after the commit, by a reader that loaded the row before it), and by a worker that read it
+just before it lapsed, from memory for up to `session_cache_seconds` more. The
+`revoke_user` that follows the commit of a deactivation, a password change or reset, an
+email verification or a takeover does not run either: a deactivated account is refused all
+the same once its snapshot is gone (the active flag is read from the database), and an
+admin's retry ends its sessions; after a password change or reset the old sessions stay
+live until they expire or the user logs out everywhere.
 """
 
 from __future__ import annotations
@@ -191,9 +192,9 @@ class AccountSnapshots:
         return f"{self._prefix}account-version:{user_id}"
 
     async def check(self, session_key: str, session_id: UUID, user_id: UUID) -> SessionCheck:
-        """One round trip: whether the session is live, the snapshot and its version. A
-        live answer with a snapshot goes to memory, unless an invalidation of the user
-        was heard meanwhile."""
+        """What memory could not answer, in one round trip: whether the session is live, the
+        snapshot and its version. A live answer with a snapshot goes to memory, unless an
+        invalidation of the user was heard meanwhile."""
         memory = self.memory
         if memory is not None:
             mark = memory.invalidation_mark(user_id)  # before asking: see `put`
