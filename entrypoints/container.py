@@ -28,11 +28,11 @@ from adapters.itsdangerous.cursor_signer import ItsdangerousCursorSigner
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
 from adapters.jinja.renderer import JinjaMailRenderer
 from adapters.jose.token_codec import JoseTokenCodec
+from adapters.redis.auth_cache import InvalidationListener, SessionCache, invalidation_channel
 from adapters.redis.client import create_redis
 from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.redis.rate_limiter import RedisRateLimiter
-from adapters.redis.session_cache import InvalidationListener, SessionCache
-from adapters.redis.token_store import RedisTokenStore, invalidation_channel
+from adapters.redis.token_store import RedisTokenStore
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.book_reads import SqlBookReads, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites

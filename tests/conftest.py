@@ -8,26 +8,21 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.services import POSTGRES_ADMIN_DSN, REDIS_URL, asyncpg_url, unavailable, unique_name
+from tests.services import REDIS_URL, new_postgres_database, unavailable, unique_name
 
 
 @pytest.fixture(scope="session")
 async def postgres_url() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database (no tables) for this test run, dropped after it."""
-    import asyncpg
+    async with new_postgres_database() as url:
+        yield url
 
-    try:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=3)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
-        unavailable("PostgreSQL", error)
-    name = unique_name("bookly_test")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = POSTGRES_ADMIN_DSN.rpartition("/")
-    try:
-        yield asyncpg_url(f"{base}/{name}")
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+
+@pytest.fixture
+async def own_postgres_url() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for this test alone, dropped after it."""
+    async with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

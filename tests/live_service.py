@@ -1,5 +1,6 @@
 """`bookly serve` as operators start it: a subprocess on a free port, configured by
-BOOKLY_* variables, on a temporary SQLite database (the embedded default)."""
+BOOKLY_* variables, on a temporary SQLite database (the embedded default) unless the
+settings name another (PostgreSQL, Redis)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.services import free_port
 
@@ -45,16 +48,35 @@ def service_environment(workdir: Path, **settings: str) -> dict[str, str]:
     return environment
 
 
+def call(
+    base_url: str, method: str, path: str, token: str | None = None, body: object = None
+) -> tuple[int, Any]:
+    """One JSON request to a running service: its status and its decoded body (None if
+    empty), whatever the status."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"{base_url}{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers=headers,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            status, raw = answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    return status, json.loads(raw) if raw else None
+
+
 def log_in(base_url: str, email: str, password: str) -> str:
     """POST /api/v1/auth/login to a running service; its access token."""
-    request = urllib.request.Request(
-        f"{base_url}/api/v1/auth/login",
-        method="POST",
-        data=json.dumps({"email": email, "password": password}).encode(),
-        headers={"Content-Type": "application/json"},
+    status, body = call(
+        base_url, "POST", "/api/v1/auth/login", body={"email": email, "password": password}
     )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)["access_token"]
+    assert status == 200, body
+    return str(body["access_token"])
 
 
 def run_bookly(
@@ -89,6 +111,29 @@ def live_service(
 ) -> Iterator[LiveService]:
     """Starts `bookly serve`, waits until /health answers, and stops it (SIGTERM, then
     SIGKILL to its process group if it does not stop in time)."""
+    with live_services(environment, workdir, 1, workers) as (service,):
+        yield service
+
+
+@contextmanager
+def live_services(
+    environment: dict[str, str], workdir: Path, count: int, workers: int = 1
+) -> Iterator[list[LiveService]]:
+    """`count` services of one deployment (each on a port of its own), started together,
+    as `live_service` starts one."""
+    started: list[LiveService] = []
+    try:
+        for _ in range(count):
+            started.append(_start(environment, workdir, workers))
+        for service in started:
+            _wait_healthy(service)
+        yield started
+    finally:
+        for service in started:
+            _stop(service.process)
+
+
+def _start(environment: dict[str, str], workdir: Path, workers: int) -> LiveService:
     port = free_port()
     log = workdir / f"serve-{port}.log"
     with log.open("wb") as out:
@@ -110,12 +155,7 @@ def live_service(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    service = LiveService(f"http://127.0.0.1:{port}", process, log)
-    try:
-        _wait_healthy(service)
-        yield service
-    finally:
-        _stop(process)
+    return LiveService(f"http://127.0.0.1:{port}", process, log)
 
 
 def _wait_healthy(service: LiveService) -> None:

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage as MimeMessage
 from email.policy import default
@@ -62,6 +62,25 @@ def asyncpg_url(dsn: str) -> str:
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@contextlib.asynccontextmanager
+async def new_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database (no tables), dropped afterwards; its asyncpg URL."""
+    import asyncpg
+
+    try:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=3)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+        unavailable("PostgreSQL", error)
+    name = unique_name("bookly_test")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_ADMIN_DSN.rpartition("/")
+    try:
+        yield asyncpg_url(f"{base}/{name}")
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @contextmanager

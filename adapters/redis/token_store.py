@@ -7,14 +7,11 @@ Keys (all under `key_prefix`):
 - `user-sessions:{uid}`: the set of that user's session ids, expiring with the
   latest of its sessions. Members whose session has gone are pruned at each login.
 - `claim:{key}`: one-time claims (`SET NX PXAT`).
-- `account:{uid}`: the account snapshot, JSON without the password hash, for
-  `account_ttl_seconds`.
-- `account-version:{uid}`: a random stamp each `forget` writes anew ("0" while missing);
-  it lives a day past the latest `forget`, longer than any snapshot. Random, not a
-  counter: a counter that expired and started again could repeat a stamp a reader holds.
+- `account:{uid}`, `account-version:{uid}`: account snapshots (`auth_cache`).
 
 Channel `invalidations`: `s:{sid}:{uid}` when a session ends, `u:{uid}` when all of a
-user's sessions end or the account changes; workers' session caches listen to it.
+user's sessions end or the account changes. How long a change takes to be seen by every
+worker is promised once, in `auth_cache`.
 
 Scripts build session keys from set members, so they assume a single Redis server
 (not Cluster), as the rest of the service does.
@@ -22,20 +19,16 @@ Scripts build session keys from set members, so they assume a single Redis serve
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
-import orjson
 import redis.asyncio as aioredis
 
-from adapters.redis.session_cache import SessionCache, user_message
+from adapters.redis.auth_cache import AccountSnapshots, SessionCache
 from application.ports.clock import Clock
 from application.ports.sessions import RotationOutcome, SessionCheck
-from domain.users import Role, User
-
-VERSION_TTL_SECONDS = 86_400
+from domain.users import User
 
 _OPEN = """
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -82,76 +75,20 @@ redis.call('PUBLISH', ARGV[3], 'u:' .. ARGV[2])
 return 1
 """
 
-# {session exists (0/1), snapshot or nil, version, the session's expiry (Unix ms; < 0: none)}
-_CHECK = """
-return {redis.call('EXISTS', KEYS[1]), redis.call('GET', KEYS[2]),
-        redis.call('GET', KEYS[3]) or '0', redis.call('PEXPIRETIME', KEYS[1])}
-"""
-
-_REMEMBER = """
-if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1
-"""
-
 _OUTCOMES = {1: RotationOutcome.ROTATED, 2: RotationOutcome.REUSED}
-
-
-def invalidation_channel(key_prefix: str) -> str:
-    return f"{key_prefix}invalidations"
 
 
 def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _snapshot(user: User) -> bytes:
-    return orjson.dumps(
-        {
-            "uid": str(user.uid),
-            "email": user.email,
-            "username": user.username,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "created_at": user.created_at,
-            "updated_at": user.updated_at,
-            "role": user.role.value,
-            "is_verified": user.is_verified,
-            "is_active": user.is_active,
-        }
-    )
-
-
-def _from_snapshot(snapshot: bytes) -> User | None:
-    try:
-        data = orjson.loads(snapshot)
-        return User(
-            uid=UUID(data["uid"]),
-            email=data["email"],
-            username=data["username"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            password_hash="",
-            created_at=datetime.fromisoformat(data["created_at"]),
-            updated_at=datetime.fromisoformat(data["updated_at"]),
-            role=Role(data["role"]),
-            is_verified=data["is_verified"],
-            is_active=data["is_active"],
-        )
-    except (KeyError, TypeError, ValueError):
-        return None  # not in this version's shape (left by another release): a miss
-
-
 class RedisTokenStore:
     """`TokenStore` on Redis; every operation is one round trip (a script or a command).
 
     Account snapshots are cached for `account_ttl_seconds` (0: none are cached; `forget`
-    still drops any that another process configured otherwise wrote).
-
+    still drops any that another process configured otherwise wrote), by `accounts`.
     With a `cache` (one per worker process, kept true by its `InvalidationListener`), a
-    session checked recently is answered from memory: no round trip at all. Whatever ends
-    a session or changes an account publishes on `invalidation_channel` as part of the
-    same script, so every worker's cache forgets it (see `session_cache`).
+    session checked recently is answered from memory: no round trip at all.
     """
 
     def __init__(
@@ -167,9 +104,8 @@ class RedisTokenStore:
         self._prefix = key_prefix
         self._account_ttl = account_ttl_seconds
         self._cache = cache
-        self.invalidation_channel = invalidation_channel(key_prefix)
-        self._check = client.register_script(_CHECK)
-        self._remember = client.register_script(_REMEMBER)
+        self.accounts = AccountSnapshots(client, clock, key_prefix, account_ttl_seconds, cache)
+        self.invalidation_channel = self.accounts.channel
         self._open = client.register_script(_OPEN)
         self._rotate = client.register_script(_ROTATE)
         self._revoke_session = client.register_script(_REVOKE_SESSION)
@@ -183,12 +119,6 @@ class RedisTokenStore:
 
     def claim_key(self, key: str) -> str:
         return f"{self._prefix}claim:{key}"
-
-    def account_key(self, user_id: UUID) -> str:
-        return f"{self._prefix}account:{user_id}"
-
-    def account_version_key(self, user_id: UUID) -> str:
-        return f"{self._prefix}account-version:{user_id}"
 
     async def open_session(
         self, session_id: UUID, user_id: UUID, refresh_token_id: str, expires_at: datetime
@@ -217,46 +147,13 @@ class RedisTokenStore:
             known = cache.get(session_id, user_id)
             if known is not None:
                 return known
-            invalidation_mark = cache.invalidation_mark(user_id)
-        live, snapshot, version, expires_ms = await self._check(
-            keys=[
-                self.session_key(session_id),
-                self.account_key(user_id),
-                self.account_version_key(user_id),
-            ]
-        )
-        user = None if snapshot is None else _from_snapshot(snapshot)
-        found = SessionCheck(bool(live), user, version.decode())
-        if cache is not None and found.user is not None:
-            expires_in = (
-                expires_ms / 1000 - self._clock.now().timestamp() if expires_ms >= 0 else None
-            )
-            cache.put(session_id, user_id, found, invalidation_mark, expires_in)
-        return found
+        return await self.accounts.check(self.session_key(session_id), session_id, user_id)
 
     async def remember(self, user: User, version: str | None) -> None:
-        if not self._account_ttl or version is None:
-            return
-        await self._remember(
-            keys=[self.account_key(user.uid), self.account_version_key(user.uid)],
-            args=[_snapshot(user), version, self._account_ttl],
-        )
+        await self.accounts.remember(user, version)
 
     async def forget(self, user_ids: Collection[UUID]) -> None:
-        """One MULTI/EXEC, so no `check` finds the new version beside the old snapshot."""
-        if not user_ids:
-            return
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for uid in user_ids:
-                pipe.set(
-                    self.account_version_key(uid), secrets.token_hex(8), ex=VERSION_TTL_SECONDS
-                )
-                pipe.delete(self.account_key(uid))
-                pipe.publish(self.invalidation_channel, user_message(uid))
-            await pipe.execute()
-        if self._cache is not None:
-            for uid in user_ids:
-                self._cache.drop_user(uid)
+        await self.accounts.forget(user_ids)
 
     async def rotate(
         self, session_id: UUID, presented_token_id: str, new_token_id: str

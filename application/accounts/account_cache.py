@@ -19,17 +19,7 @@ class ForgettingUnitOfWork:
     """A UnitOfWorkFactory whose units of work are the inner factory's, except that once
     one commits, the token store forgets the snapshots of every user it added or updated.
     Every use case that changes an account goes through it, so none has to remember to.
-
-    A reader races a writer safely: `Authenticate` takes the version stamp in the same
-    round trip as its cache miss, loads the row, then `remember`s it with that stamp. The
-    writer forgets only after its commit, so a reader whose miss comes after the `forget`
-    loads the new row. One that loaded the old row before the commit is caught either way:
-    a `forget` after its `remember` deletes the snapshot; one before it changes the
-    version, so the `remember` stores nothing. No stale snapshot survives the `forget`.
-
-    If `forget` fails after the commit (the store is down), the error reaches the caller
-    (a retry forgets again), and until then the old snapshot may be served for at most
-    its time to live.
+    What that keeps true, and how soon: the promise in adapters/redis/auth_cache.py.
     """
 
     def __init__(self, inner: UnitOfWorkFactory, store: TokenStore) -> None:
@@ -84,7 +74,12 @@ class _ForgettingUnit:
 
 
 class _RecordingUsers:
-    """The inner repository, noting the uid of each user staged for writing."""
+    """The inner repository, noting the uid of each user staged for writing.
+
+    Forwarded by hand, not by `__getattr__`: mypy holds this class to UserRepository, so a
+    method added to the port cannot reach the repository until it is written here, as a
+    write (recorded) or a read.
+    """
 
     def __init__(self, inner: UserRepository, written: set[UUID]) -> None:
         self._inner = inner

@@ -74,7 +74,7 @@ class Authenticate:
 
     The hot path of every authenticated request: one token store round trip tells whether
     the session is live and hands over the cached account; only on a miss is the account
-    loaded from the database (and cached, see ForgettingUnitOfWork for why that is safe).
+    loaded from the database (and cached; ForgettingUnitOfWork keeps the cache true).
     The principal's user never carries the password hash, cached or not: use cases that
     need it load the account in their own unit of work.
     """

@@ -10,7 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from adapters.inprocess.clock import SystemClock
-from adapters.redis.token_store import VERSION_TTL_SECONDS, RedisTokenStore
+from adapters.redis.auth_cache import VERSION_TTL_SECONDS
+from adapters.redis.token_store import RedisTokenStore
 from tests.account_cache_contract import (
     ACCOUNT_CACHE_CHECKS,
     CACHED_FIELDS,
@@ -51,12 +52,12 @@ async def test_the_snapshot_is_json_without_the_password_hash(
 ) -> None:
     user = make_user()
     await cached(harness, user)
-    raw = await client.get(store.account_key(user.uid))
+    raw = await client.get(store.accounts.account_key(user.uid))
     assert PASSWORD_HASH.encode() not in raw and b"password" not in raw
     assert sorted(orjson.loads(raw)) == sorted(CACHED_FIELDS)
     assert (
         ACCOUNT_TTL * 1000 - 2000
-        < await client.pttl(store.account_key(user.uid))
+        < await client.pttl(store.accounts.account_key(user.uid))
         <= ACCOUNT_TTL * 1000
     )
 
@@ -68,13 +69,13 @@ async def test_forget_outlives_every_snapshot(
     session = await cached(harness, user)
     assert (await store.check(session, user.uid)).version == "0"
     await store.forget([user.uid])
-    assert await client.get(store.account_key(user.uid)) is None
-    first = await client.get(store.account_version_key(user.uid))
+    assert await client.get(store.accounts.account_key(user.uid)) is None
+    first = await client.get(store.accounts.account_version_key(user.uid))
     await store.forget([user.uid])
     assert first not in (None, b"0") and await client.get(
-        store.account_version_key(user.uid)
+        store.accounts.account_version_key(user.uid)
     ) not in (None, b"0", first)  # a new stamp each
-    ttl = await client.ttl(store.account_version_key(user.uid))
+    ttl = await client.ttl(store.accounts.account_version_key(user.uid))
     assert ACCOUNT_TTL < VERSION_TTL_SECONDS - 2 < ttl <= VERSION_TTL_SECONDS
 
 
@@ -90,7 +91,7 @@ async def test_a_ttl_of_zero_disables_the_cache(
     assert (check.live, check.user, check.version) == (True, None, None)
     assert not (await uncached.check(uuid4(), user.uid)).live
     await uncached.remember(user, "0")
-    assert await client.get(store.account_key(user.uid)) is None
+    assert await client.get(store.accounts.account_key(user.uid)) is None
     await cached(harness, user)  # written by a process that caches...
     await uncached.forget([user.uid])  # ...and still forgotten by one that does not
     assert (await store.check(session, user.uid)).user is None
@@ -101,7 +102,7 @@ async def test_a_snapshot_this_release_cannot_read_is_a_miss(
 ) -> None:
     user = make_user()
     session = await cached(harness, user)
-    await client.set(store.account_key(user.uid), b'{"uid": "not what it was"}')
+    await client.set(store.accounts.account_key(user.uid), b'{"uid": "not what it was"}')
     check = await store.check(session, user.uid)
     assert check.live and check.user is None
     await store.remember(user, check.version)

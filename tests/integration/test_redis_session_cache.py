@@ -14,8 +14,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from adapters.inprocess.clock import SystemClock
+from adapters.redis.auth_cache import HEARTBEAT_SECONDS, InvalidationListener, SessionCache
 from adapters.redis.client import create_redis, is_unavailable_error
-from adapters.redis.session_cache import HEARTBEAT_SECONDS, InvalidationListener, SessionCache
 from adapters.redis.token_store import RedisTokenStore
 from application.ports.sessions import RotationOutcome
 from tests.account_cache_contract import ACCOUNT_CACHE_CHECKS, cached, make_user

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from adapters.redis.session_cache import DEAF_AFTER_SECONDS, STRIPES, SessionCache
+from adapters.redis.auth_cache import DEAF_AFTER_SECONDS, STRIPES, SessionCache
 from application.ports.sessions import SessionCheck
 from domain.users import User
 
