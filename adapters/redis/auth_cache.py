@@ -13,8 +13,7 @@ What is cached where
 - Each worker serving HTTP: `SessionCache`, the answers of its recent session checks (the
   session is live, and its account's snapshot), each for `session_cache_seconds` (at most
   `account_cache_seconds`) from when it was read from Redis, and never past the session's
-  expiry (by this host's clock). It is not cut to what is left of the snapshot's own time
-  in Redis: an entry can outlive the snapshot it was read from by `session_cache_seconds`.
+  expiry (by this host's clock) nor past the snapshot's own expiry in Redis.
 - Processes that do not listen on the channel (the CLI, the Celery worker) never trust
   their memory: every check asks Redis. Without Redis nothing is cached.
 
@@ -71,8 +70,8 @@ By event: the messages, and what the other workers do on hearing them.
 When Redis fails between the SQL commit and `forget`, or during it, the caller gets an
 error (a retry forgets again) and the change may go unannounced. The old snapshot may then
 be served for up to `account_cache_seconds` from when it was last stored (perhaps just
-after the commit, by a reader that loaded the row before it), and by a worker that read it
-just before it lapsed, from memory for up to `session_cache_seconds` more. The
+after the commit, by a reader that loaded the row before it), workers' memories included
+(an entry never outlives the snapshot it was read from). The
 `revoke_user` that follows the commit of a deactivation, a password change or reset, an
 email verification or a takeover does not run either: a deactivated account is refused all
 the same once its snapshot is gone (the active flag is read from the database), and an
@@ -106,10 +105,12 @@ STRIPES = 1024  # generation counters, by user: an invalidation voids checks in 
 VERSION_TTL_SECONDS = 86_400
 logger = structlog.get_logger("bookly.session_cache")
 
-# {session exists (0/1), snapshot or nil, version, the session's expiry (Unix ms; < 0: none)}
+# {session exists (0/1), snapshot or nil, version, the session's expiry (Unix ms; < 0:
+#  none), the snapshot's time left (ms; < 0: none or no expiry)}
 _CHECK = """
 return {redis.call('EXISTS', KEYS[1]), redis.call('GET', KEYS[2]),
-        redis.call('GET', KEYS[3]) or '0', redis.call('PEXPIRETIME', KEYS[1])}
+        redis.call('GET', KEYS[3]) or '0', redis.call('PEXPIRETIME', KEYS[1]),
+        redis.call('PTTL', KEYS[2])}
 """
 
 _REMEMBER = """
@@ -198,16 +199,16 @@ class AccountSnapshots:
         memory = self.memory
         if memory is not None:
             mark = memory.invalidation_mark(user_id)  # before asking: see `put`
-        live, snapshot, version, expires_ms = await self._check(
+        live, snapshot, version, expires_ms, snapshot_ms = await self._check(
             keys=[session_key, self.account_key(user_id), self.account_version_key(user_id)]
         )
         user = None if snapshot is None else _from_snapshot(snapshot)
         found = SessionCheck(bool(live), user, version.decode())
         if memory is not None and found.user is not None:
-            expires_in = (
-                expires_ms / 1000 - self._clock.now().timestamp() if expires_ms >= 0 else None
-            )
-            memory.put(session_id, user_id, found, mark, expires_in)
+            limits = [snapshot_ms / 1000] if snapshot_ms >= 0 else []
+            if expires_ms >= 0:
+                limits.append(expires_ms / 1000 - self._clock.now().timestamp())
+            memory.put(session_id, user_id, found, mark, min(limits, default=None))
         return found
 
     async def remember(self, user: User, version: str | None) -> None:
@@ -300,8 +301,10 @@ class SessionCache:
         user_id: UUID,
         check: SessionCheck,
         mark: tuple[int, int],
-        session_expires_in: float | None,
+        expires_in: float | None,
     ) -> bool:
+        """Keeps `check` for the cache's time to live, or `expires_in` seconds if sooner
+        (what is left of the session and of the snapshot in Redis)."""
         if (
             not self._ttl
             or not check.live
@@ -310,7 +313,7 @@ class SessionCache:
             or not self.trusted
         ):
             return False
-        lifetime = self._ttl if session_expires_in is None else min(self._ttl, session_expires_in)
+        lifetime = self._ttl if expires_in is None else min(self._ttl, expires_in)
         if lifetime <= 0:
             return False
         self._drop(session_id)

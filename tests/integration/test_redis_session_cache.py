@@ -32,6 +32,7 @@ class Worker:
     store: RedisTokenStore
     cache: SessionCache
     listener: InvalidationListener
+    client: aioredis.Redis
 
 
 @asynccontextmanager
@@ -43,7 +44,7 @@ async def worker(url: str, prefix: str, ttl: float = 60) -> AsyncIterator[Worker
     listener.start()
     try:
         await eventually(lambda: cache.trusted, "the listener subscribes")
-        yield Worker(store, cache, listener)
+        yield Worker(store, cache, listener, client)
     finally:
         await listener.stop()
         await client.aclose()
@@ -178,6 +179,22 @@ async def test_an_entry_never_outlives_its_session(redis_url: str, redis_prefix:
         await cached_in(a, user.uid, session)
         await asyncio.sleep(0.6)
         assert not (await a.store.check(session, user.uid)).live
+
+
+async def test_an_entry_never_outlives_the_snapshot_it_was_read_from(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The promise for a `forget` that never ran: the old account is served no longer than
+    its snapshot lives in Redis, memory included."""
+    async with worker(redis_url, redis_prefix) as a:
+        user = make_user()
+        session = await harness_of(a).open(user.uid, lifetime=3600)
+        miss = await a.store.check(session, user.uid)
+        await a.store.remember(user, miss.version)
+        await a.client.pexpire(a.store.accounts.account_key(user.uid), 500)
+        await cached_in(a, user.uid, session)
+        await asyncio.sleep(0.6)
+        assert (await a.store.check(session, user.uid)).user is None  # asks Redis: gone
 
 
 async def test_a_worker_that_lost_its_subscription_asks_redis_until_it_is_back() -> None:
