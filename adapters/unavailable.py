@@ -14,10 +14,13 @@ class Unavailable:
     `ServiceUnavailable(dependency)`, caused by the driver's error; any other passes
     unchanged. Stateless, so one instance serves every call."""
 
-    __slots__ = ("_dependency", "_is_unavailable")
+    __slots__ = ("_dependency", "_detail", "_is_unavailable")
 
-    def __init__(self, dependency: str, is_unavailable: Callable[[BaseException], bool]) -> None:
+    def __init__(
+        self, dependency: str, detail: str, is_unavailable: Callable[[BaseException], bool]
+    ) -> None:
         self._dependency = dependency
+        self._detail = detail
         self._is_unavailable = is_unavailable
 
     def raise_for(self, error: BaseException | None) -> None:
@@ -26,7 +29,7 @@ class Unavailable:
             and not isinstance(error, ServiceUnavailable)
             and self._is_unavailable(error)
         ):
-            raise ServiceUnavailable(self._dependency) from error
+            raise ServiceUnavailable(self._dependency, self._detail) from error
 
     def __enter__(self) -> None:
         return None

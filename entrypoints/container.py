@@ -30,14 +30,12 @@ from adapters.jinja.renderer import JinjaMailRenderer
 from adapters.jose.token_codec import JoseTokenCodec
 from adapters.redis.auth_cache import InvalidationListener, SessionCache, invalidation_channel
 from adapters.redis.client import create_redis
-from adapters.redis.client import is_unavailable_error as redis_unavailable
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.token_store import RedisTokenStore
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.book_reads import SqlBookReads, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
 from adapters.sqlalchemy.engine import create_engine, ping, session_factory
-from adapters.sqlalchemy.engine import is_unavailable_error as database_unavailable
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.token_store import SqlTokenStore
@@ -399,12 +397,6 @@ def configuration(settings: Settings) -> dict[str, object]:
         else 0,
     )
     return values
-
-
-def is_unavailable(error: BaseException) -> bool:
-    """Whether `error` says a service Bookly needs (its database, Redis) cannot serve now:
-    each entrypoint answers so (a 503, a one-line message), never with a traceback."""
-    return database_unavailable(error) or redis_unavailable(error)
 
 
 def broker_app(settings: Settings, **conf: Any) -> Celery:

@@ -8,6 +8,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters.unavailable import Unavailable
+
 HEALTH_CHECK_INTERVAL_SECONDS = 10
 
 
@@ -39,3 +41,8 @@ def create_redis(url: str, *, timeout: float = 1.5, max_connections: int = 50) -
 def is_unavailable_error(exc: BaseException) -> bool:
     """True when `exc` means the server cannot be reached (or answered too slowly)."""
     return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)
+
+
+REDIS_ERRORS = Unavailable(
+    "redis", "The cache (Redis) is unavailable; try again shortly.", is_unavailable_error
+)

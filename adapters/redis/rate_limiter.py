@@ -7,6 +7,7 @@ import math
 
 import redis.asyncio as aioredis
 
+from adapters.redis.client import REDIS_ERRORS
 from application.ports.limits import LimitState
 
 # Returns {count, milliseconds left}. The expiry is set only when the window opens,
@@ -27,7 +28,8 @@ def _seconds_left(ttl_ms: int) -> int:
 
 
 class RedisRateLimiter:
-    """`RateLimiter` on Redis. `hit` is one atomic script, so concurrent hits all count."""
+    """`RateLimiter` on Redis. `hit` is one atomic script, so concurrent hits all count.
+    A Redis that cannot serve now is `ServiceUnavailable`."""
 
     def __init__(self, client: aioredis.Redis, key_prefix: str = "bookly:") -> None:
         self._redis = client
@@ -38,10 +40,11 @@ class RedisRateLimiter:
         return f"{self._prefix}rate:{key}"
 
     async def peek(self, key: str, window_seconds: int) -> LimitState:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(self.key(key))
-            pipe.pttl(self.key(key))
-            raw_count, ttl_ms = await pipe.execute()
+        with REDIS_ERRORS:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.get(self.key(key))
+                pipe.pttl(self.key(key))
+                raw_count, ttl_ms = await pipe.execute()
         count = int(raw_count or 0)
         if count == 0 or ttl_ms == -2:
             return LimitState(count=0, retry_after_seconds=0)
@@ -50,8 +53,10 @@ class RedisRateLimiter:
         return LimitState(count=count, retry_after_seconds=_seconds_left(ttl_ms))
 
     async def hit(self, key: str, window_seconds: int) -> LimitState:
-        count, ttl_ms = await self._hit(keys=[self.key(key)], args=[window_seconds * 1000])
+        with REDIS_ERRORS:
+            count, ttl_ms = await self._hit(keys=[self.key(key)], args=[window_seconds * 1000])
         return LimitState(count=int(count), retry_after_seconds=_seconds_left(int(ttl_ms)))
 
     async def reset(self, key: str) -> None:
-        await self._redis.delete(self.key(key))
+        with REDIS_ERRORS:
+            await self._redis.delete(self.key(key))

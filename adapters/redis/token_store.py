@@ -26,6 +26,7 @@ from uuid import UUID
 import redis.asyncio as aioredis
 
 from adapters.redis.auth_cache import AccountSnapshots, SessionCache
+from adapters.redis.client import REDIS_ERRORS
 from application.ports.clock import Clock
 from application.ports.sessions import RotationOutcome, SessionCheck
 from domain.users import User
@@ -88,7 +89,8 @@ class RedisTokenStore:
     Account snapshots are cached for `account_ttl_seconds` (0: none are cached; `forget`
     still drops any that another process configured otherwise wrote), by `accounts`.
     With a `cache` (one per worker process, kept true by its `InvalidationListener`), a
-    session checked recently is answered from memory: no round trip at all.
+    session checked recently is answered from memory: no round trip at all. A Redis that
+    cannot serve now is `ServiceUnavailable`.
     """
 
     def __init__(
@@ -125,19 +127,21 @@ class RedisTokenStore:
     ) -> None:
         if expires_at <= self._clock.now():
             return  # born dead: nothing to keep
-        await self._open(
-            keys=[self.session_key(session_id), self.user_sessions_key(user_id)],
-            args=[
-                str(user_id),
-                refresh_token_id,
-                _epoch_ms(expires_at),
-                f"{self._prefix}session:",
-                str(session_id),
-            ],
-        )
+        with REDIS_ERRORS:
+            await self._open(
+                keys=[self.session_key(session_id), self.user_sessions_key(user_id)],
+                args=[
+                    str(user_id),
+                    refresh_token_id,
+                    _epoch_ms(expires_at),
+                    f"{self._prefix}session:",
+                    str(session_id),
+                ],
+            )
 
     async def is_live(self, session_id: UUID) -> bool:
-        return bool(await self._redis.exists(self.session_key(session_id)))
+        with REDIS_ERRORS:
+            return bool(await self._redis.exists(self.session_key(session_id)))
 
     async def check(self, session_id: UUID, user_id: UUID) -> SessionCheck:
         if not self._account_ttl:
@@ -147,44 +151,50 @@ class RedisTokenStore:
             known = cache.get(session_id, user_id)
             if known is not None:
                 return known
-        return await self.accounts.check(self.session_key(session_id), session_id, user_id)
+        with REDIS_ERRORS:
+            return await self.accounts.check(self.session_key(session_id), session_id, user_id)
 
     async def remember(self, user: User, version: str | None) -> None:
-        await self.accounts.remember(user, version)
+        with REDIS_ERRORS:
+            await self.accounts.remember(user, version)
 
     async def forget(self, user_ids: Collection[UUID]) -> None:
-        await self.accounts.forget(user_ids)
+        with REDIS_ERRORS:
+            await self.accounts.forget(user_ids)
 
     async def rotate(
         self, session_id: UUID, presented_token_id: str, new_token_id: str
     ) -> RotationOutcome:
-        result = await self._rotate(
-            keys=[self.session_key(session_id)],
-            args=[
-                presented_token_id,
-                new_token_id,
-                f"{self._prefix}user-sessions:",
-                str(session_id),
-                self.invalidation_channel,
-            ],
-        )
+        with REDIS_ERRORS:
+            result = await self._rotate(
+                keys=[self.session_key(session_id)],
+                args=[
+                    presented_token_id,
+                    new_token_id,
+                    f"{self._prefix}user-sessions:",
+                    str(session_id),
+                    self.invalidation_channel,
+                ],
+            )
         outcome = _OUTCOMES.get(int(result[0]), RotationOutcome.UNKNOWN)
         if outcome is RotationOutcome.REUSED:
             self._dropped(session_id, result[1] if len(result) > 1 else None)
         return outcome
 
     async def revoke_session(self, session_id: UUID) -> None:
-        user = await self._revoke_session(
-            keys=[self.session_key(session_id)],
-            args=[f"{self._prefix}user-sessions:", str(session_id), self.invalidation_channel],
-        )
+        with REDIS_ERRORS:
+            user = await self._revoke_session(
+                keys=[self.session_key(session_id)],
+                args=[f"{self._prefix}user-sessions:", str(session_id), self.invalidation_channel],
+            )
         self._dropped(session_id, user)
 
     async def revoke_user(self, user_id: UUID) -> None:
-        await self._revoke_user(
-            keys=[self.user_sessions_key(user_id)],
-            args=[f"{self._prefix}session:", str(user_id), self.invalidation_channel],
-        )
+        with REDIS_ERRORS:
+            await self._revoke_user(
+                keys=[self.user_sessions_key(user_id)],
+                args=[f"{self._prefix}session:", str(user_id), self.invalidation_channel],
+            )
         if self._cache is not None:
             self._cache.drop_user(user_id)
 
@@ -196,7 +206,8 @@ class RedisTokenStore:
     async def claim_once(self, key: str, expires_at: datetime) -> bool:
         if expires_at <= self._clock.now():
             return True  # a claim that has already lapsed stands in nobody's way
-        claimed = await self._redis.set(
-            self.claim_key(key), b"1", nx=True, pxat=_epoch_ms(expires_at)
-        )
+        with REDIS_ERRORS:
+            claimed = await self._redis.set(
+                self.claim_key(key), b"1", nx=True, pxat=_epoch_ms(expires_at)
+            )
         return bool(claimed)

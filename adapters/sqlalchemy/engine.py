@@ -170,4 +170,6 @@ def _is_unavailable_link(error: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 
-DATABASE_ERRORS = Unavailable("database", is_unavailable_error)
+DATABASE_ERRORS = Unavailable(
+    "database", "The database is unavailable; try again shortly.", is_unavailable_error
+)

@@ -19,13 +19,7 @@ from pydantic import ValidationError
 
 from application.permissions import Operator
 from domain.errors import DomainError
-from entrypoints.container import (
-    Container,
-    build_container,
-    close_resources,
-    is_unavailable,
-    open_resources,
-)
+from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings
 
 OPERATOR = Operator("bookly command line")
@@ -60,11 +54,9 @@ async def perform(args: argparse.Namespace) -> None:
         await open_resources(container)
     try:
         await args.action(args, container)
-    except DomainError as error:
+    except DomainError as error:  # ServiceUnavailable included: the adapters say it
         raise SystemExit(f"bookly: {error.detail}") from None
     except Exception as error:
-        if is_unavailable(error):
-            raise SystemExit(f"bookly: a service is unavailable ({one_line(error)})") from None
         raise SystemExit(f"bookly: failed: {one_line(error)}") from None
     finally:
         if owned:

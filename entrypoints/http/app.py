@@ -11,13 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
-from entrypoints.container import (
-    Container,
-    build_container,
-    close_resources,
-    is_unavailable,
-    open_resources,
-)
+from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
 from entrypoints.http.metrics import add_metrics
@@ -122,7 +116,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         )
     app.add_middleware(  # every response, problems included, has its headers
         EdgeMiddleware,
-        is_unavailable=is_unavailable,
         allowed_hosts=settings.allowed_hosts,
         docs_prefixes=(f"{API_PREFIX}/docs", f"{API_PREFIX}/redoc"),
         hsts_seconds=settings.hsts_seconds if settings.env is Environment.PRODUCTION else 0,

@@ -7,14 +7,14 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.hosts import AllowedHosts
-from entrypoints.http.problems import PROBLEM_JSON, RETRY_AFTER_UNAVAILABLE, problem_body
+from entrypoints.http.problems import PROBLEM_JSON, problem_body
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 DOCS_CSP = (
@@ -60,8 +60,8 @@ class EdgeMiddleware:
       (400 `invalid_host`; the rule is in `entrypoints.hosts`);
     - a request id (a sane client one is kept), echoed in `X-Request-ID`, bound to the log
       context, and one access line per request;
-    - any exception that escaped the app becomes a 503 (a dependency is down) or a 500
-      problem;
+    - any exception that escaped the app becomes a 500 problem (a dependency that is down
+      is the adapters' `ServiceUnavailable`, which the app's handler answers with 503);
     - security headers on every response: nosniff, no framing, no referrer, a strict CSP
       (a looser one on the docs pages, which run Swagger UI and ReDoc), and HSTS when
       `hsts_seconds` is set (production).
@@ -71,13 +71,11 @@ class EdgeMiddleware:
         self,
         app: ASGIApp,
         *,
-        is_unavailable: Callable[[BaseException], bool],
         allowed_hosts: list[str],
         docs_prefixes: Iterable[str],
         hsts_seconds: int = 0,
     ) -> None:
         self.app = app
-        self.is_unavailable = is_unavailable
         self.hosts = AllowedHosts(allowed_hosts)
         self.docs_prefixes = tuple(docs_prefixes)
         common = [
@@ -157,21 +155,8 @@ class EdgeMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
     async def _last_resort(self, scope: Scope, send: Send, error: Exception) -> None:
-        if self.is_unavailable(error):
-            logger.warning("dependency_unavailable", error=type(error).__name__)
-            await send_problem(
-                scope,
-                send,
-                503,
-                "service_unavailable",
-                "A service this request needs is unavailable; try again shortly.",
-                {"Retry-After": RETRY_AFTER_UNAVAILABLE},
-            )
-        else:
-            logger.exception("unhandled_error")
-            await send_problem(
-                scope, send, 500, "server_error", "Something went wrong on our side."
-            )
+        logger.exception("unhandled_error")
+        await send_problem(scope, send, 500, "server_error", "Something went wrong on our side.")
 
 
 class BodyLimitMiddleware:

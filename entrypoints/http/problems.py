@@ -6,14 +6,16 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Match
 
-from domain.errors import DomainError, ErrorKind, RuleViolation, TooManyRequests
+from domain.errors import DomainError, ErrorKind, RuleViolation, ServiceUnavailable, TooManyRequests
 
+logger = structlog.get_logger("bookly.http")
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_UNAVAILABLE = "5"
 
@@ -102,8 +104,10 @@ async def domain_error_handler(request: Request, error: Exception) -> ProblemRes
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, TooManyRequests):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    if status == 503:
+    if isinstance(error, ServiceUnavailable):
         headers["Retry-After"] = RETRY_AFTER_UNAVAILABLE
+        cause = type(error.__cause__).__name__ if error.__cause__ else None
+        logger.warning("dependency_unavailable", dependency=error.dependency, error=cause)
     if isinstance(error, RuleViolation):
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.detail, "type": error.rule}]
     return problem(request, status, error.error_code, error.detail, headers, **extra)

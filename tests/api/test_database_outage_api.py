@@ -8,9 +8,11 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
+from application.ports.security import LinkPurpose
 from migrations import upgrade_to_head
 from tests.api.support import BODY, PASSWORD, bearer, running
 from tests.services import PrivateCluster
@@ -71,6 +73,12 @@ async def test_database_outage_and_recovery(cluster, base_settings):
         # the catalogue's one-statement writes, on their own pool
         added_down = await api.client.post("/api/v1/books", json=BOOK, headers=bearer(token))
         reviewed_down = await api.client.post(review_url, json=REVIEW, headers=bearer(token))
+        verify = api.container.link_signer().sign(
+            LinkPurpose.VERIFY_EMAIL, {"uid": str(uuid4()), "email": "ada@example.com"}
+        )
+        link_down = await api.client.get(  # a mail's good link, opened in a browser
+            f"/api/v1/auth/verify/{verify}", headers={"Accept": "text/html"}
+        )
         await asyncio.to_thread(cluster.start)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -93,7 +101,7 @@ async def test_database_outage_and_recovery(cluster, base_settings):
     assert (down.status_code, down.json()["dependency"]) == (503, "database")
     assert (login.status_code, login.json()["error_code"]) == (503, "service_unavailable")
     assert login.headers["retry-after"]
-    for refused in (added_down, reviewed_down):
+    for refused in (added_down, reviewed_down, link_down):  # not "this link does not work"
         assert (refused.status_code, refused.json()["error_code"]) == (503, "service_unavailable")
         assert refused.headers["retry-after"]
     assert reviewed.status_code == 201

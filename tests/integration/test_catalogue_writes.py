@@ -36,7 +36,7 @@ async def rows(database_url: str, sql_engine) -> AsyncIterator[Any]:
     found = rows_for(database_url, sql_engine, size=4, timeout=5.0)
     yield found
     if isinstance(found, PoolRows):
-        await found.close()
+        await found.aclose()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from adapters.redis.client import create_redis, is_unavailable_error
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.token_store import RedisTokenStore
 from application.ports.sessions import RotationOutcome
+from domain.errors import ServiceUnavailable
 from tests.rate_limiter_contract import RATE_LIMITER_CHECKS, LimiterHarness
 from tests.services import private_redis, start_redis_on
 from tests.token_store_contract import TOKEN_STORE_CHECKS, StoreHarness
@@ -127,11 +128,13 @@ async def test_a_counter_without_expiry_gets_one(
 
 
 async def _assert_fails_fast(operation) -> None:
+    """Fails at once, with the adapters' one error for it, caused by the driver's."""
     started = time.monotonic()
-    with pytest.raises(Exception) as caught:  # the kind is checked below
+    with pytest.raises(ServiceUnavailable) as caught:
         await operation
     assert time.monotonic() - started < 2.0
-    assert is_unavailable_error(caught.value), repr(caught.value)
+    assert caught.value.dependency == "redis"
+    assert is_unavailable_error(caught.value.__cause__), repr(caught.value.__cause__)
 
 
 async def test_a_silent_server_times_out_once_without_retries() -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from domain.errors import DomainError, ErrorKind
+from domain.errors import DomainError, ErrorKind, ServiceUnavailable
 from entrypoints.http import pages
 from entrypoints.http.deps import limit_per_ip
 from entrypoints.http.documents import JSONDocument
@@ -64,7 +64,7 @@ async def verify_email(token: LinkToken, request: Request, use_case: VerifyEmail
     try:
         await use_case.execute(token)
     except DomainError as error:
-        if not pages.wants_html(request):
+        if isinstance(error, ServiceUnavailable) or not pages.wants_html(request):
             raise
         return pages.page(
             "This link does not work",
@@ -113,7 +113,7 @@ async def password_reset_page(
     try:
         await use_case.execute(token)
     except DomainError as error:
-        if not pages.wants_html(request):
+        if isinstance(error, ServiceUnavailable) or not pages.wants_html(request):
             raise
         return failure_page(error, REQUEST_PASSWORD_RESET)
     if pages.wants_html(request):
