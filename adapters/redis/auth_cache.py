@@ -71,12 +71,12 @@ When Redis fails between the SQL commit and `forget`, or during it, the caller g
 error (a retry forgets again) and the change may go unannounced. The old snapshot may then
 be served for up to `account_cache_seconds` from when it was last stored (perhaps just
 after the commit, by a reader that loaded the row before it), workers' memories included
-(an entry never outlives the snapshot it was read from). The
-`revoke_user` that follows the commit of a deactivation, a password change or reset, an
-email verification or a takeover does not run either: a deactivated account is refused all
-the same once its snapshot is gone (the active flag is read from the database), and an
-admin's retry ends its sessions; after a password change or reset the old sessions stay
-live until they expire or the user logs out everywhere.
+(an entry never outlives the snapshot it was read from). A password change or reset, an
+email verification and a takeover end the user's sessions before their write as well as
+after their commit (`end_sessions_before` in `application.accounts.sessions`), so the
+sessions from before the change are gone even then. A deactivation's `revoke_user` after
+the commit does not run, but the account is refused once its snapshot is gone (the active
+flag is read from the database), and an admin's retry ends its sessions.
 """
 
 from __future__ import annotations

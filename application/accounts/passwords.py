@@ -10,7 +10,7 @@ from application.accounts.account_mails import password_fingerprint
 from application.accounts.mail import PASSWORD_RESET, stage_account_mail
 from application.accounts.policy import AuthPolicy
 from application.accounts.registration import check_new_password, link_claim_key, read_link
-from application.accounts.sessions import Principal
+from application.accounts.sessions import Principal, end_sessions_before
 from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.security import CommonPasswords, LinkPurpose, LinkSigner, PasswordHasher
@@ -42,6 +42,7 @@ class ChangePassword:
             raise CurrentPasswordIncorrect()
         checked = user.password_hash
         new_hash = await self._hasher.hash(new)
+        await end_sessions_before(self._store, principal.user.uid)
         async with self._uow() as uow:
             user = await uow.users.lock(principal.user.uid)
             if user is None or user.password_hash != checked:
@@ -127,6 +128,7 @@ class ConfirmPasswordReset:
                 link_claim_key(LinkPurpose.RESET_PASSWORD, token), expires
             ):
                 raise InvalidLink()
+            await end_sessions_before(self._store, uid)
             now = self._clock.now()
             user.change_password_hash(new_hash, now)
             if not user.is_verified:

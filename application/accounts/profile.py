@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from application.accounts.registration import check_new_password
-from application.accounts.sessions import Principal
+from application.accounts.sessions import Principal, end_sessions_before
 from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.security import CommonPasswords, PasswordHasher
@@ -82,6 +82,7 @@ class CreateAdmin:
         async with self._uow() as uow:
             found = await uow.users.get_by_email(email)
             if found is not None:
+                await end_sessions_before(self._store, found.uid)
                 return await self._promote(uow, found.uid, password_hash)
             if await uow.users.get_by_username(name) is not None:
                 raise UsernameTaken()

@@ -10,6 +10,7 @@ from typing import Any
 
 from application.accounts.mail import ACCOUNT_EXISTS, VERIFY_EMAIL, stage_account_mail, stage_mail
 from application.accounts.policy import AuthPolicy
+from application.accounts.sessions import end_sessions_before
 from application.ports.clock import Clock
 from application.ports.links import AccountLinks
 from application.ports.persistence import UnitOfWorkFactory
@@ -137,6 +138,7 @@ class VerifyEmail:
                 link_claim_key(LinkPurpose.VERIFY_EMAIL, token), expires
             ):
                 raise InvalidLink()
+            await end_sessions_before(self._store, uid)
             user.verify_email(self._clock.now())
             await uow.users.update(user)
             await uow.commit()

@@ -139,6 +139,18 @@ class LogOut:
         await self._store.revoke_session(principal.claims.session_id)
 
 
+async def end_sessions_before(store: TokenStore, user_id: uuid.UUID) -> None:
+    """Ends the user's sessions ahead of a change after which none may go on (a new
+    password, a verified address, an account taken over); the use case ends them again
+    after its commit. The database and the token store are not one transaction: if the
+    store fails after the commit, the sessions from before the change are gone already
+    (only one opened in the instant between could outlive the error); if the commit fails,
+    the user has only to log in again. Call it before the write, not at the commit: on
+    SQLite the unit of work's write, or its lock, holds the one write lock that the SQL
+    token store needs."""
+    await store.revoke_user(user_id)
+
+
 class LogOutEverywhere:
     def __init__(self, store: TokenStore) -> None:
         self._store = store

@@ -9,6 +9,7 @@ from domain.errors import (
     CurrentPasswordIncorrect,
     InvalidCredentials,
     InvalidLink,
+    ServiceUnavailable,
     TokenRevoked,
     UsernameTaken,
     WeakPassword,
@@ -168,3 +169,39 @@ async def test_create_admin_refuses_a_weak_password_for_an_existing_account_too(
     with pytest.raises(WeakPassword):
         await harness.container.create_admin().execute("ada@example.com", "password1")
     assert harness.database.users[next(iter(harness.database.users))].role is Role.USER
+
+
+@pytest.fixture
+def store_goes_down(harness, monkeypatch):
+    """Call it to have the token store fail just after the next commit: the first call it
+    refuses is the `forget` that follows every commit that changed an account."""
+
+    async def down(user_ids) -> None:
+        raise ServiceUnavailable("redis")
+
+    return lambda: monkeypatch.setattr(harness.store, "forget", down)
+
+
+@pytest.mark.parametrize(
+    "change", ["password change", "password reset", "email verification", "admin takeover"]
+)
+async def test_sessions_from_before_end_even_when_the_store_fails_after_the_commit(
+    harness, change, store_goes_down
+):
+    await signed_up(harness, verified=False)
+    pair, me = await principal_of(harness)
+    verify = await harness.last_link_token("verify_email")
+    await harness.container.request_password_reset().execute("ada@example.com")
+    reset = await harness.last_link_token("password_reset")
+    container = harness.container
+    act = {
+        "password change": lambda: container.change_password().execute(me, PASSWORD, NEW),
+        "password reset": lambda: container.confirm_password_reset().execute(reset, NEW),
+        "email verification": lambda: container.verify_email().execute(verify),
+        "admin takeover": lambda: container.create_admin().execute("ada@example.com", NEW),
+    }[change]
+    store_goes_down()
+    with pytest.raises(ServiceUnavailable):  # the caller hears of the failure
+        await act()
+    with pytest.raises(TokenRevoked):  # but the old session is over all the same
+        await harness.container.authenticate().execute(pair.access_token)
