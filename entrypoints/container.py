@@ -30,12 +30,14 @@ from adapters.jinja.renderer import JinjaMailRenderer
 from adapters.jose.token_codec import JoseTokenCodec
 from adapters.redis.auth_cache import InvalidationListener, SessionCache, invalidation_channel
 from adapters.redis.client import create_redis
+from adapters.redis.idempotency import RedisIdempotencyStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.token_store import RedisTokenStore
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sqlalchemy.book_reads import SqlBookReads, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
 from adapters.sqlalchemy.engine import create_engine, ping, session_factory
+from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.token_store import SqlTokenStore
@@ -217,6 +219,12 @@ class Container(containers.DeclarativeContainer):
         units=providers.Singleton(WritesInUnits, uow),
     )
 
+    # The first answers to creating requests sent with an Idempotency-Key, for their retries.
+    idempotency_store = providers.Selector(
+        config.token_store,
+        redis=providers.Singleton(RedisIdempotencyStore, redis, config.redis_key_prefix),
+        sql=providers.Singleton(SqlIdempotencyStore, sessions, clock),
+    )
     rate_limiter = providers.Selector(
         config.rate_limiter,
         redis=providers.Singleton(RedisRateLimiter, redis, config.redis_key_prefix),

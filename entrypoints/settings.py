@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = []  # IPs/CIDRs allowed to set X-Forwarded-For
     hsts_seconds: int = Field(default=31_536_000, ge=0)  # sent in production only
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # How long the first answer to a POST sent with an Idempotency-Key is kept for retries.
+    idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
     # argon2id: the least-memory of OWASP's five minimum settings, which it rates equally
     # strong (7 MiB and 5 passes rather than 19 MiB and 2): a third of the memory per hash,
     # and less memory traffic shared with the event loop and the databases, so concurrent

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -86,6 +87,19 @@ link_claims = Table(
     "link_claims",
     metadata,
     Column("key", String(255), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+# The first answer to a request sent with an Idempotency-Key, for its retries. While the
+# request runs the answer columns are null and `expires_at` is its lease's end.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(64), primary_key=True),  # a hash of the caller and the client's key
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", SmallInteger),
+    Column("headers", JSON),
+    Column("body", LargeBinary),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 

@@ -36,7 +36,7 @@ class SqlTokenStore:
         self, session_id: UUID, user_id: UUID, refresh_token_id: str, expires_at: datetime
     ) -> None:
         async with self._session_factory.begin() as session:
-            await _purge_expired(session, auth_sessions, self._clock.now())
+            await purge_expired(session, auth_sessions, self._clock.now())
             await session.execute(
                 insert(auth_sessions).values(
                     session_id=session_id,
@@ -97,7 +97,7 @@ class SqlTokenStore:
         now = self._clock.now()
         try:
             async with self._session_factory.begin() as session:
-                await _purge_expired(session, link_claims, now)
+                await purge_expired(session, link_claims, now)
                 # An expired claim of the same key is taken over in place (atomically).
                 taken_over = await session.execute(
                     update(link_claims)
@@ -112,7 +112,7 @@ class SqlTokenStore:
         return True
 
 
-async def _purge_expired(session: AsyncSession, table: Table, now: datetime) -> None:
+async def purge_expired(session: AsyncSession, table: Table, now: datetime) -> None:
     """Delete a bounded batch of expired rows; uses the index on `expires_at`.
 
     On PostgreSQL rows another transaction is deleting are skipped, so concurrent

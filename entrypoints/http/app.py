@@ -14,6 +14,7 @@ from domain.errors import DomainError
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
+from entrypoints.http.idempotency import KEY_HEADER, REPLAYED_HEADER
 from entrypoints.http.metrics import add_metrics
 from entrypoints.http.middleware import BodyLimitMiddleware, EdgeMiddleware
 from entrypoints.http.problems import (
@@ -111,8 +112,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             allow_origins=settings.cors_origins,
             allow_credentials=not wildcard,
             allow_methods=["*"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", KEY_HEADER],
+            expose_headers=["X-Request-ID", "Retry-After", "Location", REPLAYED_HEADER],
         )
     app.add_middleware(  # every response, problems included, has its headers
         EdgeMiddleware,

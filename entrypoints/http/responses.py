@@ -31,9 +31,10 @@ ERROR_CODES: dict[int, str] = {
     "`invalid_credentials` (wrong current password)",
     404: "`not_found`, `user_not_found`, `book_not_found`, `review_not_found`, `tag_not_found`",
     405: "`method_not_allowed`",
-    409: "`username_taken`, `last_admin`, `review_exists`, `tag_exists`",
+    409: "`username_taken`, `last_admin`, `review_exists`, `tag_exists`, "
+    "`idempotency_key_in_use` (with `Retry-After`)",
     413: "`payload_too_large`",
-    422: "`validation_error` (with `errors`), `invalid_cursor`",
+    422: "`validation_error` (with `errors`), `invalid_cursor`, `idempotency_key_reused`",
     429: "`too_many_requests` (with `Retry-After`)",
     431: "`request_header_fields_too_large`",
     500: "`server_error`",

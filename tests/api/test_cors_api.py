@@ -28,6 +28,18 @@ async def test_an_allowed_preflight_gets_the_cors_headers(api_factory):
         assert "X-Request-ID" in simple.headers["access-control-expose-headers"]
 
 
+async def test_a_browser_may_send_an_idempotency_key_and_read_the_replay_mark(api_factory):
+    async with api_factory(cors_origins=[ORIGIN]) as api:
+        response = await api.client.options(
+            "/api/v1/books", headers=preflight(ORIGIN, "POST", "Authorization, Idempotency-Key")
+        )
+        assert response.status_code == 200
+        assert "Idempotency-Key" in response.headers["access-control-allow-headers"]
+        simple = await api.client.get("/health", headers={"Origin": ORIGIN})
+        exposed = simple.headers["access-control-expose-headers"]
+        assert "Idempotent-Replayed" in exposed and "Location" in exposed
+
+
 async def test_a_refused_preflight_is_a_problem(api_factory):
     async with api_factory(cors_origins=[ORIGIN]) as api:
         for asked, refused in [

@@ -12,6 +12,7 @@ from application.accounts.registration import SignUpCommand
 from application.accounts.sessions import TokenPair
 from entrypoints.http.deps import PrincipalDep, bearer_token, limit_per_ip
 from entrypoints.http.documents import JSONDocument, user_document
+from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
 from entrypoints.http.responses import errors, link, linked
 from entrypoints.http.schemas import (
     EmailIn,
@@ -38,7 +39,7 @@ from entrypoints.http.use_cases import (
 )
 from entrypoints.links import API_PREFIX
 
-router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"], route_class=IdempotentRoute)
 LinkToken = Annotated[str, Path(max_length=1024)]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 USER = f"{API_PREFIX}/users/{{uid}}"
@@ -61,7 +62,7 @@ def token_response(pair: TokenPair, response: Response) -> TokenPairOut:
     "/signup",
     status_code=202,
     response_model=MessageOut,
-    dependencies=[limit_per_ip("signup")],
+    dependencies=[limit_per_ip("signup"), IDEMPOTENT],
     responses=errors(409, 422, 429),
 )
 async def signup(body: SignUpIn, use_case: SignUpDep) -> MessageOut:

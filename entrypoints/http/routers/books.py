@@ -23,6 +23,7 @@ from entrypoints.http.book_schemas import (
 )
 from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is, book_detail_document, book_document
+from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
 from entrypoints.http.paging import PagingParams, PagingQuery, paged
 from entrypoints.http.patterns import NO_NUL
 from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
@@ -38,7 +39,7 @@ from entrypoints.http.use_cases import (
 )
 from entrypoints.links import API_PREFIX
 
-router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"])
+router = APIRouter(prefix=f"{API_PREFIX}/books", tags=["books"], route_class=IdempotentRoute)
 BOOK = f"{API_PREFIX}/books/{{uid}}"
 THIS_BOOK = "$response.body#/uid"
 BOOK_LINKS = {
@@ -123,7 +124,8 @@ async def list_books(
     "",
     status_code=201,
     response_model=BookOut,
-    responses={**errors(401, 403, 422), **linked(201, "The book added", **BOOK_LINKS)},
+    dependencies=[IDEMPOTENT],
+    responses={**errors(401, 403, 409, 422), **linked(201, "The book added", **BOOK_LINKS)},
 )
 async def add_book(body: BookIn, principal: PrincipalDep, use_case: AddBookDep) -> JSONDocument:
     """Verified users and admins add books; the caller owns what they add. Unknown tag
@@ -176,6 +178,7 @@ async def book_reviews(
     "/{uid}/reviews",
     status_code=201,
     response_model=ReviewOut,
+    dependencies=[IDEMPOTENT],
     responses={
         **errors(401, 403, 404, 409, 422),
         **linked(201, "The review written", **REVIEW_LINKS),
@@ -196,8 +199,9 @@ async def review_book(
 @router.post(
     "/{uid}/tags",
     response_model=BookOut,
+    dependencies=[IDEMPOTENT],
     responses={
-        **errors(401, 403, 404, 422),
+        **errors(401, 403, 404, 409, 422),
         **linked(
             200,
             "The book, tagged",

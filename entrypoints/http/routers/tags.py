@@ -10,12 +10,13 @@ from domain.tags import Tag
 from entrypoints.http.book_schemas import PageOut, TagIn, TagOut
 from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
+from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
 from entrypoints.http.paging import PagingQuery, paged
 from entrypoints.http.responses import NEXT_PAGE, errors, link, linked
 from entrypoints.http.use_cases import ManageTagsDep
 from entrypoints.links import API_PREFIX
 
-router = APIRouter(prefix=f"{API_PREFIX}/tags", tags=["tags"])
+router = APIRouter(prefix=f"{API_PREFIX}/tags", tags=["tags"], route_class=IdempotentRoute)
 TAG = f"{API_PREFIX}/tags/{{uid}}"
 TAG_LINKS = {
     "RenameTag": link("PATCH", TAG, "Rename this tag", uid="$response.body#/uid"),
@@ -40,6 +41,7 @@ async def list_tags(paging: PagingQuery, request: Request, use_case: ManageTagsD
     "",
     status_code=201,
     response_model=TagOut,
+    dependencies=[IDEMPOTENT],
     responses={**errors(401, 403, 409, 422), **linked(201, "The tag made", **TAG_LINKS)},
 )
 async def create_tag(
