@@ -18,6 +18,8 @@ class ErrorKind(Enum):
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"  # a dependency is down
+    STALE = "stale"  # the caller's copy of the resource is out of date
+    UNCONDITIONAL = "unconditional"  # a change was asked for without naming the copy
 
 
 class DomainError(Exception):
@@ -173,6 +175,18 @@ class InvalidCursor(DomainError):
         "This cursor does not continue this list: use the next_cursor of a "
         "page of the same list, with no other filter, sort or offset."
     )
+
+
+class PreconditionFailed(DomainError):
+    error_code = "precondition_failed"
+    kind = ErrorKind.STALE
+    default_detail = "The resource changed since you read it: read it again, then retry."
+
+
+class PreconditionRequired(DomainError):
+    error_code = "precondition_required"
+    kind = ErrorKind.UNCONDITIONAL
+    default_detail = "Send If-Match with the ETag of the resource as you last read it."
 
 
 class TooManyRequests(DomainError):

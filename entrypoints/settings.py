@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     # How long the first answer to a POST sent with an Idempotency-Key is kept for retries.
     idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
+    # PATCH and DELETE of what carries an ETag must send If-Match (else 428).
+    require_if_match: bool = False
     # argon2id: the least-memory of OWASP's five minimum settings, which it rates equally
     # strong (7 MiB and 5 passes rather than 19 MiB and 2): a third of the memory per hash,
     # and less memory traffic shared with the event loop and the databases, so concurrent

@@ -13,6 +13,7 @@ from application.ports.clock import Clock
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.security import CommonPasswords, PasswordHasher
 from application.ports.sessions import TokenStore
+from application.preconditions import Precondition
 from domain.errors import TokenRevoked, UsernameTaken, UserNotFound
 from domain.users import Role, User, check_username, normalize_email
 
@@ -29,11 +30,21 @@ class UpdateProfile:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, principal: Principal, changes: ProfileChanges) -> User:
+    async def execute(
+        self,
+        principal: Principal,
+        changes: ProfileChanges,
+        precondition: Precondition[User] | None = None,
+    ) -> User:
         async with self._uow() as uow:
-            user = await uow.users.get(principal.user.uid)
+            if precondition is None:
+                user = await uow.users.get(principal.user.uid)
+            else:  # as it is now, and nobody else's to change until this commits
+                user = await uow.users.lock(principal.user.uid)
             if user is None:
                 raise TokenRevoked()
+            if precondition is not None:
+                precondition(user)
             if changes.username is not None:
                 holder = await uow.users.get_by_username(check_username(changes.username))
                 if holder is not None and holder.uid != user.uid:

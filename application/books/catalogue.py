@@ -15,6 +15,7 @@ from application.ports.books import BookDetail, BookQuery, BookReads, BookView, 
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from application.preconditions import Precondition
 from domain.books import EDITABLE_FIELDS, Book, BookDetails
 from domain.errors import BookNotFound, RuleViolation, UserNotFound
 from domain.tags import tag_key
@@ -117,7 +118,11 @@ class UpdateBook:
         self._clock = clock
 
     async def execute(
-        self, principal: Principal, uid: uuid.UUID, changes: Mapping[str, Any]
+        self,
+        principal: Principal,
+        uid: uuid.UUID,
+        changes: Mapping[str, Any],
+        precondition: Precondition[BookDetail] | None = None,
     ) -> BookView:
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
@@ -127,12 +132,23 @@ class UpdateBook:
             if book is None:
                 raise BookNotFound()
             require_owner_or_admin(principal.user, book.owner_uid)
+            if precondition is not None:
+                await _hold(uow, uid, precondition)
             if changes:
                 book.revise(dataclasses.replace(book.details(), **changes), self._clock.now())
                 await uow.books.update(book)
             view = await _view(uow, uid)  # in the same transaction, as it will be committed
             await uow.commit()
         return view
+
+
+async def _hold(uow: UnitOfWork, uid: uuid.UUID, precondition: Precondition[BookDetail]) -> None:
+    """Locks the book's row, then checks the caller's condition on the book as `GetBook`
+    shows it now: a writer that waited for the lock sees what the one before it wrote."""
+    detail = await uow.books.detail(uid) if await uow.books.lock(uid) else None
+    if detail is None:
+        raise BookNotFound()
+    precondition(detail)
 
 
 async def _view(uow: UnitOfWork, uid: uuid.UUID) -> BookView:
@@ -146,11 +162,18 @@ class DeleteBook:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def execute(self, principal: Principal, uid: uuid.UUID) -> None:
+    async def execute(
+        self,
+        principal: Principal,
+        uid: uuid.UUID,
+        precondition: Precondition[BookDetail] | None = None,
+    ) -> None:
         async with self._uow() as uow:
             book = await uow.books.get(uid)
             if book is None:
                 raise BookNotFound()
             require_owner_or_admin(principal.user, book.owner_uid)
+            if precondition is not None:
+                await _hold(uow, uid, precondition)
             await uow.books.delete(book)
             await uow.commit()

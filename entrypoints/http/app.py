@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
 from entrypoints.container import Container, build_container, close_resources, open_resources
+from entrypoints.http.conditional import ConditionalMiddleware, document_validators
 from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
 from entrypoints.http.idempotency import KEY_HEADER, REPLAYED_HEADER
@@ -102,8 +104,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router in ROUTERS:  # their routes carry the router's prefix and tags already
         app.router.routes.extend(router.routes)
     add_docs(app, docs_url=f"{API_PREFIX}/docs", redoc_url=f"{API_PREFIX}/redoc")  # no CDN
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:  # FastAPI's documented way to extend its document
+        if app.openapi_schema is None:
+            app.openapi_schema = document_validators(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # Added innermost first: the edge wraps everything but the metrics.
+    app.add_middleware(ConditionalMiddleware)  # validators and 304s for what GET answers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         wildcard = "*" in settings.cors_origins
@@ -112,8 +123,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             allow_origins=settings.cors_origins,
             allow_credentials=not wildcard,
             allow_methods=["*"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID", KEY_HEADER],
-            expose_headers=["X-Request-ID", "Retry-After", "Location", REPLAYED_HEADER],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                KEY_HEADER,
+                "If-Match",
+                "If-None-Match",
+            ],
+            expose_headers=["X-Request-ID", "Retry-After", "Location", REPLAYED_HEADER, "ETag"],
         )
     app.add_middleware(  # every response, problems included, has its headers
         EdgeMiddleware,

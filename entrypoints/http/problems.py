@@ -28,6 +28,8 @@ STATUS_BY_KIND = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.RATE_LIMITED: 429,
     ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.STALE: 412,
+    ErrorKind.UNCONDITIONAL: 428,
 }
 CODE_BY_STATUS = {
     400: "bad_request",

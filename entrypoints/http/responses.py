@@ -33,8 +33,10 @@ ERROR_CODES: dict[int, str] = {
     405: "`method_not_allowed`",
     409: "`username_taken`, `last_admin`, `review_exists`, `tag_exists`, "
     "`idempotency_key_in_use` (with `Retry-After`)",
+    412: "`precondition_failed` (`If-Match` names an `ETag` the resource no longer has)",
     413: "`payload_too_large`",
     422: "`validation_error` (with `errors`), `invalid_cursor`, `idempotency_key_reused`",
+    428: "`precondition_required` (`BOOKLY_REQUIRE_IF_MATCH` and no `If-Match`)",
     429: "`too_many_requests` (with `Retry-After`)",
     431: "`request_header_fields_too_large`",
     500: "`server_error`",

@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from application.accounts.profile import ProfileChanges
 from application.accounts.registration import SignUpCommand
 from application.accounts.sessions import TokenPair
+from entrypoints.http.conditional import IfMatch
 from entrypoints.http.deps import PrincipalDep, bearer_token, limit_per_ip
 from entrypoints.http.documents import JSONDocument, user_document
 from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
@@ -141,12 +142,13 @@ async def me(principal: PrincipalDep) -> JSONDocument:
     return JSONDocument(user_document(principal.user))
 
 
-@router.patch("/me", response_model=UserOut, responses=errors(401, 409, 422))
+@router.patch("/me", response_model=UserOut, responses=errors(401, 409, 412, 422, 428))
 async def update_me(
-    body: ProfileIn, principal: PrincipalDep, use_case: UpdateProfileDep
-) -> UserOut:
+    body: ProfileIn, principal: PrincipalDep, use_case: UpdateProfileDep, expected: IfMatch
+) -> JSONDocument:
     changes = ProfileChanges(**body.model_dump(exclude_none=True))
-    return UserOut.model_validate(await use_case.execute(principal, changes))
+    check = None if expected is None else lambda user: expected(user_document(user))
+    return JSONDocument(user_document(await use_case.execute(principal, changes, check)))
 
 
 @router.post("/password-change", status_code=204, responses=errors(401, 403, 422))

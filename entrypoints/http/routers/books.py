@@ -8,8 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import Field
 
-from application.ports.books import BookQuery, BookSort, BookView
+from application.ports.books import BookDetail, BookQuery, BookSort, BookView
 from application.ports.pages import Page
+from application.preconditions import Precondition
 from domain.books import LANGUAGE_MAX_LENGTH, BookDetails
 from entrypoints.http.book_schemas import (
     BookDetailOut,
@@ -21,6 +22,7 @@ from entrypoints.http.book_schemas import (
     ReviewOut,
     TagNamesIn,
 )
+from entrypoints.http.conditional import Condition, IfMatch
 from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is, book_detail_document, book_document
 from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
@@ -148,20 +150,34 @@ async def get_book(uid: UUID, use_case: GetBookDep) -> JSONDocument:
 @router.patch(
     "/{uid}",
     response_model=BookOut,
-    responses={**errors(401, 403, 404, 422), **linked(200, "The book changed", **BOOK_LINKS)},
+    responses={
+        **errors(401, 403, 404, 412, 422, 428),
+        **linked(200, "The book changed", **BOOK_LINKS),
+    },
 )
 async def update_book(
-    uid: UUID, body: BookPatch, principal: PrincipalDep, use_case: UpdateBookDep
+    uid: UUID, body: BookPatch, principal: PrincipalDep, use_case: UpdateBookDep, expected: IfMatch
 ) -> JSONDocument:
     """The owner or an admin changes any subset of the fields."""
     changes = body.model_dump(exclude_unset=True)
-    return JSONDocument(book_document(await use_case.execute(principal, uid, changes)))
+    view = await use_case.execute(principal, uid, changes, as_shown(expected))
+    return JSONDocument(book_document(view))
 
 
-@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def delete_book(uid: UUID, principal: PrincipalDep, use_case: DeleteBookDep) -> Response:
-    await use_case.execute(principal, uid)
+@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 412, 422, 428))
+async def delete_book(
+    uid: UUID, principal: PrincipalDep, use_case: DeleteBookDep, expected: IfMatch
+) -> Response:
+    await use_case.execute(principal, uid, as_shown(expected))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def as_shown(expected: Condition | None) -> Precondition[BookDetail] | None:
+    """The client's If-Match, held to the book as GET /books/{uid} shows it."""
+    if expected is None:
+        return None
+    check = expected
+    return lambda detail: check(book_detail_document(detail))
 
 
 @router.get(
