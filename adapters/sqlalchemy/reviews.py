@@ -147,6 +147,12 @@ class SqlTagRepository:
         )
         return None if row is None else to_tag(row)
 
+    async def lock(self, uid: UUID) -> Tag | None:
+        # A write that changes nothing takes the row lock (PostgreSQL) or the write lock
+        # (SQLite) first; the read after it sees what a writer before it committed.
+        await self._session.execute(update(tags).where(tags.c.uid == uid).values(name=tags.c.name))
+        return await self.get(uid)
+
     async def update(self, tag: Tag) -> None:
         await self._write(
             update(tags).where(tags.c.uid == tag.uid).values(name=tag.name, name_key=tag.key)

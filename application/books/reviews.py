@@ -16,6 +16,7 @@ from application.ports.books import CatalogueWrites
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWorkFactory
+from application.preconditions import Precondition
 from domain.errors import BookNotFound, ReviewNotFound, UserNotFound
 from domain.reviews import Review
 
@@ -50,6 +51,7 @@ class EditReview:
         uid: uuid.UUID,
         rating: int | None = None,
         text: str | None = None,
+        precondition: Precondition[Review] | None = None,
     ) -> Review:
         require_content_writer(principal.user)
         async with self._uow() as uow:
@@ -60,6 +62,8 @@ class EditReview:
             if review is None:
                 raise ReviewNotFound()
             require_author(principal.user, review.user_uid)
+            if precondition is not None:
+                precondition(review)
             moved = review.revise(self._clock.now(), rating, text)
             await uow.reviews.update(review)
             await uow.books.adjust_ratings(review.book_uid, 0, moved)
@@ -73,7 +77,9 @@ class DeleteReview:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def execute(self, principal: Principal, uid: uuid.UUID) -> None:
+    async def execute(
+        self, principal: Principal, uid: uuid.UUID, precondition: Precondition[Review] | None = None
+    ) -> None:
         require_content_writer(principal.user)
         async with self._uow() as uow:
             review = await uow.reviews.get(uid)
@@ -83,6 +89,8 @@ class DeleteReview:
             if review is None:
                 raise ReviewNotFound()
             require_owner_or_admin(principal.user, review.user_uid)
+            if precondition is not None:
+                precondition(review)
             await uow.reviews.delete(review)
             await uow.books.adjust_ratings(review.book_uid, -1, -review.rating)
             await uow.commit()

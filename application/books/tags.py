@@ -12,6 +12,7 @@ from application.ports.books import BookView
 from application.ports.clock import Clock
 from application.ports.pages import Page, PageRequest
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from application.preconditions import Precondition
 from domain.errors import BookNotFound, RuleViolation, TagNotFound
 from domain.tags import Tag, clean_tag_name, tag_key
 
@@ -44,25 +45,46 @@ class ManageTags:
             await uow.commit()
         return tag
 
-    async def rename(self, principal: Principal, uid: uuid.UUID, name: str) -> Tag:
-        require_admin(principal)
+    async def get(self, uid: uuid.UUID) -> Tag:
         async with self._uow() as uow:
             tag = await uow.tags.get(uid)
-            if tag is None:
-                raise TagNotFound()
+        if tag is None:
+            raise TagNotFound()
+        return tag
+
+    async def rename(
+        self,
+        principal: Principal,
+        uid: uuid.UUID,
+        name: str,
+        precondition: Precondition[Tag] | None = None,
+    ) -> Tag:
+        require_admin(principal)
+        async with self._uow() as uow:
+            tag = await self._held(uow, uid, precondition)
             tag.rename(name)
             await uow.tags.update(tag)
             await uow.commit()
         return tag
 
-    async def delete(self, principal: Principal, uid: uuid.UUID) -> None:
+    async def delete(
+        self, principal: Principal, uid: uuid.UUID, precondition: Precondition[Tag] | None = None
+    ) -> None:
         require_admin(principal)
         async with self._uow() as uow:
-            tag = await uow.tags.get(uid)
-            if tag is None:
-                raise TagNotFound()
+            tag = await self._held(uow, uid, precondition)
             await uow.tags.delete(tag)
             await uow.commit()
+
+    @staticmethod
+    async def _held(uow: UnitOfWork, uid: uuid.UUID, precondition: Precondition[Tag] | None) -> Tag:
+        """The tag; locked, and held to the caller's condition, when there is one."""
+        tag = await (uow.tags.get(uid) if precondition is None else uow.tags.lock(uid))
+        if tag is None:
+            raise TagNotFound()
+        if precondition is not None:
+            precondition(tag)
+        return tag
 
     async def list(self, request: PageRequest) -> Page[Tag]:
         _, after = self._cursors.resume("tags", request, {})

@@ -47,6 +47,10 @@ class TagRepository(Protocol):
 
     async def get(self, uid: UUID) -> Tag | None: ...
 
+    async def lock(self, uid: UUID) -> Tag | None:
+        """`get`, holding the tag until the unit of work ends: no other writer changes it
+        meanwhile."""
+
     async def update(self, tag: Tag) -> None:
         """Raises TagExists when the new name is taken."""
 

@@ -8,9 +8,10 @@ again each time: the `ETag` makes asking cheap), `private` when the request carr
 token, and `Vary: Authorization` always, since the same address may answer a token-holder
 otherwise. Answers that already say (tokens: `no-store`) keep their own.
 
-`PATCH` and `DELETE` of a book and `PATCH /auth/me` take `If-Match`: the change is made
-only if the resource's current `ETag` (as `GET` would give it, computed under the row's
-lock) is one of those named, else 412 `precondition_failed` and nothing changes.
+`PATCH` and `DELETE` of a book, a review or a tag, and `PATCH /auth/me`, take `If-Match`:
+the change is made only if the resource's current `ETag` (as `GET` would give it,
+computed under the row's lock) is one of those named, else 412 `precondition_failed` and
+nothing changes.
 """
 
 from __future__ import annotations

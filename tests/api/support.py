@@ -141,6 +141,12 @@ BODY = {
 }
 
 
+async def admin_token(api) -> str:
+    """An admin's access token (the operator's `create-admin`, as the CLI runs it)."""
+    await api.container.create_admin().execute("root@example.com", "an admin passphrase")
+    return (await api.login("root@example.com", "an admin passphrase"))["access_token"]
+
+
 async def writer(api, email="ada@example.com", username="ada", verify=True) -> tuple[str, str]:
     """(access token, uid) of a new user."""
     await api.signup(email, username, verify=verify)

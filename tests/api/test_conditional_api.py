@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.api.support import BODY, assert_problem, bearer, writer
+from tests.api.support import BODY, admin_token, assert_problem, bearer, writer
 
 BOOKS = "/api/v1/books"
 ME = "/api/v1/auth/me"
@@ -143,7 +143,46 @@ async def test_the_schema_documents_validators_and_preconditions(api):
         ("/api/v1/books/{uid}", "patch"),
         ("/api/v1/books/{uid}", "delete"),
         ("/api/v1/auth/me", "patch"),
+        ("/api/v1/reviews/{uid}", "patch"),
+        ("/api/v1/reviews/{uid}", "delete"),
+        ("/api/v1/tags/{uid}", "patch"),
+        ("/api/v1/tags/{uid}", "delete"),
     ]:
         operation = schema["paths"][path][method]
         assert "If-Match" in [p["name"] for p in operation["parameters"]], (path, method)
         assert {"412", "428"} <= set(operation["responses"]), (path, method)
+
+
+async def test_if_match_guards_reviews_and_tags(api):
+    token, _ = await writer(api)
+    uid = await new_book(api, token)
+    written = await api.client.post(
+        f"{BOOKS}/{uid}/reviews", json={"rating": 3, "review_text": "Fine."}, headers=bearer(token)
+    )
+    review = f"/api/v1/reviews/{written.json()['uid']}"
+    etag = (await api.client.get(review)).headers["etag"]
+    edited = await api.client.patch(
+        review, json={"rating": 5}, headers={**bearer(token), "If-Match": etag}
+    )
+    assert edited.status_code == 200
+    stale = await api.client.delete(review, headers={**bearer(token), "If-Match": etag})
+    assert_problem(stale, 412, "precondition_failed")
+    assert (await api.client.get(review)).json()["rating"] == 5
+
+    admin = await admin_token(api)
+    made = await api.client.post("/api/v1/tags", json={"name": "Poetry"}, headers=bearer(admin))
+    tag = made.headers["location"]
+    shown = await api.client.get(tag)
+    assert shown.json() == made.json()
+    renamed = await api.client.patch(
+        tag, json={"name": "Verse"}, headers={**bearer(admin), "If-Match": shown.headers["etag"]}
+    )
+    assert renamed.status_code == 200
+    stale = await api.client.patch(
+        tag, json={"name": "Rhyme"}, headers={**bearer(admin), "If-Match": shown.headers["etag"]}
+    )
+    assert_problem(stale, 412, "precondition_failed")
+    current = (await api.client.get(tag)).headers["etag"]
+    assert current != shown.headers["etag"]
+    deleted = await api.client.delete(tag, headers={**bearer(admin), "If-Match": current})
+    assert deleted.status_code == 204

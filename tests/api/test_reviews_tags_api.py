@@ -6,14 +6,9 @@ import asyncio
 import random
 import uuid
 
-from tests.api.support import BODY, PASSWORD, bearer, statements_counted, writer
+from tests.api.support import BODY, PASSWORD, admin_token, bearer, statements_counted, writer
 
 BOOKS = "/api/v1/books"
-
-
-async def admin_token(api) -> str:
-    await api.container.create_admin().execute("root@example.com", "an admin passphrase")
-    return (await api.login("root@example.com", "an admin passphrase"))["access_token"]
 
 
 async def book_of(api, token, **extra) -> dict:

@@ -101,6 +101,9 @@ class MemoryTagRepository:
     async def get(self, uid: UUID) -> Tag | None:
         return self._rows.get(uid)
 
+    async def lock(self, uid: UUID) -> Tag | None:
+        return self._rows.get(uid)  # one writer at a time in memory
+
     async def update(self, tag: Tag) -> None:
         self._rows.put(tag.uid, tag)
 

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response, status
 
 from entrypoints.http.book_schemas import PageOut, ReviewOut, ReviewPatch
+from entrypoints.http.conditional import IfMatch
 from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
 from entrypoints.http.paging import PagingQuery, paged
@@ -26,21 +27,27 @@ async def all_reviews(
 
 
 @router.get("/{uid}", response_model=ReviewOut, responses=errors(404, 422))
-async def get_review(uid: UUID, use_case: GetReviewDep) -> ReviewOut:
-    return ReviewOut.model_validate(await use_case.execute(uid))
+async def get_review(uid: UUID, use_case: GetReviewDep) -> JSONDocument:
+    return JSONDocument(await use_case.execute(uid))  # a Review's fields are ReviewOut's
 
 
-@router.patch("/{uid}", response_model=ReviewOut, responses=errors(401, 403, 404, 422))
+@router.patch("/{uid}", response_model=ReviewOut, responses=errors(401, 403, 404, 412, 422, 428))
 async def edit_review(
-    uid: UUID, body: ReviewPatch, principal: PrincipalDep, use_case: EditReviewDep
-) -> ReviewOut:
+    uid: UUID,
+    body: ReviewPatch,
+    principal: PrincipalDep,
+    use_case: EditReviewDep,
+    expected: IfMatch,
+) -> JSONDocument:
     """Its author only; the fields sent change."""
-    review = await use_case.execute(principal, uid, body.rating, body.review_text)
-    return ReviewOut.model_validate(review)
+    review = await use_case.execute(principal, uid, body.rating, body.review_text, expected)
+    return JSONDocument(review)
 
 
-@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def delete_review(uid: UUID, principal: PrincipalDep, use_case: DeleteReviewDep) -> Response:
+@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 412, 422, 428))
+async def delete_review(
+    uid: UUID, principal: PrincipalDep, use_case: DeleteReviewDep, expected: IfMatch
+) -> Response:
     """Its author or an admin."""
-    await use_case.execute(principal, uid)
+    await use_case.execute(principal, uid, expected)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from domain.tags import Tag
 from entrypoints.http.book_schemas import PageOut, TagIn, TagOut
+from entrypoints.http.conditional import IfMatch
 from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
 from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
@@ -55,15 +56,23 @@ async def create_tag(
     return tag_out(tag)
 
 
-@router.patch("/{uid}", response_model=TagOut, responses=errors(401, 403, 404, 409, 422))
+@router.get("/{uid}", response_model=TagOut, responses=errors(404, 422))
+async def get_tag(uid: UUID, use_case: ManageTagsDep) -> JSONDocument:
+    """One tag; its `ETag` is what `If-Match` names to rename or delete it."""
+    return JSONDocument(await use_case.get(uid))  # a Tag's fields are TagOut's
+
+
+@router.patch("/{uid}", response_model=TagOut, responses=errors(401, 403, 404, 409, 412, 422, 428))
 async def rename_tag(
-    uid: UUID, body: TagIn, principal: PrincipalDep, use_case: ManageTagsDep
+    uid: UUID, body: TagIn, principal: PrincipalDep, use_case: ManageTagsDep, expected: IfMatch
 ) -> TagOut:
-    return tag_out(await use_case.rename(principal, uid, body.name))
+    return tag_out(await use_case.rename(principal, uid, body.name, expected))
 
 
-@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 422))
-async def delete_tag(uid: UUID, principal: PrincipalDep, use_case: ManageTagsDep) -> Response:
+@router.delete("/{uid}", status_code=204, responses=errors(401, 403, 404, 412, 422, 428))
+async def delete_tag(
+    uid: UUID, principal: PrincipalDep, use_case: ManageTagsDep, expected: IfMatch
+) -> Response:
     """Admins only; the tag comes off every book."""
-    await use_case.delete(principal, uid)
+    await use_case.delete(principal, uid, expected)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
