@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -28,6 +30,13 @@ from entrypoints.http.documents import JSONDocument
 
 PUBLIC = b"public, no-cache"
 PRIVATE = b"private, no-cache"
+
+
+def last_modified(*moments: datetime) -> dict[str, str]:
+    """The `Last-Modified` header of a representation: the newest change it shows. Some
+    changes leave no time behind (a review deleted, a tag renamed), so the `ETag` is the
+    validator; `If-Modified-Since` is not answered with 304."""
+    return {"Last-Modified": format_datetime(max(moments).astimezone(UTC), usegmt=True)}
 
 
 def etag_of(body: bytes) -> str:
@@ -105,6 +114,13 @@ async def if_match(
         str | None,
         Header(
             alias="If-Match",
+            openapi_examples={
+                "etag": {
+                    "summary": "The ETag of the resource from GET",
+                    "value": '"3f2a9c0d5e7b41a68c1d2e3f4a5b6c7d"',
+                },
+                "any": {"summary": "Any current version: the resource exists", "value": "*"},
+            },
             description=(
                 "Change only if the resource is still as you last read it: its `ETag` (from "
                 "`GET`), or several, comma-separated. Otherwise 412 `precondition_failed` "
@@ -152,6 +168,11 @@ def document_validators(schema: dict[str, Any]) -> dict[str, Any]:
             "schema": {"type": "string"},
         },
         "Vary": {"description": "`Authorization`", "schema": {"type": "string"}},
+        "Last-Modified": {
+            "description": "A book, a review, your account: the newest change the "
+            "representation shows. Validate with the `ETag`: some changes leave no time.",
+            "schema": {"type": "string"},
+        },
     }
     parameter = {
         "name": "If-None-Match",

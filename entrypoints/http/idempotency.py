@@ -45,6 +45,12 @@ async def idempotency_key(
         Header(
             alias=KEY_HEADER,
             pattern=KEY_PATTERN,
+            openapi_examples={
+                "new": {
+                    "summary": "A new random key for each new request",
+                    "value": "8e3b1c2e-5f4a-4d7e-9a61-2b0c9d7f3a10",
+                }
+            },
             description=(
                 "Makes retrying this request safe: a retry with the same key and the same "
                 "body, within 24 hours (`BOOKLY_IDEMPOTENCY_TTL_SECONDS`), gets the first "

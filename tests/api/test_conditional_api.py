@@ -186,3 +186,31 @@ async def test_if_match_guards_reviews_and_tags(api):
     assert current != shown.headers["etag"]
     deleted = await api.client.delete(tag, headers={**bearer(admin), "If-Match": current})
     assert deleted.status_code == 204
+
+
+async def test_each_resource_is_a_304_while_unchanged(api):
+    token, _ = await writer(api)
+    uid = await new_book(api, token)
+    written = await api.client.post(
+        f"{BOOKS}/{uid}/reviews", json={"rating": 4, "review_text": "Good."}, headers=bearer(token)
+    )
+    admin = await admin_token(api)
+    tag = await api.client.post("/api/v1/tags", json={"name": "Essays"}, headers=bearer(admin))
+    for path, headers, dated in [
+        (f"{BOOKS}/{uid}", {}, True),
+        (f"/api/v1/reviews/{written.json()['uid']}", {}, True),
+        (tag.headers["location"], {}, False),
+        (ME, bearer(token), True),
+        ("/api/v1/tags", {}, False),
+        (f"/api/v1/users/{written.json()['user_uid']}/reviews", {}, False),
+    ]:
+        first = await api.client.get(path, headers=headers)
+        assert first.status_code == 200, path
+        assert ("last-modified" in first.headers) is dated, path
+        again = await api.client.get(
+            path, headers={**headers, "If-None-Match": first.headers["etag"]}
+        )
+        assert (again.status_code, again.content) == (304, b""), path
+        assert again.headers["etag"] == first.headers["etag"]
+        if dated:
+            assert again.headers["last-modified"] == first.headers["last-modified"]

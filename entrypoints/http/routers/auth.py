@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from application.accounts.profile import ProfileChanges
 from application.accounts.registration import SignUpCommand
 from application.accounts.sessions import TokenPair
-from entrypoints.http.conditional import IfMatch
+from entrypoints.http.conditional import IfMatch, last_modified
 from entrypoints.http.deps import PrincipalDep, bearer_token, limit_per_ip
 from entrypoints.http.documents import JSONDocument, user_document
 from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
@@ -139,7 +139,8 @@ async def logout_all(principal: PrincipalDep, use_case: LogOutEverywhereDep) -> 
     responses={**errors(401), **linked(200, "Your account", **ME_LINKS)},
 )
 async def me(principal: PrincipalDep) -> JSONDocument:
-    return JSONDocument(user_document(principal.user))
+    user = principal.user
+    return JSONDocument(user_document(user), headers=last_modified(user.updated_at))
 
 
 @router.patch("/me", response_model=UserOut, responses=errors(401, 409, 412, 422, 428))

@@ -22,7 +22,7 @@ from entrypoints.http.book_schemas import (
     ReviewOut,
     TagNamesIn,
 )
-from entrypoints.http.conditional import Condition, IfMatch
+from entrypoints.http.conditional import Condition, IfMatch, last_modified
 from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is, book_detail_document, book_document
 from entrypoints.http.idempotency import IDEMPOTENT, IdempotentRoute
@@ -144,7 +144,11 @@ async def add_book(body: BookIn, principal: PrincipalDep, use_case: AddBookDep) 
 @router.get("/{uid}", response_model=BookDetailOut, responses=errors(404, 422))
 async def get_book(uid: UUID, use_case: GetBookDep) -> JSONDocument:
     """With its tags, its reviews in figures and its newest reviews (at most 10)."""
-    return JSONDocument(book_detail_document(await use_case.execute(uid)))
+    detail = await use_case.execute(uid)
+    changed = last_modified(
+        detail.view.book.updated_at, *(review.updated_at for review in detail.newest_reviews)
+    )
+    return JSONDocument(book_detail_document(detail), headers=changed)
 
 
 @router.patch(

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response, status
 
 from entrypoints.http.book_schemas import PageOut, ReviewOut, ReviewPatch
-from entrypoints.http.conditional import IfMatch
+from entrypoints.http.conditional import IfMatch, last_modified
 from entrypoints.http.deps import PrincipalDep
 from entrypoints.http.documents import JSONDocument, as_is
 from entrypoints.http.paging import PagingQuery, paged
@@ -28,7 +28,8 @@ async def all_reviews(
 
 @router.get("/{uid}", response_model=ReviewOut, responses=errors(404, 422))
 async def get_review(uid: UUID, use_case: GetReviewDep) -> JSONDocument:
-    return JSONDocument(await use_case.execute(uid))  # a Review's fields are ReviewOut's
+    review = await use_case.execute(uid)
+    return JSONDocument(review, headers=last_modified(review.updated_at))  # fields: ReviewOut's
 
 
 @router.patch("/{uid}", response_model=ReviewOut, responses=errors(401, 403, 404, 412, 422, 428))
