@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
@@ -32,11 +33,12 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"  # 1-255 printable ASCII characters
 LEASE_SECONDS = 30.0  # the longest a request holds its key (one whose worker died, too)
 WAIT_SECONDS = 2.0
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.05
 KEPT_HEADERS = ("content-type", "location", "link")
 _VALID_KEY = re.compile(KEY_PATTERN)
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+logger = structlog.get_logger("bookly.http")
 
 
 async def idempotency_key(
@@ -158,16 +160,16 @@ async def _answer_once(request: Request, handler: Handler) -> Response:
             await asyncio.shield(store.release(scoped, fingerprint))
         raise
     body = getattr(response, "body", None)
-    if 200 <= response.status_code < 300 and isinstance(body, bytes):
-        headers = tuple(
-            (name, value) for name, value in response.headers.items() if name in KEPT_HEADERS
-        )
-        ttl = request.app.state.settings.idempotency_ttl_seconds
-        await store.complete(
-            scoped, fingerprint, StoredAnswer(response.status_code, headers, body), ttl
-        )
-    else:
-        await store.release(scoped, fingerprint)
+    try:
+        if 200 <= response.status_code < 300 and isinstance(body, bytes):
+            kept = tuple((k, v) for k, v in response.headers.items() if k in KEPT_HEADERS)
+            ttl = request.app.state.settings.idempotency_ttl_seconds
+            answer = StoredAnswer(response.status_code, kept, body)
+            await store.complete(scoped, fingerprint, answer, ttl)
+        else:
+            await store.release(scoped, fingerprint)
+    except Exception as error:  # the work is done: its answer goes out all the same
+        logger.warning("idempotency_key_not_kept", error=type(error).__name__)
     return response
 
 

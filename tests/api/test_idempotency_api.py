@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.errors import ServiceUnavailable
 from tests.api.support import BODY, PASSWORD, assert_problem, bearer, writer
 
 BOOKS = "/api/v1/books"
@@ -153,3 +154,16 @@ async def test_the_schema_documents_the_header_and_its_answers(api):
         assert "Idempotent-Replayed" in success["headers"], path
     login = schema["paths"]["/api/v1/auth/login"]["post"]
     assert "Idempotency-Key" not in [p["name"] for p in login.get("parameters", [])]
+
+
+async def test_the_answer_goes_out_when_the_store_fails_to_keep_it(api, monkeypatch):
+    token, _ = await writer(api)
+    store = api.container.idempotency_store()
+
+    async def down(*args, **kwargs) -> None:
+        raise ServiceUnavailable("redis")
+
+    monkeypatch.setattr(store, "complete", down)
+    made = await api.client.post(BOOKS, json=BODY, headers=keyed(token, str(uuid4())))
+    assert made.status_code == 201  # the book exists: its client hears so
+    assert await book_count(api, token) == 1
