@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(default=86_400, gt=0)
     # PATCH and DELETE of what carries an ETag must send If-Match (else 428).
     require_if_match: bool = False
+    # On SIGTERM, `bookly serve` answers /ready with 503 at once but goes on serving this
+    # long (so that a load balancer stops sending first), then stops accepting and lets
+    # requests in flight finish, for at most shutdown_grace_seconds.
+    shutdown_delay_seconds: float = Field(default=0.0, ge=0)
+    shutdown_grace_seconds: int = Field(default=30, gt=0)
     # argon2id: the least-memory of OWASP's five minimum settings, which it rates equally
     # strong (7 MiB and 5 passes rather than 19 MiB and 2): a third of the memory per hash,
     # and less memory traffic shared with the event loop and the databases, so concurrent

@@ -98,7 +98,11 @@ def test_the_api_rolls_without_dropping_requests() -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
-    assert pod["terminationGracePeriodSeconds"] >= pause + 20  # then requests in flight finish
+    config = by_name("ConfigMap", "bookly-config")["data"]
+    delay = float(config["BOOKLY_SHUTDOWN_DELAY_SECONDS"])
+    grace = float(config["BOOKLY_SHUTDOWN_GRACE_SECONDS"])
+    assert delay > 0  # balancers that probe /ready stop sending before the process stops
+    assert pod["terminationGracePeriodSeconds"] > pause + delay + grace
     assert api["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     assert {"requests", "limits"} <= set(container["resources"])
     service, budget = by_name("Service", "bookly-api"), by_name("PodDisruptionBudget", "bookly-api")

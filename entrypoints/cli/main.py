@@ -19,12 +19,17 @@ def migrate(settings: Settings) -> None:
 
 
 def serve(args: argparse.Namespace) -> None:
+    import signal
+
     import uvicorn
 
     settings = load_settings()
     if settings.is_sqlite:
         migrate(settings)  # the embedded default looks after its own schema
     settings.resolved_secret_key()  # made once here, so every worker shares it
+    # uvicorn raises SIGTERM again once it has shut down gracefully: a stop asked for is
+    # then a clean exit (0), not death by the signal.
+    signal.signal(signal.SIGTERM, _stopped)
     with shared_metrics_folder(
         args.workers, settings.metrics_exposed, settings.prometheus_multiproc_dir
     ):
@@ -37,7 +42,12 @@ def serve(args: argparse.Namespace) -> None:
             proxy_headers=False,
             access_log=False,
             log_config=None,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def worker(args: argparse.Namespace) -> None:

@@ -16,6 +16,7 @@ from entrypoints.container import Container, build_container, close_resources, o
 from entrypoints.http.conditional import ConditionalMiddleware, document_validators
 from entrypoints.http.cors import ProblemCORSMiddleware
 from entrypoints.http.docs import add_docs
+from entrypoints.http.draining import Drain
 from entrypoints.http.idempotency import KEY_HEADER, REPLAYED_HEADER
 from entrypoints.http.metrics import add_metrics
 from entrypoints.http.middleware import BodyLimitMiddleware, EdgeMiddleware
@@ -70,9 +71,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     settings = settings or Settings()
     configure_logging(settings)
     container = container or build_container(settings)
+    drain = Drain(settings.shutdown_delay_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        drain.arm()
         await open_resources(container, serving=True)
         freeze_startup_objects()
         thresholds = gc.get_threshold()
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.settings = settings
     app.state.client_address = ClientAddress(settings.trusted_proxies)
     app.state.container = container
+    app.state.drain = drain
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)

@@ -25,7 +25,17 @@ async def health() -> dict[str, str]:
 async def ready(
     request: Request, checks: Annotated[ReadinessChecks, Use(Container.readiness_checks)]
 ) -> Any:
-    """200 when every configured dependency answers; 503 naming the first that does not."""
+    """200 when every configured dependency answers; 503 naming the first that does not, or
+    saying that this process is shutting down (it still serves meanwhile)."""
+    if request.app.state.drain.draining:
+        return problem(
+            request,
+            503,
+            "service_unavailable",
+            "This process is shutting down; it still serves the requests it gets.",
+            {"Retry-After": RETRY_AFTER_UNAVAILABLE},
+            dependency="process",
+        )
     timeout = request.app.state.settings.dependency_timeout_seconds
     for name, check in checks.items():
         try:
