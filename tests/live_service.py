@@ -95,6 +95,20 @@ def run_bookly(
     )
 
 
+def create_admin(environment: dict[str, str], email: str, password: str, cwd: Path) -> None:
+    """`bookly create-admin` as an operator runs it, the password on standard input."""
+    made = run_bookly(
+        environment,
+        "create-admin",
+        "--email",
+        email,
+        "--password-stdin",
+        stdin=password + "\n",
+        cwd=cwd,
+    )
+    assert made.returncode == 0, made.stderr
+
+
 @dataclass
 class LiveService:
     base_url: str

@@ -20,7 +20,7 @@ import pytest
 
 from migrations import upgrade_to_head
 from tests.api.support import BODY, PASSWORD
-from tests.live_service import live_services, log_in, run_bookly, service_environment
+from tests.live_service import create_admin, live_services, log_in, service_environment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -42,17 +42,7 @@ async def test_sigterm_under_load_loses_no_request_and_no_write(
         outbox_poll_seconds="3600",
     )
     await asyncio.to_thread(upgrade_to_head, own_postgres_url)
-    made = await asyncio.to_thread(
-        run_bookly,
-        environment,
-        "create-admin",
-        "--email",
-        EMAIL,
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-        cwd=tmp_path,
-    )
-    assert made.returncode == 0, made.stderr
+    await asyncio.to_thread(create_admin, environment, EMAIL, PASSWORD, tmp_path)
     with live_services(environment, tmp_path, 2) as (first, second):
         token = log_in(first.base_url, EMAIL, PASSWORD)
         headers = {"Authorization": f"Bearer {token}"}

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_service import LiveService, live_service, run_bookly, service_environment
+from tests.live_service import (
+    LiveService,
+    create_admin,
+    live_service,
+    run_bookly,
+    service_environment,
+)
 from tests.services import unavailable
 
 CHROMIUM = Path(os.environ.get("BOOKLY_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -79,16 +85,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     environment = service_environment(workdir)
     created = run_bookly(environment, "migrate", cwd=workdir)
     assert created.returncode == 0, created.stderr
-    admin = run_bookly(
-        environment,
-        "create-admin",
-        "--email",
-        EMAIL,
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-        cwd=workdir,
-    )
-    assert admin.returncode == 0, admin.stderr
+    create_admin(environment, EMAIL, PASSWORD, workdir)
     with live_service(environment, workdir) as started:
         yield started
 
