@@ -7,6 +7,7 @@ none sent twice, failures recorded and visible in the logs and in Flower.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -119,6 +120,25 @@ async def test_a_worker_killed_mid_send_sends_the_mail_once_after_a_new_worker_s
         await eventually(lambda: inbox.envelopes, timeout=30, what="the mail after the kill")
     (job,) = await settled(database_url)
     assert (job["status"], job["attempts"]) == ("sent", 2)
+    assert await count_after(inbox) == 1
+
+
+async def test_a_worker_told_to_stop_finishes_its_task_and_exits_cleanly(
+    api_factory, smtp: Callable, processes, values, database_url
+):
+    """A rolling restart of the workers: SIGTERM is Celery's warm shutdown, which lets the
+    task that is sending finish (its job is acknowledged late, so a worker killed instead
+    leaves it to another)."""
+    inbox, smtp_port = smtp(delays=[1.0])  # the delivery takes a second
+    worker = await processes.worker({**values, "smtp_port": smtp_port}, name="stopping")
+    async with api_factory(smtp_port) as api:
+        await signup(api.client)
+        await eventually(inbox.data_started.is_set, what="the delivery to start")
+        worker.popen.send_signal(signal.SIGTERM)  # mid-send
+        code = await asyncio.to_thread(worker.popen.wait, 30)
+    assert code == 0, worker.output()[-2000:]
+    (job,) = await settled(database_url)
+    assert (job["status"], job["attempts"]) == ("sent", 1)
     assert await count_after(inbox) == 1
 
 
