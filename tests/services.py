@@ -213,3 +213,18 @@ async def eventually(condition: Callable[[], bool], what: str, within: float = 5
             raise AssertionError(f"not within {within} s: {what}")
         await asyncio.sleep(0.005)
     return time.monotonic() - started
+
+
+# A user's representation, in the API (UserOut) and the command line: its fields, no more.
+USER_FIELDS = {
+    "uid",
+    "email",
+    "username",
+    "first_name",
+    "last_name",
+    "role",
+    "is_verified",
+    "is_active",
+    "created_at",
+    "updated_at",
+}

@@ -26,7 +26,7 @@ from fastapi import Depends, Header, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import PreconditionFailed, PreconditionRequired
-from entrypoints.http.documents import JSONDocument
+from entrypoints.http.documents import json_bytes
 
 PUBLIC = b"public, no-cache"
 PRIVATE = b"private, no-cache"
@@ -143,7 +143,7 @@ async def if_match(
     def check(document: Any) -> None:
         if wanted == "*":  # any current representation: the resource exists
             return
-        if etag_of(bytes(JSONDocument(document).body)) not in tags:
+        if etag_of(json_bytes(document)) not in tags:
             raise PreconditionFailed()
 
     return check

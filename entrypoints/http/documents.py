@@ -35,11 +35,16 @@ def _other(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def json_bytes(content: Any) -> bytes:
+    """A document's JSON, as every JSONDocument writes it."""
+    return orjson.dumps(content, default=_other, option=orjson.OPT_UTC_Z)
+
+
 class JSONDocument(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=_other, option=orjson.OPT_UTC_Z)
+        return json_bytes(content)
 
 
 def book_document(view: BookView) -> Document:

@@ -156,18 +156,3 @@ async def writer(api, email="ada@example.com", username="ada", verify=True) -> t
 
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "error_code", "request_id"}
-
-
-# The API's user representation (UserOut): its fields, no more.
-USER_FIELDS = {
-    "uid",
-    "email",
-    "username",
-    "first_name",
-    "last_name",
-    "role",
-    "is_verified",
-    "is_active",
-    "created_at",
-    "updated_at",
-}

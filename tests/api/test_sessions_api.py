@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.support import PASSWORD, USER_FIELDS, bearer
+from tests.api.support import PASSWORD, bearer
+from tests.services import USER_FIELDS
 
 AUTH = "/api/v1/auth"
 

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from tests.api.support import BODY, PASSWORD, USER_FIELDS, bearer
+from tests.api.support import BODY, PASSWORD, bearer
+from tests.services import USER_FIELDS
 
 USERS = "/api/v1/users"
 BOOK = BODY  # a book every check accepts

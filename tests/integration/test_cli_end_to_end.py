@@ -8,9 +8,7 @@ import csv
 import io
 import json
 import os
-import shutil
 import subprocess
-import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from application.books.bulk import RECORD_FIELDS
 from domain.books import Book, BookDetails
 from domain.users import Role
 from tests.integration.sql_fixtures import make_user, truncate_all
+from tests.live_service import run_bookly
 
 SECRET = "cli-tests-secret-key-0123456789abcdefghijkl"
 GOOD = [
@@ -47,11 +46,6 @@ def csv_text(rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
-def bookly_command() -> list[str]:
-    script = shutil.which("bookly", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "entrypoints.cli.main"]
-
-
 @pytest.fixture
 def bookly(database_url: str, tmp_path: Path):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BOOKLY_")}
@@ -62,17 +56,7 @@ def bookly(database_url: str, tmp_path: Path):
     )
 
     async def run(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return await asyncio.to_thread(
-            subprocess.run,
-            [*bookly_command(), *argv],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            env=environment,
-            cwd=tmp_path,
-            timeout=60,
-        )
+        return await asyncio.to_thread(run_bookly, environment, *argv, stdin=stdin, cwd=tmp_path)
 
     return run
 
