@@ -27,19 +27,29 @@ from adapters.inprocess.task_queue import InProcessTaskQueue
 from adapters.itsdangerous.cursor_signer import ItsdangerousCursorSigner
 from adapters.itsdangerous.link_signer import ItsdangerousLinkSigner
 from adapters.jinja.renderer import JinjaMailRenderer
-from adapters.jose.token_codec import JoseTokenCodec
+from adapters.jose.token_codec import JoseTokenCodec, unverified_claims
 from adapters.redis.auth_cache import InvalidationListener, SessionCache, invalidation_channel
 from adapters.redis.client import create_redis
 from adapters.redis.idempotency import RedisIdempotencyStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.token_store import RedisTokenStore
+from adapters.redis.write_positions import RedisWritePositions
 from adapters.smtp.mailer import SmtpMailer
-from adapters.sqlalchemy.book_reads import SqlBookReads, rows_for
+from adapters.sqlalchemy.book_reads import Rows, SqlBookReads, rows_for
 from adapters.sqlalchemy.book_writes import SqlCatalogueWrites
 from adapters.sqlalchemy.engine import create_engine, ping, session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
 from adapters.sqlalchemy.mapping import start_mappers
 from adapters.sqlalchemy.outbox import SqlOutboxStore
+from adapters.sqlalchemy.replicas import (
+    READ_FLOOR,
+    ReplicaRows,
+    Replicas,
+    ReplicaUnitOfWork,
+    Watching,
+    position_ttl,
+    replica_set,
+)
 from adapters.sqlalchemy.token_store import SqlTokenStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.zxcvbn.common_passwords import ZxcvbnCommonPasswords
@@ -92,6 +102,29 @@ def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
     """Connecting and waiting for a pooled connection both give up after `timeout`, so a
     database that is down or saturated is a quick 503, never a hang."""
     return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout)
+
+
+def _replicas(
+    primary: Rows, urls: list[str], max_lag: float, size: int, timeout: float
+) -> Replicas | None:
+    """The streaming replicas the catalogue reads on, if any are configured."""
+    if not urls:
+        return None
+    return replica_set(
+        primary,
+        urls,
+        max_lag,
+        size=size,
+        timeout=timeout,
+        engine=lambda url: create_engine(
+            url, pool_size=size, connect_timeout=timeout, pool_timeout=timeout, pre_ping=True
+        ),
+        sessions=session_factory,
+    )
+
+
+def _routed(primary: Rows, replicas: Replicas | None) -> Rows:
+    return primary if replicas is None else ReplicaRows(replicas)
 
 
 def _redis(url: str | None, timeout: float) -> Redis | None:
@@ -210,7 +243,29 @@ class Container(containers.DeclarativeContainer):
         size=config.database_pool_size,
         timeout=config.dependency_timeout_seconds,
     )
-    book_reads = providers.Singleton(SqlBookReads, catalogue_rows)
+    # With replicas (BOOKLY_DATABASE_REPLICA_URLS): reads of the catalogue that may be a
+    # little behind the primary (never behind the reader's own writes) go to them.
+    replicas = providers.Singleton(
+        _replicas,
+        catalogue_rows,
+        config.database_replica_urls,
+        config.replica_max_lag_seconds,
+        config.database_pool_size,
+        config.dependency_timeout_seconds,
+    )
+    write_positions = providers.Singleton(
+        RedisWritePositions, redis, config.redis_key_prefix, config.write_position_ttl
+    )
+    read_floor = providers.Object(READ_FLOOR)  # the floor of this request's reads
+    claimed = providers.Object(unverified_claims)  # whose request it says it is, since when
+    book_reads = providers.Singleton(
+        SqlBookReads, providers.Singleton(_routed, catalogue_rows, replicas)
+    )
+    read_uow = providers.Selector(
+        config.reads,
+        primary=uow,
+        replicas=providers.Factory(ReplicaUnitOfWork, sessions, replicas).provider,
+    )
     # The catalogue's hot writes (a book, a review): on PostgreSQL one statement each on
     # the same pool, elsewhere in a unit of work.
     catalogue_writes = providers.Selector(
@@ -348,7 +403,7 @@ class Container(containers.DeclarativeContainer):
     add_book = providers.Singleton(AddBook, uow, catalogue_writes, clock)
     get_book = providers.Singleton(GetBook, book_reads)
     list_books = providers.Singleton(ListBooks, book_reads, cursors)
-    list_user_books = providers.Singleton(ListUserBooks, uow, book_reads, cursors)
+    list_user_books = providers.Singleton(ListUserBooks, read_uow, book_reads, cursors)
     update_book = providers.Singleton(UpdateBook, uow, clock)
     delete_book = providers.Singleton(DeleteBook, uow)
     import_books = providers.Singleton(ImportBooks, uow, clock)
@@ -356,9 +411,9 @@ class Container(containers.DeclarativeContainer):
     review_book = providers.Singleton(ReviewBook, catalogue_writes, clock)
     edit_review = providers.Singleton(EditReview, uow, clock)
     delete_review = providers.Singleton(DeleteReview, uow)
-    get_review = providers.Singleton(GetReview, uow)
-    list_reviews = providers.Singleton(ListReviews, uow, cursors)
-    manage_tags = providers.Singleton(ManageTags, uow, clock, cursors)
+    get_review = providers.Singleton(GetReview, read_uow)
+    list_reviews = providers.Singleton(ListReviews, read_uow, cursors)
+    manage_tags = providers.Singleton(ManageTags, uow, clock, cursors, reads=read_uow)
     tag_book = providers.Singleton(TagBook, uow, clock)
     readiness_checks = providers.Singleton(
         _readiness_checks,
@@ -375,6 +430,13 @@ class Container(containers.DeclarativeContainer):
     redis_open = Closed(_closing, redis)
     hashing_open = Closed(_shutting_down, argon2_threads)
     task_queue_open = Closed(_closing, task_queue, database_open, redis_open, hashing_open)
+    replicas_open = Closed(_closing, replicas)
+    replicas_watched = Started(
+        _running,
+        providers.Factory(Watching, replicas).provider,
+        config.reads_on_replicas,
+        replicas_open,
+    )
     relay_running = Started(
         _running, outbox_relay.provider, config.relay_in_process, task_queue_open, database_open
     )
@@ -396,6 +458,9 @@ def configuration(settings: Settings) -> dict[str, object]:
         smtp_starttls=settings.smtp_starttls,
         task_queue="celery" if settings.broker_url else "in_process",
         relay_in_process=not settings.broker_url,
+        reads="replicas" if settings.database_replica_urls else "primary",
+        reads_on_replicas=bool(settings.database_replica_urls),
+        write_position_ttl=position_ttl(settings.replica_max_lag_seconds),
         task_lease_seconds=settings.task_lease_seconds,
         relay_max_backoff_seconds=min(10.0, settings.outbox_poll_seconds * 10),
         outbox_retention_seconds=settings.outbox_retention_days * 86_400,

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     # SCHED_IDLE (Linux): hashing runs only on CPU the event loop and the databases leave.
     argon2_idle_priority: bool = True
     database_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL streaming replicas (comma-separated URLs) for the catalogue's reads; a
+    # replica further behind the primary than replica_max_lag_seconds is skipped
+    # (the rules: adapters/sqlalchemy/replicas.py). Needs Redis: it keeps where each
+    # user's last write is, for every API process.
+    database_replica_urls: Annotated[list[str], NoDecode] = []
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0)
     dependency_timeout_seconds: float = Field(default=1.5, gt=0)
     # Background work: the mail outbox and its relay, mail retries, the Celery worker, Flower.
     outbox_poll_seconds: float = Field(default=1.0, gt=0)  # the relay's look at due jobs
@@ -118,7 +124,7 @@ class Settings(BaseSettings):
     )
 
     _split_lists = field_validator(
-        "cors_origins", "allowed_hosts", "trusted_proxies", mode="before"
+        "cors_origins", "allowed_hosts", "trusted_proxies", "database_replica_urls", mode="before"
     )(classmethod(lambda cls, value: _split_csv(value)))
 
     @field_validator("allowed_hosts")
@@ -156,6 +162,25 @@ class Settings(BaseSettings):
             raise ValueError(
                 "BOOKLY_OUTBOX_REDISPATCH_AFTER_SECONDS must exceed the task "
                 "time limit by a quarter"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _replicas_need(self) -> Self:
+        if not self.database_replica_urls:
+            return self
+        postgres = "postgresql+asyncpg://"
+        if not self.database_url.startswith(postgres) or not all(
+            url.startswith(postgres) for url in self.database_replica_urls
+        ):
+            raise ValueError(
+                "BOOKLY_DATABASE_REPLICA_URLS needs PostgreSQL: the database and each "
+                f"replica as {postgres}..."
+            )
+        if not self.redis_url:
+            raise ValueError(
+                "BOOKLY_DATABASE_REPLICA_URLS needs BOOKLY_REDIS_URL: it keeps where each "
+                "user's last write is, so that every API process reads it back"
             )
         return self
 

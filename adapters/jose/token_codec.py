@@ -141,3 +141,21 @@ class JoseTokenCodec:
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         ), datetime.fromtimestamp(usable_from, UTC)
+
+
+def unverified_claims(token: str) -> tuple[str, int] | None:
+    """The `sub` and `iat` a token claims, its signature NOT checked (None if it lacks
+    either): only for what a forged token cannot abuse, such as where to send a public
+    read."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        claims = jwt.get_unverified_claims(token)
+    except Exception:  # anything a malformed token can raise
+        return None
+    subject, issued_at = claims.get("sub"), claims.get("iat")
+    if not isinstance(subject, str) or len(subject) > 64:
+        return None
+    if not isinstance(issued_at, int) or isinstance(issued_at, bool):
+        return None
+    return subject, issued_at

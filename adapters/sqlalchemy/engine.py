@@ -32,6 +32,7 @@ def create_engine(
     connect_timeout: float = 2.0,
     statement_timeout: float = 5.0,
     pool_timeout: float = 3.0,
+    pre_ping: bool = False,
 ) -> AsyncEngine:
     """An engine whose connections serve units of work.
 
@@ -39,7 +40,8 @@ def create_engine(
     transaction of its own, three round trips). A connection the server ended while it
     sat in the pool fails the statement that uses it, and SQLAlchemy then drops every
     connection the pool held from before: the unit of work ends with 503
-    `service_unavailable`, which clients may retry, before it changed anything."""
+    `service_unavailable`, which clients may retry, before it changed anything. A
+    replica's engine pings (`pre_ping`): a replica that went away is then skipped."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, statement_timeout, pool_size, pool_timeout)
@@ -48,7 +50,7 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
-        pool_pre_ping=False,
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
         json_deserializer=orjson.loads,
         # No JIT: a page reads a few rows, and a plan costed for many (a generic plan,

@@ -51,13 +51,17 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already active")
-        self._session = self._session_factory()
+        self._session = await self._open()
         self.users = SqlUserRepository(self._session)
         self.books = SqlBookRepository(self._session)
         self.reviews = SqlReviewRepository(self._session)
         self.tags = SqlTagRepository(self._session)
         self.outbox = SqlOutboxRepository(self._session, self._request_id)
         return self
+
+    async def _open(self) -> AsyncSession:
+        """The session of this unit of work (a subclass may choose its database)."""
+        return self._session_factory()
 
     async def __aexit__(
         self,

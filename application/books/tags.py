@@ -32,8 +32,15 @@ async def ensure_tags(uow: UnitOfWork, names: Sequence[str], clock: Clock) -> li
 
 
 class ManageTags:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, cursors: Cursors) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        cursors: Cursors,
+        reads: UnitOfWorkFactory | None = None,
+    ) -> None:
         self._uow = uow
+        self._reads = reads or uow  # units that only read: they may lag a little
         self._clock = clock
         self._cursors = cursors
 
@@ -46,7 +53,7 @@ class ManageTags:
         return tag
 
     async def get(self, uid: uuid.UUID) -> Tag:
-        async with self._uow() as uow:
+        async with self._reads() as uow:
             tag = await uow.tags.get(uid)
         if tag is None:
             raise TagNotFound()
@@ -88,7 +95,7 @@ class ManageTags:
 
     async def list(self, request: PageRequest) -> Page[Tag]:
         _, after = self._cursors.resume("tags", request, {})
-        async with self._uow() as uow:
+        async with self._reads() as uow:
             page = await uow.tags.page(request.limit, request.offset, after)
         return self._cursors.continued("tags", {}, page)
 

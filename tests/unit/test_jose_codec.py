@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 from jose import jwt
 
-from adapters.jose.token_codec import JoseTokenCodec
+from adapters.jose.token_codec import JoseTokenCodec, unverified_claims
 from application.ports.security import TokenClaims, TokenType
 from domain.errors import InvalidToken
 from tests.fakes.clock import FixedClock
@@ -226,3 +226,26 @@ def test_a_token_within_the_clock_skew_or_already_valid_is_accepted(
     codec: JoseTokenCodec, claim: str, ahead: int
 ) -> None:
     codec.decode(jwt.encode(payload(**{claim: at(ahead)}), SECRET, algorithm="HS256"))
+
+
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_the_unverified_claims_of_any_token_are_a_short_string_and_an_int_or_none(
+    name: str,
+) -> None:
+    """Where a read goes may follow a token's claims, forged or not; nothing a client
+    sends makes them more than a short string and an integer."""
+    claimed = unverified_claims(FORGERIES[name])
+    if claimed is not None:
+        subject, issued_at = claimed
+        assert isinstance(subject, str) and len(subject) <= 64
+        assert type(issued_at) is int
+
+
+def test_the_unverified_claims_are_the_tokens_sub_and_iat(codec: JoseTokenCodec) -> None:
+    claims = make_claims()
+    assert unverified_claims(codec.encode(claims)) == (
+        str(claims.subject),
+        int(claims.issued_at.timestamp()),
+    )
+    assert unverified_claims(jwt.encode(payload(sub=["x"]), SECRET, "HS256")) is None
+    assert unverified_claims(jwt.encode(payload(iat="1"), SECRET, "HS256")) is None

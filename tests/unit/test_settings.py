@@ -102,3 +102,31 @@ def test_allowed_hosts_refuse_entries_no_host_header_could_match(entry):
 def test_allowed_hosts_take_ports_ipv6_and_the_wildcard():
     entries = "api.example.com:8443,[::1]:8000,::1,127.0.0.1,*"
     assert Settings(_env_file=None, allowed_hosts=entries).allowed_hosts == entries.split(",")
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"redis_url": "redis://r", "database_url": "sqlite+aiosqlite:///./b.db"}, "PostgreSQL"),
+        ({"redis_url": "redis://r", "database_replica_urls": "mysql://replica/b"}, "PostgreSQL"),
+        ({}, "BOOKLY_REDIS_URL"),
+    ],
+)
+def test_replicas_need_postgresql_and_redis(values, reason):
+    with pytest.raises(ValidationError, match=reason):
+        Settings(
+            _env_file=None,
+            **{"database_url": PG, "database_replica_urls": f"{PG}-r1,{PG}-r2", **values},
+        )
+
+
+def test_replica_urls_are_comma_separated():
+    settings = Settings(
+        _env_file=None,
+        database_url=PG,
+        redis_url="redis://r",
+        database_replica_urls=f" {PG}-r1 , {PG}-r2 ",
+    )
+    assert settings.database_replica_urls == [f"{PG}-r1", f"{PG}-r2"]
+    assert configuration(settings)["reads"] == "replicas"
+    assert configuration(Settings(_env_file=None))["reads"] == "primary"
