@@ -131,7 +131,9 @@ class PrivateCluster:
     """A throwaway PostgreSQL cluster on a free port, run as the `postgres` OS user, for
     tests that stop and start the database server (never the machine's own)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, standby_of: PrivateCluster | None = None) -> None:
+        """A new cluster in `folder`; `standby_of` a running cluster: a streaming replica
+        of it (`pg_basebackup -R`), to start."""
         binaries = postgres_binaries()
         if binaries is None or shutil.which("runuser") is None:
             unavailable("PostgreSQL's initdb/pg_ctl")
@@ -139,6 +141,13 @@ class PrivateCluster:
         self.data = folder / "data"
         folder.mkdir(parents=True, exist_ok=True)
         shutil.chown(folder, "postgres", "postgres")
+        if standby_of is not None:
+            self._as_postgres(
+                "pg_basebackup",
+                *("-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres"),
+                *("-D", str(self.data), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"),
+            )
+            return
         self._as_postgres(
             "initdb",
             "-D",

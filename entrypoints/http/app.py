@@ -25,6 +25,7 @@ from entrypoints.http.problems import (
     http_exception_handler,
     request_validation_handler,
 )
+from entrypoints.http.read_your_writes import ReadYourWritesMiddleware
 from entrypoints.http.routers import auth, books, mail_links, operations, reviews, tags, users
 from entrypoints.http.security import ClientAddress
 from entrypoints.links import API_PREFIX
@@ -34,7 +35,10 @@ from entrypoints.settings import Environment, Settings
 DESCRIPTION = """Bookly: sign up, review books, tag them.
 
 Every error is `application/problem+json` with a stable `error_code`.
-Authenticate with **Authorize** (OAuth2 password flow: your email as username)."""
+Authenticate with **Authorize** (OAuth2 password flow: your email as username).
+
+Reads may be served by database replicas: a change you make with a token is in your own
+next read at once; others see it within a few seconds."""
 
 
 ROUTERS = (
@@ -118,6 +122,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.openapi = openapi  # type: ignore[method-assign]
 
     # Added innermost first: the edge wraps everything but the metrics.
+    if settings.database_replica_urls:  # a user's reads see the user's writes
+        replicas = container.replicas
+        app.add_middleware(
+            ReadYourWritesMiddleware,
+            positions=container.write_positions,
+            primary_position=lambda: replicas().position(),  # type: ignore[union-attr]
+            claimed=container.claimed(),
+            read_floor=container.read_floor(),
+        )
     app.add_middleware(ConditionalMiddleware)  # validators and 304s for what GET answers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -108,11 +108,12 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Api]:
-    """An app on `settings`, as `bookly serve` would build it, with a client on it."""
+async def running(settings: Settings, *, serving: bool = False) -> AsyncIterator[Api]:
+    """An app on `settings`, as `bookly serve` would build it, with a client on it;
+    `serving` also starts the work `bookly serve` runs beside the requests."""
     container = build_container(settings)
     app = create_app(settings, container)
-    await open_resources(container)
+    await open_resources(container, serving=serving)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         try:
