@@ -30,6 +30,7 @@ from entrypoints.http.security import ClientAddress
 from entrypoints.links import API_PREFIX
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Environment, Settings
+from entrypoints.tracing import Tracing, active, shutdown_tracing, start_tracing, untraced_urls
 
 DESCRIPTION = """Bookly: sign up, review books, tag them.
 
@@ -70,6 +71,7 @@ def freeze_startup_objects() -> None:
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
+    tracing = start_tracing("bookly-api")  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     container = container or build_container(settings)
     drain = Drain(settings.shutdown_delay_seconds)
 
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         finally:
             gc.set_threshold(*thresholds)
             await close_resources(container)
+            shutdown_tracing(tracing)  # the spans still batched go out
 
     app = FastAPI(
         openapi_tags=[{"name": name} for name in DOCS_ORDER],
@@ -153,4 +156,19 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             read_pool=container.catalogue_rows,
             session_cache=lambda: container.session_cache() if caching else None,
         )
+    if (traced := active()) is not None:
+        _instrument(app, traced)
     return app
+
+
+def _instrument(app: FastAPI, tracing: Tracing) -> None:
+    """A span per request, outermost (it covers every middleware), with the W3C context a
+    client sends as its parent; none for probes and scrapes, nor per ASGI message."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracing.provider,
+        excluded_urls=untraced_urls(),
+        exclude_spans=["receive", "send"],
+    )
