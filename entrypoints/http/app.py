@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from opentelemetry.trace import Span
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount, Route
 
 from domain.errors import DomainError
 from entrypoints.container import Container, build_container, close_resources, open_resources
@@ -168,7 +171,34 @@ def _instrument(app: FastAPI, tracing: Tracing) -> None:
 
     FastAPIInstrumentor.instrument_app(
         app,
+        server_request_hook=functools.partial(_route_not_path, app),
         tracer_provider=tracing.provider,
         excluded_urls=untraced_urls(),
         exclude_spans=["receive", "send"],
     )
+
+
+_PATH_ATTRIBUTES = ("http.target", "url.path", "http.url", "url.full")
+
+
+def _route_not_path(app: FastAPI, span: Span, scope: dict[str, Any]) -> None:
+    """A request's span names its route's template (`/api/v1/auth/verify/{token}`), never
+    the path it was sent (a link's token), as the access log and the metrics do."""
+    path = scope.get("path") or ""
+    attributes = getattr(span, "attributes", None)  # the SDK's span; the API's has none
+    if not span.is_recording() or not attributes:
+        return
+    template = next(
+        (
+            route.path
+            for route in app.router.routes
+            if isinstance(route, Route | Mount) and route.matches(scope)[0] is Match.FULL
+        ),
+        "<unmatched>",
+    )
+    if template == path:
+        return
+    for key in _PATH_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            span.set_attribute(key, value.replace(path, template, 1).partition("?")[0])

@@ -96,8 +96,13 @@ async def test_embedded_a_signup_and_its_mail_are_one_trace(smtp, tmp_path, span
         await signup(api.client, request_id="req-traced")
         await eventually(lambda: inbox.envelopes, what="the verification mail")
         (job,) = await settled(database_url)
+        await api.client.get("/api/v1/auth/verify/a-secret-token?x=1")  # a link's token
     assert job["status"] == "sent"
     finished = spans()
+    (link,) = [s for s in finished if s.kind == "SERVER" and s.name != SIGNUP]
+    assert "a-secret-token" not in str(link.attributes)  # the template, as in the logs
+    assert link.attributes["http.route"] == "/api/v1/auth/verify/{token}"
+    finished = [s for s in finished if s.trace_id != link.trace_id]
 
     request = the_request(finished)
     trace_id = request.trace_id
