@@ -93,6 +93,7 @@ from entrypoints.background import in_process_mail_handler
 from entrypoints.links import HttpAccountLinks
 from entrypoints.logging import current_request_id
 from entrypoints.settings import Settings
+from entrypoints.tracing import active, current_trace_context, untraced
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -101,7 +102,10 @@ if TYPE_CHECKING:
 def _engine(url: str, pool_size: int, timeout: float) -> AsyncEngine:
     """Connecting and waiting for a pooled connection both give up after `timeout`, so a
     database that is down or saturated is a quick 503, never a hang."""
-    return create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout)
+    engine = create_engine(url, pool_size=pool_size, connect_timeout=timeout, pool_timeout=timeout)
+    if (tracing := active()) is not None:
+        tracing.instrument_engine(engine)
+    return engine
 
 
 def _replicas(
@@ -128,7 +132,12 @@ def _routed(primary: Rows, replicas: Replicas | None) -> Rows:
 
 
 def _redis(url: str | None, timeout: float) -> Redis | None:
-    return create_redis(url, timeout=timeout) if url else None
+    if not url:
+        return None
+    client = create_redis(url, timeout=timeout)
+    if (tracing := active()) is not None:
+        tracing.instrument_redis(client)
+    return client
 
 
 Check = Callable[[], Awaitable[object]]
@@ -190,12 +199,15 @@ async def _shutting_down(threads: Executor) -> AsyncIterator[None]:
 async def _running(
     service: Callable[[], Service], wanted: bool, *used: None
 ) -> AsyncIterator[None]:
-    """Starts the service (made only if `wanted`) inside the running event loop."""
+    """Starts the service (made only if `wanted`) inside the running event loop. Its own
+    work is not traced (an idle poll is no trace); the jobs it hands over carry the trace
+    of their cause."""
     if not wanted:
         yield
         return
     running = service()
-    running.start()
+    with untraced():  # the service's task keeps the context it started in
+        running.start()
     try:
         yield
     finally:
@@ -225,7 +237,9 @@ class Container(containers.DeclarativeContainer):
         ),
         sql=providers.Singleton(SqlTokenStore, sessions, clock),
     )
-    database_uow = providers.Factory(SqlUnitOfWork, sessions, request_id=current_request_id)
+    database_uow = providers.Factory(
+        SqlUnitOfWork, sessions, request_id=current_request_id, trace_context=current_trace_context
+    )
     # Every unit of work that writes a user makes the token store forget its snapshot.
     uow = providers.Singleton(ForgettingUnitOfWork, database_uow.provider, token_store)
     session_listener = providers.Singleton(

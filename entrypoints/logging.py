@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import orjson
 import structlog
+from opentelemetry import trace
 
 from entrypoints.settings import Environment, Settings
 
@@ -37,10 +38,23 @@ class _Renderer:
 RENDERER = _Renderer()
 
 
+def add_trace_ids(
+    logger: object, name: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """`trace_id` and `span_id` (hex, as tracing backends show them) of the span current
+    where the line is written; nothing when no span is (tracing off: one lookup)."""
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        event["trace_id"] = trace.format_trace_id(span.trace_id)
+        event["span_id"] = trace.format_span_id(span.span_id)
+    return event
+
+
 def configure_logging(settings: Settings) -> None:
     json_lines = settings.env is Environment.PRODUCTION
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -8,6 +8,8 @@ from typing import Any
 
 from celery import Celery
 
+from adapters.tracing import handing_over
+
 
 class CeleryTaskQueue:
     def __init__(self, app: Celery, timeout: float = 2.0) -> None:
@@ -15,12 +17,19 @@ class CeleryTaskQueue:
         self._timeout = timeout
 
     async def enqueue(
-        self, task_name: str, payload: Mapping[str, Any], task_id: str | None = None
+        self,
+        task_name: str,
+        payload: Mapping[str, Any],
+        task_id: str | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None:
-        """Publish in a thread (kombu blocks); raises when the broker cannot take it."""
-        await asyncio.to_thread(
-            self._app.send_task, task_name, kwargs=dict(payload), task_id=task_id
-        )
+        """Publish in a thread (kombu blocks); raises when the broker cannot take it.
+        Celery's instrumentation, where tracing is on, carries the trace in the message's
+        headers (`traceparent`) to the worker's run of the task."""
+        with handing_over(task_name, task_id, trace_context):
+            await asyncio.to_thread(
+                self._app.send_task, task_name, kwargs=dict(payload), task_id=task_id
+            )
 
     async def drain(self) -> None:
         return None  # the workers run the tasks, not this process

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from adapters.tracing import handing_over, running
+
 Handler = Callable[[Mapping[str, Any]], Awaitable[object]]
 logger = logging.getLogger(__name__)
 
@@ -27,13 +29,18 @@ class InProcessTaskQueue:
         self._handlers[task_name] = handler
 
     async def enqueue(
-        self, task_name: str, payload: Mapping[str, Any], task_id: str | None = None
+        self,
+        task_name: str,
+        payload: Mapping[str, Any],
+        task_id: str | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None:
         handler = self._handlers[task_name]
-        task = asyncio.create_task(
-            self._run(task_name, handler, dict(payload)),
-            name=f"{task_name}:{task_id}" if task_id else task_name,
-        )
+        with handing_over(task_name, task_id, trace_context):  # the task starts in its trace
+            task = asyncio.create_task(
+                self._run(task_name, task_id, handler, dict(payload)),
+                name=f"{task_name}:{task_id}" if task_id else task_name,
+            )
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
@@ -45,8 +52,11 @@ class InProcessTaskQueue:
         await self.drain()
 
     @staticmethod
-    async def _run(task_name: str, handler: Handler, payload: dict[str, Any]) -> None:
-        try:
-            await handler(payload)
-        except Exception:
-            logger.exception("background task %s failed", task_name)
+    async def _run(
+        task_name: str, task_id: str | None, handler: Handler, payload: dict[str, Any]
+    ) -> None:
+        with running(task_name, task_id):
+            try:
+                await handler(payload)
+            except Exception:
+                logger.exception("background task %s failed", task_name)

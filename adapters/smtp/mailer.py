@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage as MimeMessage
+
 from aiosmtplib import (
     SMTPException,
     SMTPRecipientRefused,
@@ -9,6 +11,8 @@ from aiosmtplib import (
     SMTPResponseException,
     send,
 )
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from adapters.smtp.message import build_mime_message
 from application.ports.messaging import (
@@ -17,6 +21,8 @@ from application.ports.messaging import (
     PermanentMailError,
     TransientMailError,
 )
+
+tracer = trace.get_tracer(__name__)
 
 
 class SmtpTransientError(TransientMailError, SMTPException):
@@ -78,7 +84,16 @@ class SmtpMailer:
         self._timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
+        """One message, in a span `smtp send` (a no-op unless tracing is on)."""
         mime = build_mime_message(message, self._mail_from)
+        with tracer.start_as_current_span(
+            "smtp send",
+            kind=SpanKind.CLIENT,
+            attributes={"server.address": self._host, "server.port": self._port},
+        ):  # a failure is recorded on it, with its exception
+            await self._send(mime)
+
+    async def _send(self, mime: MimeMessage) -> None:
         try:
             refused, _ = await send(
                 mime,

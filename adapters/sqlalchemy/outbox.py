@@ -23,13 +23,22 @@ def no_request_id() -> str | None:
     return None
 
 
+def no_trace_context() -> Mapping[str, str] | None:
+    return None
+
+
 class SqlOutboxRepository:
-    """Jobs inserted in the unit of work's own transaction."""
+    """Jobs inserted in the unit of work's own transaction, each with the request id and
+    the trace context of what wrote it (both told by the callables given)."""
 
     def __init__(
-        self, session: AsyncSession, request_id: Callable[[], str | None] = no_request_id
+        self,
+        session: AsyncSession,
+        request_id: Callable[[], str | None] = no_request_id,
+        trace_context: Callable[[], Mapping[str, str] | None] = no_trace_context,
     ) -> None:
         self._session, self._request_id = session, request_id
+        self._trace_context = trace_context
 
     async def add(self, task_name: str, payload: Mapping[str, Any]) -> None:
         now = datetime.now(UTC)
@@ -39,6 +48,7 @@ class SqlOutboxRepository:
                 task_name=task_name,
                 payload=dict(payload),
                 request_id=self._request_id(),
+                trace_context=self._trace_context(),
                 status=JobStatus.PENDING,
                 attempts=0,
                 created_at=now,
@@ -60,6 +70,7 @@ def _job(row: Row[Any]) -> OutboxJob:
         available_at=row.available_at,
         dispatched_at=row.dispatched_at,
         finished_at=row.finished_at,
+        trace_context=row.trace_context,
     )
 
 

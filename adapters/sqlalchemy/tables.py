@@ -247,6 +247,7 @@ outbox_jobs = Table(
     Column("task_name", String(100), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("request_id", String(128)),
+    Column("trace_context", JSON),  # W3C traceparent/tracestate of the job's cause
     Column("status", StringEnum(JobStatus, length=16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),

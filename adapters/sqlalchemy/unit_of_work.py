@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Self
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.books import SqlBookRepository
 from adapters.sqlalchemy.engine import DATABASE_ERRORS
-from adapters.sqlalchemy.outbox import SqlOutboxRepository, no_request_id
+from adapters.sqlalchemy.outbox import SqlOutboxRepository, no_request_id, no_trace_context
 from adapters.sqlalchemy.reviews import SqlReviewRepository, SqlTagRepository
 from adapters.sqlalchemy.users import SqlUserRepository, user_conflict
 from application.ports.books import BookRepository
@@ -37,9 +37,11 @@ class SqlUnitOfWork:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         request_id: Callable[[], str | None] = no_request_id,
+        trace_context: Callable[[], Mapping[str, str] | None] = no_trace_context,
     ) -> None:
         self._session_factory = session_factory
         self._request_id = request_id  # stamped on outbox jobs, for the logs
+        self._trace_context = trace_context  # and the trace their runs continue
         self._session: AsyncSession | None = None
 
     @property
@@ -56,7 +58,7 @@ class SqlUnitOfWork:
         self.books = SqlBookRepository(self._session)
         self.reviews = SqlReviewRepository(self._session)
         self.tags = SqlTagRepository(self._session)
-        self.outbox = SqlOutboxRepository(self._session, self._request_id)
+        self.outbox = SqlOutboxRepository(self._session, self._request_id, self._trace_context)
         return self
 
     async def _open(self) -> AsyncSession:

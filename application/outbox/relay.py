@@ -54,7 +54,12 @@ class OutboxRelay:
             )
             for index, job in enumerate(jobs):
                 try:
-                    await self._queue.enqueue(job.task_name, task_payload(job), task_id=str(job.id))
+                    await self._queue.enqueue(
+                        job.task_name,
+                        task_payload(job),
+                        task_id=str(job.id),
+                        trace_context=job.trace_context,
+                    )
                 except BaseException:
                     unsent = [j.id for j in jobs[index:]]
                     with contextlib.suppress(Exception):

@@ -48,12 +48,17 @@ class TaskQueue(Protocol):
     """Hands work to run later, outside the request. Payloads are plain JSON data."""
 
     async def enqueue(
-        self, task_name: str, payload: Mapping[str, Any], task_id: str | None = None
+        self,
+        task_name: str,
+        payload: Mapping[str, Any],
+        task_id: str | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None:
         """Raises when the queue cannot take the task now (a broker down, say).
 
         `task_id` names the task on the queue; the outbox passes the job id, so a job
-        handed over twice is recognisable as one.
+        handed over twice is recognisable as one. `trace_context` is the job's cause's
+        (opaque W3C headers): the queue carries it to the task's run.
         """
 
     async def drain(self) -> None:

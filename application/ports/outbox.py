@@ -49,6 +49,9 @@ class OutboxJob:
     available_at: datetime
     dispatched_at: datetime | None = None
     finished_at: datetime | None = None
+    # The W3C trace context (`traceparent`, `tracestate`) of the request that caused the
+    # job, opaque here: whoever runs the job continues that trace. None when not traced.
+    trace_context: Mapping[str, str] | None = None
 
 
 class OutboxRepository(Protocol):

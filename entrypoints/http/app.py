@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from opentelemetry.trace import Span
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount, Route
 
 from domain.errors import DomainError
 from entrypoints.container import Container, build_container, close_resources, open_resources
@@ -31,6 +34,7 @@ from entrypoints.http.security import ClientAddress
 from entrypoints.links import API_PREFIX
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Environment, Settings
+from entrypoints.tracing import Tracing, active, shutdown_tracing, start_tracing, untraced_urls
 
 DESCRIPTION = """Bookly: sign up, review books, tag them.
 
@@ -74,6 +78,7 @@ def freeze_startup_objects() -> None:
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
+    tracing = start_tracing("bookly-api")  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     container = container or build_container(settings)
     drain = Drain(settings.shutdown_delay_seconds)
 
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         finally:
             gc.set_threshold(*thresholds)
             await close_resources(container)
+            shutdown_tracing(tracing)  # the spans still batched go out
 
     app = FastAPI(
         openapi_tags=[{"name": name} for name in DOCS_ORDER],
@@ -166,4 +172,46 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             read_pool=container.catalogue_rows,
             session_cache=lambda: container.session_cache() if caching else None,
         )
+    if (traced := active()) is not None:
+        _instrument(app, traced)
     return app
+
+
+def _instrument(app: FastAPI, tracing: Tracing) -> None:
+    """A span per request, outermost (it covers every middleware), with the W3C context a
+    client sends as its parent; none for probes and scrapes, nor per ASGI message."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(
+        app,
+        server_request_hook=functools.partial(_route_not_path, app),
+        tracer_provider=tracing.provider,
+        excluded_urls=untraced_urls(),
+        exclude_spans=["receive", "send"],
+    )
+
+
+_PATH_ATTRIBUTES = ("http.target", "url.path", "http.url", "url.full")
+
+
+def _route_not_path(app: FastAPI, span: Span, scope: dict[str, Any]) -> None:
+    """A request's span names its route's template (`/api/v1/auth/verify/{token}`), never
+    the path it was sent (a link's token), as the access log and the metrics do."""
+    path = scope.get("path") or ""
+    attributes = getattr(span, "attributes", None)  # the SDK's span; the API's has none
+    if not span.is_recording() or not attributes:
+        return
+    template = next(
+        (
+            route.path
+            for route in app.router.routes
+            if isinstance(route, Route | Mount) and route.matches(scope)[0] is Match.FULL
+        ),
+        "<unmatched>",
+    )
+    if template == path:
+        return
+    for key in _PATH_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            span.set_attribute(key, value.replace(path, template, 1).partition("?")[0])

@@ -12,6 +12,7 @@ from application.outbox.retry import RetryPolicy
 from entrypoints.container import broker_app
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
+from entrypoints.tracing import Tracing, shutdown_tracing, start_tracing
 from entrypoints.worker.relay import relay_step
 from entrypoints.worker.runtime import Runtime
 from entrypoints.worker.tasks import register_tasks
@@ -54,8 +55,25 @@ def create_worker_app(settings: Settings) -> Celery:
     def _logging(**_: Any) -> None:
         configure_logging(settings)  # one format for the API and the worker
 
+    # Tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) starts in the main process before
+    # the pool forks: the relay there and the tasks in each child share it. Each process
+    # sends its batched spans before it exits.
+    traced: list[Tracing] = []
+
+    @signals.worker_init.connect(weak=False, dispatch_uid="bookly-worker-tracing")
+    def _trace(**_: Any) -> None:
+        if (tracing := start_tracing("bookly-worker")) is not None:
+            traced.append(tracing)
+
     @signals.worker_process_shutdown.connect(weak=False, dispatch_uid="bookly-worker-close")
     def _close(**_: Any) -> None:
         runtime.close()
+        for tracing in traced:
+            tracing.provider.force_flush()
+
+    @signals.worker_shutdown.connect(weak=False, dispatch_uid="bookly-worker-tracing-end")
+    def _end_tracing(**_: Any) -> None:
+        while traced:
+            shutdown_tracing(traced.pop())
 
     return app

@@ -11,6 +11,7 @@ from celery import bootsteps
 
 from entrypoints.container import build_container, close_resources, open_resources
 from entrypoints.settings import Settings
+from entrypoints.tracing import untraced
 
 
 class RelayThread:
@@ -39,7 +40,8 @@ class RelayThread:
         container = build_container(self._settings)
         await open_resources(container)
         try:
-            await container.outbox_relay().run(self._stop)
+            with untraced():  # an idle poll is no trace; each job continues its cause's
+                await container.outbox_relay().run(self._stop)
         finally:
             await close_resources(container)
 

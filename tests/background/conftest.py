@@ -23,8 +23,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from adapters.sqlalchemy.engine import create_engine
+from entrypoints.settings import Settings
 from migrations import upgrade_to_head
-from tests.background.support import eventually
+from tests.api.support import Api, running
+from tests.background.support import eventually, fast_settings
 from tests.integration.sql_fixtures import truncate_all
 from tests.services import Inbox, free_port, start_redis_on, unavailable, wait_for_port
 
@@ -144,10 +146,40 @@ async def database_url(background_postgres_url: str) -> AsyncIterator[str]:
         await engine.dispose()
 
 
-def environment(values: dict[str, Any]) -> dict[str, str]:
-    """The process environment for `values`, without the runner's own BOOKLY_ settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKLY_")}
+@pytest.fixture
+def values(database_url: str, broker: Broker) -> dict[str, Any]:
+    """Settings of the Celery configuration: the PostgreSQL test database, the broker."""
+    return fast_settings(database_url=database_url, broker_url=broker.url)
+
+
+@pytest.fixture
+def api_factory(values: dict[str, Any], redis_url: str, redis_prefix: str, tmp_path: Path):
+    """`async with api_factory(smtp_port) as api`: the HTTP API in this process, on the
+    same database and broker as the worker (its rate limits on the shared Redis)."""
+
+    @contextlib.asynccontextmanager
+    async def start(smtp_port: int) -> AsyncIterator[Api]:
+        settings = Settings(
+            _env_file=None,
+            **values,
+            smtp_port=smtp_port,
+            redis_url=redis_url,
+            redis_key_prefix=redis_prefix,
+            allowed_hosts=["testserver"],
+            mail_outbox_dir=tmp_path / "unused",
+        )
+        async with running(settings) as api:
+            yield api
+
+    return start
+
+
+def environment(values: dict[str, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The process environment for `values` (and `extra` variables as they are), without
+    the runner's own BOOKLY_ and OTEL_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOOKLY_", "OTEL_"))}
     env.update({f"BOOKLY_{name.upper()}": str(value) for name, value in values.items()})
+    env.update(extra or {})
     return env
 
 
@@ -186,12 +218,18 @@ class Processes:
     folder: Path
     started: list[Process] = field(default_factory=list)
 
-    def start(self, name: str, args: list[str], values: dict[str, Any]) -> Process:
+    def start(
+        self,
+        name: str,
+        args: list[str],
+        values: dict[str, Any],
+        extra_env: dict[str, str] | None = None,
+    ) -> Process:
         log = self.folder / f"{name}.log"
         with log.open("ab") as sink:
             popen = subprocess.Popen(
                 [sys.executable, "-m", "entrypoints.cli.main", *args],
-                env=environment(values),
+                env=environment(values, extra_env),
                 cwd=self.folder,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
@@ -202,8 +240,10 @@ class Processes:
         self.started.append(process)
         return process
 
-    async def worker(self, values: dict[str, Any], name: str = "w1") -> Process:
-        process = self.start(name, ["worker", f"--hostname={name}@%h"], values)
+    async def worker(
+        self, values: dict[str, Any], name: str = "w1", extra_env: dict[str, str] | None = None
+    ) -> Process:
+        process = self.start(name, ["worker", f"--hostname={name}@%h"], values, extra_env)
         await eventually(
             lambda: " ready." in process.output() or process.popen.poll(),
             timeout=30,

@@ -1,11 +1,12 @@
-"""What the background tests share besides fixtures: their settings, and waiting for and
-reading what the mail pipeline did."""
+"""What the background tests share besides fixtures: their settings, the embedded default
+as `bookly serve` runs it, and waiting for and reading what the mail pipeline did."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -13,6 +14,11 @@ from sqlalchemy import select
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import outbox_jobs
+from entrypoints.container import build_container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from migrations import upgrade_to_head
+from tests.api.support import Api
 
 SECRET = "background-tests-secret-key-0123456789abcdef"
 
@@ -111,3 +117,24 @@ def fast_settings(**values: Any) -> dict[str, Any]:
         "dependency_timeout_seconds": 1.0,
         **values,
     }
+
+
+@asynccontextmanager
+async def embedded(database_url: str, smtp_port: int, **overrides: Any) -> AsyncIterator[Api]:
+    """The app as `bookly serve` runs it (lifespan included: the relay loop runs)."""
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    settings = Settings(
+        _env_file=None,
+        **fast_settings(
+            database_url=database_url,
+            smtp_port=smtp_port,
+            allowed_hosts=["testserver"],
+            **overrides,
+        ),
+    )
+    container = build_container(settings)
+    app = create_app(settings, container)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client, app, container, settings)

@@ -10,46 +10,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from entrypoints.settings import Settings
-from tests.api.support import Api, running
-from tests.background.support import count_after, eventually, fast_settings, outbox, settled, signup
+from tests.background.support import count_after, eventually, outbox, settled, signup
 from tests.services import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.smtp]
-
-
-@pytest.fixture
-def values(database_url: str, broker) -> dict[str, Any]:
-    return fast_settings(database_url=database_url, broker_url=broker.url)
-
-
-@pytest.fixture
-def api_factory(values: dict[str, Any], redis_url: str, redis_prefix: str, tmp_path):
-    """`async with api_factory(smtp_port) as api`: the HTTP API in this process, on the
-    same database and broker as the worker (its rate limits on the shared Redis)."""
-
-    @asynccontextmanager
-    async def start(smtp_port: int) -> AsyncIterator[Api]:
-        settings = Settings(
-            _env_file=None,
-            **values,
-            smtp_port=smtp_port,
-            redis_url=redis_url,
-            redis_key_prefix=redis_prefix,
-            allowed_hosts=["testserver"],
-            mail_outbox_dir=tmp_path / "unused",
-        )
-        async with running(settings) as api:
-            yield api
-
-    return start
 
 
 async def test_signup_mail_goes_out_through_the_worker_once(

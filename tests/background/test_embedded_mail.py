@@ -4,22 +4,21 @@ in-process queue, so a mail survives a restart, and even a `kill -9`, and goes o
 
 from __future__ import annotations
 
-import asyncio
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from entrypoints.container import build_container
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
-from migrations import upgrade_to_head
-from tests.api.support import Api
-from tests.background.support import count_after, eventually, fast_settings, outbox, settled, signup
+from tests.background.support import (
+    count_after,
+    embedded,
+    eventually,
+    fast_settings,
+    outbox,
+    settled,
+    signup,
+)
 from tests.services import free_port
 
 pytestmark = pytest.mark.smtp
@@ -28,27 +27,6 @@ pytestmark = pytest.mark.smtp
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'bookly.db'}"
-
-
-@asynccontextmanager
-async def embedded(database_url: str, smtp_port: int, **overrides: Any) -> AsyncIterator[Api]:
-    """The app as `bookly serve` runs it (lifespan included: the relay loop runs)."""
-    await asyncio.to_thread(upgrade_to_head, database_url)
-    settings = Settings(
-        _env_file=None,
-        **fast_settings(
-            database_url=database_url,
-            smtp_port=smtp_port,
-            allowed_hosts=["testserver"],
-            **overrides,
-        ),
-    )
-    container = build_container(settings)
-    app = create_app(settings, container)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Api(client, app, container, settings)
 
 
 async def test_a_mail_not_sent_before_a_restart_goes_out_once_after_it(smtp, database_url):

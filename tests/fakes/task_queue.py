@@ -13,15 +13,21 @@ class RecordingTaskQueue:
     def __init__(self) -> None:
         self.jobs: list[tuple[str, dict[str, Any]]] = []
         self.task_ids: list[str | None] = []
+        self.trace_contexts: list[Mapping[str, str] | None] = []
         self.failure: Exception | None = None
 
     async def enqueue(
-        self, task_name: str, payload: Mapping[str, Any], task_id: str | None = None
+        self,
+        task_name: str,
+        payload: Mapping[str, Any],
+        task_id: str | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None:
         if self.failure is not None:
             raise self.failure
         self.jobs.append((task_name, dict(payload)))
         self.task_ids.append(task_id)
+        self.trace_contexts.append(trace_context)
 
     async def drain(self) -> None:
         return None
