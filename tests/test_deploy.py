@@ -135,6 +135,7 @@ def test_only_the_api_the_worker_and_the_migration_reach_postgresql() -> None:
     for port, allowed in [
         (5432, {"bookly-api", "bookly-worker", "bookly-migrate"}),
         (6379, {"bookly-api", "bookly-worker", "bookly-migrate", "bookly-flower"}),
+        (4318, {"bookly-api", "bookly-worker"}),  # OTLP/HTTP to a trace collector
     ]:
         reaching = {
             workload["metadata"]["name"]
