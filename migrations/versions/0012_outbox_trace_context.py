@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-09 00:00:00
+Create Date: 2026-12-07 23:00:00
 """
 
 from __future__ import annotations
