@@ -123,6 +123,24 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR")
     )
 
+    # OpenTelemetry's own variables that decide whether and what Bookly traces
+    # (entrypoints/tracing.py); its SDK reads the others (headers, sampler, batching).
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+    otel_sdk_disabled: bool = Field(
+        default=False, validation_alias=AliasChoices("OTEL_SDK_DISABLED")
+    )
+    otel_excluded_urls: str = Field(
+        default="/health,/ready,/metrics",  # probes and scrapes
+        validation_alias=AliasChoices(
+            "OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", "OTEL_PYTHON_EXCLUDED_URLS"
+        ),
+    )
+
     _split_lists = field_validator(
         "cors_origins", "allowed_hosts", "trusted_proxies", "database_replica_urls", mode="before"
     )(classmethod(lambda cls, value: _split_csv(value)))
@@ -133,7 +151,13 @@ class Settings(BaseSettings):
         AllowedHosts(entries)  # ValueError naming a malformed entry
         return entries
 
-    @field_validator("metrics_enabled", "metrics_token", mode="before")
+    @field_validator(
+        "metrics_enabled",
+        "metrics_token",
+        "otel_exporter_otlp_endpoint",
+        "otel_exporter_otlp_traces_endpoint",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -143,6 +167,19 @@ class Settings(BaseSettings):
         if self.metrics_enabled is not None:
             return self.metrics_enabled
         return self.env is not Environment.PRODUCTION or self.metrics_token is not None
+
+    @property
+    def traces_url(self) -> str | None:
+        """Where spans go (OTLP over HTTP), as OpenTelemetry's SDK reads its variables:
+        the traces endpoint as given, or the general one with `/v1/traces`; None: no
+        tracing."""
+        if self.otel_sdk_disabled:
+            return None
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint.strip()
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.strip().rstrip("/") + "/v1/traces"
+        return None
 
     @property
     def is_sqlite(self) -> bool:

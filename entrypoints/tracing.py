@@ -1,4 +1,5 @@
-"""Tracing with OpenTelemetry: off unless OTEL_EXPORTER_OTLP_ENDPOINT says where to send it.
+"""Tracing with OpenTelemetry: off unless OTEL_EXPORTER_OTLP_ENDPOINT says where to send it
+(read, with OTEL_SDK_DISABLED and the URLs left untraced, by `Settings`).
 
 Unset (the default), this module installs nothing: no tracer provider (the OpenTelemetry
 API's global stays its no-op proxy) and no instrumentation, so requests pay nothing for
@@ -19,7 +20,6 @@ stored with the job), so the relay's hand-over and the run are part of that requ
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -33,27 +33,9 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-# Either turns tracing on; the exporter reads them (and OTEL_EXPORTER_OTLP_HEADERS, ...).
-ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-# Probes and scrapes are not traced unless OTEL_PYTHON_FASTAPI_EXCLUDED_URLS says otherwise.
-UNTRACED_URLS = "/health,/ready,/metrics"
+    from entrypoints.settings import Settings
 
 _W3C = TraceContextTextMapPropagator()
-
-
-def untraced_urls() -> str:
-    """The URLs (regular expressions, comma-separated) the HTTP instrumentation skips."""
-    configured = os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS") or os.environ.get(
-        "OTEL_PYTHON_EXCLUDED_URLS"
-    )
-    return configured or UNTRACED_URLS
-
-
-def tracing_configured() -> bool:
-    """Whether the environment asks for traces (an OTLP endpoint, the SDK not disabled)."""
-    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        return False
-    return any(os.environ.get(name, "").strip() for name in ENDPOINT_VARIABLES)
 
 
 class Tracing:
@@ -148,17 +130,18 @@ def uninstall() -> None:
         _active = None
 
 
-def start_tracing(service_name: str) -> Tracing | None:
-    """Tracing from the environment, for a process about to serve or work: the SDK with a
-    batching OTLP/HTTP exporter when an endpoint is set, installed once per process.
-    Returns it only to the caller that installed it (who shuts it down at exit); None when
-    tracing is off or was installed before."""
-    if _active is not None or not tracing_configured():
+def start_tracing(settings: Settings, service_name: str) -> Tracing | None:
+    """Tracing as the settings ask, for a process about to serve or work: the SDK with a
+    batching OTLP/HTTP exporter when an endpoint is set (`Settings.traces_url`), installed
+    once per process. Returns it only to the caller that installed it (who shuts it down
+    at exit); None when tracing is off or was installed before."""
+    url = settings.traces_url
+    if _active is not None or url is None:
         return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    return install(BatchSpanProcessor(OTLPSpanExporter()), service_name)
+    return install(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)), service_name)
 
 
 def shutdown_tracing(tracing: Tracing | None) -> None:

@@ -34,7 +34,7 @@ from entrypoints.http.security import ClientAddress
 from entrypoints.links import API_PREFIX
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Environment, Settings
-from entrypoints.tracing import Tracing, active, shutdown_tracing, start_tracing, untraced_urls
+from entrypoints.tracing import Tracing, active, shutdown_tracing, start_tracing
 
 DESCRIPTION = """Bookly: sign up, review books, tag them.
 
@@ -78,7 +78,7 @@ def freeze_startup_objects() -> None:
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
-    tracing = start_tracing("bookly-api")  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+    tracing = start_tracing(settings, "bookly-api")  # None unless an OTLP endpoint is set
     container = container or build_container(settings)
     drain = Drain(settings.shutdown_delay_seconds)
 
@@ -173,11 +173,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             session_cache=lambda: container.session_cache() if caching else None,
         )
     if (traced := active()) is not None:
-        _instrument(app, traced)
+        _instrument(app, traced, settings.otel_excluded_urls)
     return app
 
 
-def _instrument(app: FastAPI, tracing: Tracing) -> None:
+def _instrument(app: FastAPI, tracing: Tracing, excluded_urls: str) -> None:
     """A span per request, outermost (it covers every middleware), with the W3C context a
     client sends as its parent; none for probes and scrapes, nor per ASGI message."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -186,7 +186,7 @@ def _instrument(app: FastAPI, tracing: Tracing) -> None:
         app,
         server_request_hook=functools.partial(_route_not_path, app),
         tracer_provider=tracing.provider,
-        excluded_urls=untraced_urls(),
+        excluded_urls=excluded_urls,
         exclude_spans=["receive", "send"],
     )
 

@@ -62,7 +62,7 @@ def create_worker_app(settings: Settings) -> Celery:
 
     @signals.worker_init.connect(weak=False, dispatch_uid="bookly-worker-tracing")
     def _trace(**_: Any) -> None:
-        if (tracing := start_tracing("bookly-worker")) is not None:
+        if (tracing := start_tracing(settings, "bookly-worker")) is not None:
             traced.append(tracing)
 
     @signals.worker_process_shutdown.connect(weak=False, dispatch_uid="bookly-worker-close")

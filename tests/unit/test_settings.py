@@ -130,3 +130,27 @@ def test_replica_urls_are_comma_separated():
     assert settings.database_replica_urls == [f"{PG}-r1", f"{PG}-r2"]
     assert configuration(settings)["reads"] == "replicas"
     assert configuration(Settings(_env_file=None))["reads"] == "primary"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, None),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": ""}, None),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/"}, "http://c:4318/v1/traces"),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://t:4318/spans",
+            },
+            "http://t:4318/spans",
+        ),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, None),
+    ],
+)
+def test_tracing_follows_opentelemetrys_own_variables(monkeypatch, values, expected):
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    assert Settings(_env_file=None).traces_url == expected
